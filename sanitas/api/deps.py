@@ -1,0 +1,86 @@
+"""Dependencies shared by routers: the database, the settings and the caller's principal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+
+from sanitas.auth.service import ANONYMOUS_ADMIN, Principal, authenticate, authenticate_cookie
+from sanitas.config import Settings
+from sanitas.db import Database
+from sanitas.errors import Forbidden, NotFound, Unauthorized
+
+COOKIE_NAMES = ("sanitas_session", "antidote_session")
+
+
+def get_db(request: Request) -> Database:
+    """The app's database."""
+    return request.app.state.db
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    return request.app.state.settings
+
+
+def _principal(request: Request) -> Principal:
+    if not request.app.state.auth_enabled:
+        return ANONYMOUS_ADMIN
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    db: Database = request.app.state.db
+    token = None
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+        token = value.strip()
+    token = token or request.headers.get("x-api-key")
+    principal = None
+    with db.read() as session:
+        if token:
+            principal = authenticate(session=session, token=token)
+            if principal is None:
+                raise Unauthorized("the API key is unknown or revoked")
+        else:
+            for name in COOKIE_NAMES:
+                cookie = request.cookies.get(name)
+                if cookie:
+                    principal = authenticate_cookie(session=session, cookie=cookie)
+                    if principal is not None:
+                        break
+    if principal is None:
+        raise Unauthorized("authentication required: send 'Authorization: Bearer <token>' or 'X-API-Key'")
+    request.state.principal = principal
+    return principal
+
+
+def require(role: str) -> Callable[[Request], Principal]:
+    """A dependency that authenticates and checks the key's role."""
+
+    def dep(request: Request) -> Principal:
+        principal = _principal(request)
+        if not principal.allows(role):
+            raise Forbidden(f"this key's role is '{principal.role}'; the operation needs '{role}'")
+        return principal
+
+    return dep
+
+
+def check_project(principal: Principal, project: str, what: str = "resource") -> None:
+    """Resources of projects outside the key's scope do not exist for it."""
+    if not principal.can_see(project):
+        raise NotFound(f"{what} not found", code=f"{what.upper()}_NOT_FOUND")
+
+
+def visible_projects(principal: Principal) -> list[str] | None:
+    """``None`` for all projects, else the key's list."""
+    return None if "*" in principal.projects else list(principal.projects)
+
+
+reader = require("read")
+writer = require("write")
+admin = require("admin")

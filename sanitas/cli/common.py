@@ -1,0 +1,72 @@
+"""Shared CLI plumbing: settings, a migrated database, rich console, progress bars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from sanitas.config import Settings, load_settings
+from sanitas.db import Database, migrate
+from sanitas.errors import SanitasError
+
+console = Console(stderr=True)
+
+
+def open_db() -> tuple[Settings, Database]:
+    """Settings from the environment and a database with the schema up to date."""
+    settings = load_settings()
+    migrate(settings.database_url)
+    return settings, Database(settings.database_url)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error in red and return the exit to raise."""
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn domain errors into a one-line message and exit code 1 (no traceback)."""
+    try:
+        yield
+    except SanitasError as exc:
+        raise fail(exc.message) from None
+    except FileNotFoundError as exc:
+        raise fail(f"file not found: {exc.filename}") from None
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[float, str, str], None]]:
+    """A rich progress bar driven by ``update(percent, phase, message)``."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[msg]}"),
+    )
+    with Progress(
+        *columns, console=console, disable=not sys.stderr.isatty() and False, transient=False
+    ) as bar:
+        task = bar.add_task(description, total=100.0, msg="")
+
+        def update(percent: float, phase: str, message: str = "") -> None:
+            bar.update(task, completed=percent, description=phase or description, msg=message[:60])
+
+        yield update
+        bar.update(task, completed=100.0)
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``project/name`` into its parts."""
+    project, slash, name = ref.partition("/")
+    if not slash or not project or not name:
+        raise fail(f"expected PROJECT/NAME, got {ref!r}")
+    return project, name

@@ -1,0 +1,126 @@
+"""``sanitas datasets``: create, list, import files, export branches (on the local store)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from sanitas.cli.common import console, fail, friendly_errors, open_db, progress_bar, split_ref
+from sanitas.datasets import branches, service
+from sanitas.datasets.files import detect_format, parse_file
+from sanitas.datasets.imports import import_rows
+from sanitas.datasets.schemas import DatasetFields
+from sanitas.jobs import service as jobs
+from sanitas.jobs.worker import Worker
+
+app = typer.Typer(help="Create, list, import into and export datasets (PROJECT/NAME).", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    ref: str = typer.Argument(..., help="PROJECT/NAME"), title: str = typer.Option("", help="Title.")
+) -> None:
+    """Create a dataset (or update its title)."""
+    project, name = split_ref(ref)
+    _, db = open_db()
+    with friendly_errors(), db.write() as s:
+        row, created = service.put_dataset(
+            session=s, project=project, name=name, fields=DatasetFields(title=title)
+        )
+    console.print(f"{'created' if created else 'updated'} dataset {project}/{name} (id {row.id})")
+
+
+@app.command("list")
+def list_() -> None:
+    """List datasets with their comment counts and active branch."""
+    _, db = open_db()
+    table = Table("dataset", "id", "comments", "labels", "active branch")
+    with db.read() as s:
+        for d in service.list_datasets(session=s, projects=None):
+            br = branches.get_branch(session=s, dataset=d)
+            table.add_row(
+                f"{d.project}/{d.name}",
+                d.id,
+                str(service.count_comments(session=s, dataset=d)),
+                str(len(d.label_defs)),
+                br.name,
+            )
+    console.print(table)
+
+
+@app.command("import")
+def import_(
+    ref: str = typer.Argument(..., help="PROJECT/NAME (created if absent)"),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL, CSV or Parquet file."),
+    format: str | None = typer.Option(None, help="jsonl, csv or parquet (default: from the extension)."),
+) -> None:
+    """Import a file: all rows or none; re-importing the same file changes nothing."""
+    project, name = split_ref(ref)
+    _, db = open_db()
+    with friendly_errors():
+        fmt = detect_format(path.name, format)
+        with console.status(f"reading {path.name}"):
+            rows = parse_file(path.read_bytes(), fmt)
+        with console.status(f"importing {len(rows)} rows"), db.write() as s:
+            ds, _ = (
+                service.put_dataset(session=s, project=project, name=name, fields=DatasetFields())
+                if not _exists(s, project, name)
+                else (service.get_dataset(session=s, project=project, name=name), False)
+            )
+            res = import_rows(session=s, dataset=ds, rows=rows)
+    console.print(
+        f"{project}/{name}: {res.rows} rows — {res.new} new, {res.updated} updated, "
+        f"{res.unchanged} unchanged, {res.labelled} labels set"
+    )
+
+
+def _exists(s: object, project: str, name: str) -> bool:
+    from sanitas.errors import NotFound
+
+    try:
+        service.get_dataset(session=s, project=project, name=name)  # type: ignore[arg-type]
+        return True
+    except NotFound:
+        return False
+
+
+@app.command("export")
+def export(
+    ref: str = typer.Argument(..., help="PROJECT/NAME"),
+    out: Path = typer.Argument(..., help="Output file."),
+    format: str | None = typer.Option(None, help="jsonl, csv or parquet (default: from the extension)."),
+    branch: str | None = typer.Option(None, help="Branch id or name (default: the active branch)."),
+) -> None:
+    """Export a branch, as a durable export job run here."""
+    project, name = split_ref(ref)
+    settings, db = open_db()
+    with friendly_errors():
+        fmt = detect_format(out.name, format)
+        with db.write() as s:
+            ds = service.get_dataset(session=s, project=project, name=name)
+            br = (
+                branches.find_branch(session=s, dataset=ds, ref=branch)
+                if branch
+                else branches.get_branch(session=s, dataset=ds)
+            )
+            job = jobs.enqueue(
+                session=s,
+                kind="export",
+                project=project,
+                dataset_id=ds.id,
+                payload={"dataset_id": ds.id, "branch_id": br.id, "format": fmt},
+            )
+            job_id = job.id
+        with progress_bar("export") as update:
+            Worker(db=db, settings=settings, kinds=["export"]).run_once(job_id=job_id, on_progress=update)
+        with db.read() as s:
+            done = jobs.get_job(session=s, job_id=job_id)
+            status, result, error = done.status, done.result, done.error
+    if status != "succeeded" or not result:
+        raise fail(f"export {status}: {error}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result["path"], out)
+    console.print(f"wrote {result['rows']} rows to {out}")

@@ -1,0 +1,125 @@
+"""The ``sanitas`` command."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import signal
+import socket
+
+import typer
+
+from sanitas import __version__
+from sanitas.cli import datasets, keys
+from sanitas.cli.common import console, fail, open_db
+
+app = typer.Typer(
+    name="sanitas",
+    help="Heal labelled text datasets, anonymize PII and stream comments with pinned model predictions.\n\n"
+    "Data lives under SANITAS_HOME (default ./.sanitas) in SQLite, or in PostgreSQL when "
+    "SANITAS_DATABASE_URL=postgresql+psycopg://… is set.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(keys.app, name="keys")
+app.add_typer(datasets.app, name="datasets")
+
+
+def _register_optional() -> None:
+    """Commands whose domains live in their own modules (heal, anonymize, …)."""
+    import importlib
+
+    for module in ("sanitas.cli.heal", "sanitas.cli.anonymize"):
+        try:
+            importlib.import_module(module).register(app)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not module.startswith(exc.name):
+                raise
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (serve and worker do this themselves)."""
+    settings, _ = open_db()
+    console.print(f"schema up to date at {settings.database_url.split('@')[-1]}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=0, help="In-process job workers (0: only separate `sanitas worker`s)."
+    ),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Serve without API keys (loopback addresses only)."
+    ),
+) -> None:
+    """Run the HTTP API with in-process job workers.
+
+    On a fresh install an admin key is created and printed once: keep it.
+    """
+    import uvicorn
+
+    from sanitas.api.app import create_app
+    from sanitas.auth.service import count_keys, create_key
+
+    if no_auth and not _is_loopback(host):
+        raise fail(f"--no-auth is refused on non-loopback address {host!r}")
+    settings, db = open_db()
+    if not no_auth:
+        with db.write() as s:
+            if count_keys(session=s) == 0:
+                row, token = create_key(session=s, name="first admin", role="admin", projects=["*"])
+                console.print(f"[bold green]Created admin API key (shown once):[/bold green] {token}")
+    app_ = create_app(settings, db=db, auth=not no_auth, workers=workers)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(1, min=1, help="Jobs run at once by this process."),
+) -> None:
+    """Run background jobs (heal, anonymization, training, exports) from the shared database."""
+    import threading
+
+    from sanitas.jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings, db = open_db()
+    pool = [Worker(db=db, settings=settings) for _ in range(concurrency)]
+
+    def stop(*_: object) -> None:
+        for w in pool:
+            w.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    console.print(f"worker pid {os.getpid()} running {concurrency} job slot(s); Ctrl-C to stop")
+    threads = [threading.Thread(target=w.run_forever, daemon=True) for w in pool]
+    for t in threads:
+        t.start()
+    for t in threads:
+        while t.is_alive():
+            t.join(0.5)
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,85 @@
+"""Settings read from the environment (``SANITAS_*``), with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process configuration. Build it with :func:`load_settings`."""
+
+    home: Path
+    database_url: str
+    executor: str = "local"
+    max_body_bytes: int = 64 * 1024 * 1024
+    job_lease_seconds: int = 30
+    job_poll_seconds: float = 0.5
+    job_max_attempts: int = 3
+    workers: int = 1
+    secret_key: bytes = field(default=b"", repr=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite store."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def files_dir(self) -> Path:
+        """Where job outputs and uploaded files live."""
+        return self.home / "files"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where content-addressed caches (embeddings, detections) live."""
+        return self.home / "cache"
+
+
+def _secret(home: Path) -> bytes:
+    """A per-installation secret used to sign tokens; created once, kept in the data directory."""
+    env = os.environ.get("SANITAS_SECRET_KEY")
+    if env:
+        return env.encode()
+    path = home / "secret.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic create-if-absent, so two processes agree on one secret
+        except FileExistsError:
+            pass
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip().encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (used by tests and the CLI)."""
+    home = Path(str(overrides.pop("home", None) or os.environ.get("SANITAS_HOME", "./.sanitas"))).resolve()
+    url = str(
+        overrides.pop("database_url", None)
+        or os.environ.get("SANITAS_DATABASE_URL")
+        or f"sqlite:///{home / 'sanitas.db'}"
+    )
+    values: dict[str, object] = {
+        "home": home,
+        "database_url": url,
+        "executor": os.environ.get("SANITAS_EXECUTOR", "local"),
+        "max_body_bytes": _int("SANITAS_MAX_BODY_BYTES", 64 * 1024 * 1024),
+        "job_lease_seconds": _int("SANITAS_JOB_LEASE_SECONDS", 30),
+        "job_max_attempts": _int("SANITAS_JOB_MAX_ATTEMPTS", 3),
+        "workers": _int("SANITAS_WORKERS", 1),
+    }
+    values.update(overrides)
+    if "secret_key" not in values:
+        values["secret_key"] = _secret(home)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,81 @@
+"""Generic job routes (export jobs; heal and anonymization have their own families)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from sanitas.api.deps import check_project, get_db, reader, visible_projects, writer
+from sanitas.auth.service import Principal
+from sanitas.db import Database
+from sanitas.jobs import service
+from sanitas.jobs.tables import Job
+from sanitas.timeutil import as_utc, iso
+
+router = APIRouter(tags=["jobs"])
+DB = Annotated[Database, Depends(get_db)]
+
+
+def duration(job: Job) -> float | None:
+    """Seconds from start to finish (or to now while running)."""
+    if job.started_at is None:
+        return None
+    from sanitas.timeutil import utcnow
+
+    end = as_utc(job.finished_at) if job.finished_at else utcnow()
+    return round((end - as_utc(job.started_at)).total_seconds(), 3)
+
+
+def render_job(job: Job) -> dict[str, Any]:
+    """The native job object."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "project": job.project,
+        "dataset_id": job.dataset_id,
+        "status": job.status,
+        "progress": round(job.progress, 1),
+        "phase": job.phase,
+        "message": job.message,
+        "error": job.error,
+        "attempts": job.attempts,
+        "result": job.result,
+        "created_at": iso(job.created_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "duration_seconds": duration(job),
+    }
+
+
+@router.get("/api/jobs")
+def list_jobs(
+    db: DB,
+    who: Annotated[Principal, Depends(reader)],
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Jobs the key can see, newest first."""
+    with db.read() as s:
+        return {
+            "jobs": [
+                render_job(j) for j in service.list_jobs(session=s, projects=visible_projects(who), kind=kind)
+            ]
+        }
+
+
+@router.get("/api/jobs/{job_id}")
+def get_job(job_id: str, db: DB, who: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+    """One job."""
+    with db.read() as s:
+        job = service.get_job(session=s, job_id=job_id)
+        check_project(who, job.project, "job")
+        return render_job(job)
+
+
+@router.post("/api/jobs/{job_id}/cancel")
+def cancel_job(job_id: str, db: DB, who: Annotated[Principal, Depends(writer)]) -> dict[str, Any]:
+    """Cancel a job (queued: at once; running: at its next heartbeat)."""
+    with db.write() as s:
+        job = service.get_job(session=s, job_id=job_id)
+        check_project(who, job.project, "job")
+        return render_job(service.request_cancel(session=s, job=job))

@@ -1,0 +1,211 @@
+"""Sources and comments: create, read, delete, and the ``sync`` upsert."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from sanitas.auth.service import ensure_project
+from sanitas.errors import InvalidInput, NotFound
+from sanitas.sources.schemas import CommentIn, SourceFields
+from sanitas.sources.tables import Comment, Source
+from sanitas.sources.text import comment_text
+from sanitas.timeutil import as_utc, iso, utcnow
+
+_CHUNK = 900
+
+
+@dataclass
+class SyncResult:
+    """Counts of a sync; ``new_pks`` are the inserted comments in batch order."""
+
+    new: int
+    updated: int
+    unchanged: int
+    new_pks: list[int]
+
+
+def get_source(*, session: Session, project: str, name: str) -> Source:
+    """A source by ``project``/``name`` or ``id:<hex>``; NotFound otherwise."""
+    if name.startswith("id:"):
+        row = session.get(Source, name[3:])
+        if row is None or row.project != project:
+            raise NotFound(f"source {name!r} not found", code="SOURCE_NOT_FOUND")
+        return row
+    row = session.scalar(select(Source).where(Source.project == project, Source.name == name))
+    if row is None:
+        raise NotFound(f"source '{project}/{name}' not found", code="SOURCE_NOT_FOUND")
+    return row
+
+
+def get_source_by_id(*, session: Session, source_id: str) -> Source:
+    """A source by its 16-hex id."""
+    row = session.get(Source, source_id)
+    if row is None:
+        raise NotFound(f"source id:{source_id} not found", code="SOURCE_NOT_FOUND")
+    return row
+
+
+def put_source(*, session: Session, project: str, name: str, fields: SourceFields) -> tuple[Source, bool]:
+    """Create or update a source; returns ``(source, created)``."""
+    ensure_project(session=session, name=project)
+    now = utcnow()
+    row = session.scalar(select(Source).where(Source.project == project, Source.name == name))
+    created = row is None
+    if row is None:
+        row = Source(id=secrets.token_hex(8), project=project, name=name, created_at=now)
+        session.add(row)
+    for key, value in fields.model_dump().items():
+        setattr(row, key, value)
+    row.updated_at = now
+    session.flush()
+    return row, created
+
+
+def list_sources(*, session: Session, projects: Sequence[str] | None) -> list[Source]:
+    """Sources of the given projects (``None`` = all)."""
+    stmt = select(Source).order_by(Source.project, Source.name)
+    if projects is not None:
+        stmt = stmt.where(Source.project.in_(list(projects)))
+    return list(session.scalars(stmt))
+
+
+def delete_source(*, session: Session, source: Source) -> None:
+    """Delete a source with its comments (and their dataset memberships)."""
+    session.execute(delete(Comment).where(Comment.source_id == source.id))
+    session.delete(source)
+
+
+def render_source(source: Source) -> dict[str, Any]:
+    """The Re:infer source object."""
+    return {
+        "id": source.id,
+        "owner": source.project,
+        "name": source.name,
+        "title": source.title,
+        "description": source.description,
+        "language": source.language,
+        "should_translate": source.should_translate,
+        "sensitive_properties": source.sensitive_properties,
+        "created_at": iso(source.created_at),
+        "updated_at": iso(source.updated_at),
+    }
+
+
+def _canonical(comment: CommentIn) -> tuple[dict[str, Any], str]:
+    body = comment.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"id"})
+    digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return body, digest
+
+
+def sync_comments(*, session: Session, source: Source, comments: Sequence[CommentIn]) -> SyncResult:
+    """Upsert comments by id; unchanged ones are not written at all.
+
+    New comments are appended to every dataset fed by this source with fresh sequence numbers, reserved
+    inside this transaction (see ``sanitas.datasets.service.append_to_datasets``).
+    """
+    seen: dict[str, int] = {}
+    for i, c in enumerate(comments):
+        if c.id in seen:
+            raise InvalidInput(
+                f"comments[{i}].id: duplicate id {c.id!r} (also at comments[{seen[c.id]}])", field="comments"
+            )
+        seen[c.id] = i
+    existing: dict[str, tuple[int, str]] = {}
+    ids = list(seen)
+    for k in range(0, len(ids), _CHUNK):
+        stmt = select(Comment.id, Comment.pk, Comment.content_hash).where(
+            Comment.source_id == source.id, Comment.id.in_(ids[k : k + _CHUNK])
+        )
+        for cid, pk, digest in session.execute(stmt):
+            existing[cid] = (pk, digest)
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    unchanged = 0
+    for c in comments:
+        body, digest = _canonical(c)
+        old = existing.get(c.id)
+        if old is not None and old[1] == digest:
+            unchanged += 1
+            continue
+        row = {
+            "thread_id": c.thread_id,
+            "timestamp": as_utc(c.timestamp),
+            "body": body,
+            "content_hash": digest,
+            "text": comment_text(body["messages"]),
+            "last_modified": now,
+        }
+        if old is None:
+            inserts.append({**row, "source_id": source.id, "id": c.id, "created_at": now})
+        else:
+            updates.append({**row, "pk": old[0]})
+    new_pks: list[int] = []
+    if inserts:
+        result = session.execute(
+            insert(Comment).returning(Comment.pk, Comment.id, sort_by_parameter_order=True), inserts
+        )
+        new_pks = [pk for pk, _ in result]
+    if updates:
+        session.execute(update(Comment), updates)
+    if new_pks:
+        from sanitas.datasets.service import append_to_datasets
+
+        append_to_datasets(session=session, source_id=source.id, comment_pks=new_pks, created_at=now)
+    return SyncResult(new=len(inserts), updated=len(updates), unchanged=unchanged, new_pks=new_pks)
+
+
+def get_comments(*, session: Session, source: Source, ids: Sequence[str]) -> list[Comment]:
+    """Comments of a source by id, in the order asked; NotFound names the first missing id."""
+    found: dict[str, Comment] = {}
+    for k in range(0, len(ids), _CHUNK):
+        stmt = select(Comment).where(
+            Comment.source_id == source.id, Comment.id.in_(list(ids[k : k + _CHUNK]))
+        )
+        for row in session.scalars(stmt):
+            found[row.id] = row
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(
+            f"comment {missing[0]!r} not found in source {source.name!r}", code="COMMENT_NOT_FOUND"
+        )
+    return [found[i] for i in ids]
+
+
+def delete_comments(*, session: Session, source: Source, ids: Sequence[str]) -> int:
+    """Delete comments by id; unknown ids are ignored. Returns how many were deleted."""
+    total = 0
+    for k in range(0, len(ids), _CHUNK):
+        res = session.execute(
+            delete(Comment).where(Comment.source_id == source.id, Comment.id.in_(list(ids[k : k + _CHUNK])))
+        )
+        total += int(res.rowcount or 0)  # type: ignore[attr-defined]
+    return total
+
+
+def render_comment(row: Comment, source: Source | None = None) -> dict[str, Any]:
+    """The Re:infer comment object."""
+    body = dict(row.body)
+    return {
+        "id": row.id,
+        "uid": f"{row.source_id}.{row.id}",
+        "source_id": row.source_id,
+        "thread_id": row.thread_id,
+        "timestamp": body.pop("timestamp", iso(row.timestamp)),
+        "messages": body.get("messages", []),
+        "user_properties": body.get("user_properties", {}),
+        "text_format": body.get("text_format", "plain"),
+        "attachments": body.get("attachments", []),
+        "created_at": iso(row.created_at),
+        "last_modified": iso(row.last_modified),
+        "context": "1",
+        "has_annotations": False,
+    }
