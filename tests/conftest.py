@@ -42,7 +42,9 @@ def _pg_database(tmp_root: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def backend_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database per backend: a template file for SQLite, a scratch database for PostgreSQL."""
     root = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":
@@ -73,8 +75,9 @@ def db_url(backend_template: str, tmp_path: Path) -> str:
 @pytest.fixture()
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings whose home is the test's temporary folder."""
-    return load_settings(home=tmp_path / "home", database_url=db_url, secret_key=b"test-secret",
-                         job_lease_seconds=2)
+    return load_settings(
+        home=tmp_path / "home", database_url=db_url, secret_key=b"test-secret", job_lease_seconds=2
+    )
 
 
 @pytest.fixture()
@@ -109,3 +112,35 @@ def client(anon: TestClient, make_key: Callable[..., str]) -> TestClient:
     """A client authenticated with an admin key."""
     anon.headers["Authorization"] = f"Bearer {make_key()}"
     return anon
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def live_server(settings: Settings, db: Database) -> Iterator[str]:
+    """The real app served by uvicorn on a free loopback port (auth on, no workers); yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    app = create_app(settings, db=db, auth=True, workers=0)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

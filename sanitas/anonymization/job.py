@@ -1,0 +1,169 @@
+"""The ``anonymization`` job: detect PII per message part, mask it, write the anonymized dataset file."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import zipfile
+from collections import Counter
+from typing import Any
+
+import orjson
+
+from sanitas.datasets import branches
+from sanitas.datasets.service import count_comments, get_dataset_by_id
+from sanitas.jobs.context import JobContext
+from sanitas.jobs.executor import Stage, get_executor
+from sanitas.jobs.registry import JobKind, register
+from sanitas.sources.text import PARTS
+
+MAX_ENTITIES_IN_RESULT = 100_000
+
+
+def project_key(secret: bytes, project: str) -> bytes:
+    """The per-project key ENCRYPT uses (derived, never stored)."""
+    return hmac.new(secret, f"project-key:{project}".encode(), hashlib.sha256).digest()
+
+
+class AnonymizeStage(Stage[branches.Row, dict[str, Any]]):
+    """Detect and mask every message part of a batch of comments."""
+
+    name = "anonymize"
+
+    def __init__(self, payload: dict[str, Any], *, salt: bytes, key: bytes) -> None:
+        self.payload = payload
+        self.salt = salt
+        self.key = key
+        self.engine: Any = None
+
+    def setup(self) -> None:
+        """Load the detection engine once."""
+        from sanitas.pii.engine import PiiEngine
+        from sanitas.pii.llm import LlmConfig
+
+        llm = None
+        if self.payload.get("llm_model_name"):
+            llm = LlmConfig(
+                base_url=os.environ.get("SANITAS_LLM_BASE_URL", ""),
+                model=self.payload["llm_model_name"],
+                api_key=os.environ.get("SANITAS_LLM_API_KEY"),
+            )
+        self.engine = PiiEngine(
+            method=self.payload["detection_method"],
+            pii_types=self.payload["pii_types"],
+            threshold=float(self.payload["threshold"]),
+            llm=llm,
+        )
+        self.engine.setup()
+
+    def process_batch(self, batch: list[branches.Row]) -> list[dict[str, Any]]:
+        """Per comment: the anonymized comment and the entities found, located by message and part."""
+        from sanitas.anonymization.masking import apply_masks
+
+        where: list[tuple[int, int, str]] = []
+        texts: list[str] = []
+        for r_i, row in enumerate(batch):
+            for m_i, msg in enumerate(row.body.get("messages", [])):
+                for part in PARTS:
+                    value = msg.get(part)
+                    if isinstance(value, dict) and value.get("text"):
+                        where.append((r_i, m_i, part))
+                        texts.append(value["text"])
+        found = self.engine.analyze_batch(texts) if texts else []
+        out = [
+            {"row": row, "messages": [dict(m) for m in row.body.get("messages", [])], "entities": []}
+            for row in batch
+        ]
+        for (r_i, m_i, part), text, ents in zip(where, texts, found, strict=True):
+            item = out[r_i]
+            masked = apply_masks(
+                text, ents, mask_config=self.payload.get("mask_config", {}), run_salt=self.salt, key=self.key
+            )
+            item["messages"][m_i][part] = {**item["messages"][m_i][part], "text": masked}
+            for e in ents:
+                item["entities"].append(
+                    {
+                        "start": e.start,
+                        "end": e.end,
+                        "label": e.label,
+                        "score": round(float(e.score), 4),
+                        "sample_id": batch[r_i].id,
+                        "uid": batch[r_i].uid,
+                        "message_index": m_i,
+                        "field": part,
+                    }
+                )
+        return out
+
+
+def run_anonymization(ctx: JobContext) -> dict[str, Any]:
+    """Anonymize the dataset's active branch (as of the request) into one JSONL file plus a zip of it."""
+    p = ctx.payload
+    salt = hmac.new(ctx.settings.secret_key, f"run-salt:{ctx.job.id}".encode(), hashlib.sha256).digest()
+    stage = AnonymizeStage(p, salt=salt, key=project_key(ctx.settings.secret_key, ctx.job.project))
+    ctx.progress(1, "loading", "loading the detection models")
+    summary: Counter[str] = Counter()
+    entities: list[dict[str, Any]] = []
+    samples = 0
+    name = f"{p.get('dataset_name') or 'dataset'}-anonymized.jsonl"
+    tmp = ctx.output_dir / f".{name}.attempt{ctx.job.attempts}"
+    with ctx.db.read() as session:
+        dataset = get_dataset_by_id(session=session, dataset_id=p["dataset_id"])
+        branch = branches.get_branch(session=session, dataset=dataset, branch_id=p.get("branch_id"))
+        total = max(1, count_comments(session=session, dataset=dataset))
+        batches = branches.iter_rows(session=session, dataset=dataset, branch=branch, batch_size=256)
+
+        def on_batch(done: int) -> None:
+            ctx.progress(min(98.0, 2 + 96.0 * done / total), "detecting", f"{done} of about {total} comments")
+
+        with open(tmp, "wb") as fh:
+            for results in get_executor(ctx.settings.executor).map(stage, batches, on_batch=on_batch):
+                for item in results:
+                    row = item["row"]
+                    samples += 1
+                    for e in item["entities"]:
+                        summary[e["label"]] += 1
+                        if len(entities) < MAX_ENTITIES_IN_RESULT:
+                            entities.append(e)
+                    record = {
+                        "id": row.id,
+                        "uid": row.uid,
+                        "timestamp": row.body.get("timestamp"),
+                        "messages": item["messages"],
+                        "user_properties": row.body.get("user_properties", {}),
+                    }
+                    if row.labels:
+                        record["labels"] = row.labels
+                    fh.write(orjson.dumps(record) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    ctx.check()
+    final = ctx.output_dir / name
+    os.replace(tmp, final)
+    zpath = ctx.output_dir / "anonymized.zip"
+    ztmp = ctx.output_dir / f".anonymized.zip.attempt{ctx.job.attempts}"
+    with zipfile.ZipFile(ztmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(final, arcname=name)
+    os.replace(ztmp, zpath)
+    files = [
+        {
+            "id": "f1",
+            "path": name,
+            "size_in_bytes": final.stat().st_size,
+            "content_type": "application/x-ndjson",
+            "local_path": str(final),
+        }
+    ]
+    return {
+        "entity_summary": dict(sorted(summary.items())),
+        "samples_processed": samples,
+        "entities_found": entities,
+        "entities_truncated": sum(summary.values()) > len(entities),
+        "files": files,
+        "zip_path": str(zpath),
+        "message": f"{sum(summary.values())} entities masked in {samples} comments",
+    }
+
+
+register(JobKind(name="anonymization", run=run_anonymization))

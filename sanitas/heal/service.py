@@ -1,0 +1,105 @@
+"""Heal jobs: enqueue, render in Antidote's HealingJob shape, locate their files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sanitas.datasets.tables import Dataset
+from sanitas.errors import NotFound
+from sanitas.heal.schemas import HealRequest
+from sanitas.jobs import service as jobs
+from sanitas.jobs.tables import Job
+from sanitas.jobs.views import duration
+from sanitas.timeutil import iso
+
+KIND = "heal"
+STATUS = {
+    "queued": "queued",
+    "running": "running",
+    "succeeded": "completed",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+FLAGS = (
+    "fix_mislabeled",
+    "remove_outliers",
+    "remove_poisoned",
+    "remove_off_topics",
+    "remove_injection",
+    "remove_sensitive_information",
+    "anonymize_sensitive_information",
+)
+FILES = {
+    "manifest.jsonl": "application/x-ndjson",
+    "scores.jsonl": "application/x-ndjson",
+    "report.html": "text/html; charset=utf-8",
+}
+
+
+def start_heal(*, session: Session, dataset: Dataset, body: HealRequest) -> Job:
+    """Enqueue a heal of the dataset's active branch (as it is now)."""
+    payload = {
+        "dataset_id": dataset.id,
+        "dataset_name": dataset.name,
+        "branch_id": dataset.active_branch_id,
+        "target": body.target,
+        "activate": body.activate,
+        "dry_run": body.dry_run,
+        "branch_name": body.branch_name,
+        "options": body.options(),
+    }
+    return jobs.enqueue(
+        session=session, kind=KIND, project=dataset.project, dataset_id=dataset.id, payload=payload
+    )
+
+
+def get_heal(*, session: Session, job_id: str, allowed: Any) -> Job:
+    """A heal job the caller may see."""
+    job = jobs.get_job(session=session, job_id=job_id, kind=KIND)
+    if not allowed(job.project):
+        raise NotFound(f"healing job {job_id} not found", code="JOB_NOT_FOUND")
+    return job
+
+
+def render_heal(job: Job) -> dict[str, Any]:
+    """Antidote's HealingJob object."""
+    p, r = job.payload, job.result or {}
+    opts = p["options"]
+    secs = duration(job)
+    return {
+        "id": job.id,
+        "dataset_id": p["dataset_id"],
+        "status": STATUS[job.status],
+        "progress": int(job.progress),
+        **{f: bool(opts[f]) for f in FLAGS},
+        "created_at": iso(job.created_at),
+        "message": job.error if job.status == "failed" else job.message,
+        "off_topic_score_min": opts["off_topic_score_min"],
+        "off_topic_score_max": opts["off_topic_score_max"],
+        "output_filename": r.get("output_filename"),
+        "manifest": r.get("manifest", {}),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "duration_seconds": secs,
+        "target": p["target"],
+        "activated": bool(r.get("activated", False)),
+        "created_branch_id": r.get("created_branch_id"),
+        "created_branch_name": r.get("created_branch_name"),
+        "phase": job.phase,
+    }
+
+
+def job_file(job: Job, name: str) -> Path:
+    """One of a finished heal job's files (manifest, scores, report, healed download)."""
+    if job.status != "succeeded":
+        raise NotFound(
+            f"healing job {job.id} has no {name} (status {STATUS[job.status]})", code="FILE_NOT_FOUND"
+        )
+    files = (job.result or {}).get("files", {})
+    path = files.get(name)
+    if not path or not Path(path).exists():
+        raise NotFound(f"healing job {job.id} has no {name}", code="FILE_NOT_FOUND")
+    return Path(path)

@@ -1,0 +1,83 @@
+"""Antidote routes: start, read, list, cancel heal jobs and fetch their files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+
+from sanitas.api.deps import get_db, reader, writer
+from sanitas.auth.service import Principal
+from sanitas.datasets.native_views import load_dataset
+from sanitas.db import Database
+from sanitas.heal import service
+from sanitas.heal.schemas import HealRequest
+from sanitas.jobs import service as jobs
+
+router = APIRouter(tags=["healing"])
+DB = Annotated[Database, Depends(get_db)]
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+
+
+@router.post("/api/datasets/{dataset_id}/heal")
+def start_heal(dataset_id: str, body: HealRequest, db: DB, who: Writer) -> dict[str, Any]:
+    """Start healing the dataset's active branch; poll ``GET /api/healing/{id}``."""
+    with db.write() as s:
+        ds = load_dataset(s, who, dataset_id)
+        return service.render_heal(service.start_heal(session=s, dataset=ds, body=body))
+
+
+@router.get("/api/datasets/{dataset_id}/healing")
+def list_heals(dataset_id: str, db: DB, who: Reader) -> dict[str, Any]:
+    """Heal jobs of a dataset, newest first."""
+    with db.read() as s:
+        ds = load_dataset(s, who, dataset_id)
+        rows = jobs.list_jobs(session=s, kind=service.KIND, dataset_id=ds.id)
+        return {"jobs": [service.render_heal(j) for j in rows]}
+
+
+@router.get("/api/healing/{job_id}")
+def get_heal(job_id: str, db: DB, who: Reader) -> dict[str, Any]:
+    """One heal job."""
+    with db.read() as s:
+        return service.render_heal(service.get_heal(session=s, job_id=job_id, allowed=who.can_see))
+
+
+@router.post("/api/healing/{job_id}/cancel")
+def cancel_heal(job_id: str, db: DB, who: Writer) -> dict[str, Any]:
+    """Cancel a heal job at any time (a running one stops at its next check; nothing is published)."""
+    with db.write() as s:
+        job = service.get_heal(session=s, job_id=job_id, allowed=who.can_see)
+        return service.render_heal(jobs.request_cancel(session=s, job=job))
+
+
+def _file(db: Database, who: Principal, job_id: str, name: str, media: str) -> FileResponse:
+    with db.read() as s:
+        path = service.job_file(service.get_heal(session=s, job_id=job_id, allowed=who.can_see), name)
+    return FileResponse(path, media_type=media, filename=path.name)
+
+
+@router.get("/api/healing/{job_id}/manifest.jsonl")
+def manifest(job_id: str, db: DB, who: Reader) -> FileResponse:
+    """One line per changed comment."""
+    return _file(db, who, job_id, "manifest.jsonl", "application/x-ndjson")
+
+
+@router.get("/api/healing/{job_id}/scores.jsonl")
+def scores(job_id: str, db: DB, who: Reader) -> FileResponse:
+    """One line per comment with every check's score and the suggested label."""
+    return _file(db, who, job_id, "scores.jsonl", "application/x-ndjson")
+
+
+@router.get("/api/healing/{job_id}/report")
+def report(job_id: str, db: DB, who: Reader) -> FileResponse:
+    """A readable HTML report of what the job found and did."""
+    return _file(db, who, job_id, "report.html", "text/html; charset=utf-8")
+
+
+@router.get("/api/healing/{job_id}/download")
+def download(job_id: str, db: DB, who: Reader) -> FileResponse:
+    """The healed dataset file (JSONL of ``{"id","text","label"}``)."""
+    return _file(db, who, job_id, "download", "application/x-ndjson")
