@@ -32,7 +32,8 @@ def _sign(settings: Settings, path: str, expires: int) -> str:
 def _link(request: Request, settings: Settings, path: str) -> str:
     """A download URL that works without credentials for an hour (like a presigned URL)."""
     expires = int(time.time()) + LINK_TTL
-    return f"{str(request.base_url).rstrip('/')}{path}?expires={expires}&signature={_sign(settings, path, expires)}"
+    signature = _sign(settings, path, expires)
+    return f"{str(request.base_url).rstrip('/')}{path}?expires={expires}&signature={signature}"
 
 
 def _check_link(settings: Settings, path: str, expires: int, signature: str) -> None:

@@ -52,7 +52,7 @@ def heal(
 ) -> None:
     """Heal a labelled dataset file: fix labels and remove bad rows, with a manifest of every change.
 
-    Example: sanitas heal data.jsonl --all --out healed.jsonl --manifest m.jsonl --scores s.jsonl --report r.html
+    Example: sanitas heal data.jsonl --all --out healed.jsonl --manifest m.jsonl --report r.html
     """
     from sanitas.config import load_settings
     from sanitas.heal.pipeline import HealOptions
