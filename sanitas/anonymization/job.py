@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from sanitas.anonymization.masking import apply_masks
 from sanitas.datasets import branches
 from sanitas.datasets.service import count_comments, get_dataset_by_id
 from sanitas.jobs.context import JobContext
@@ -44,11 +45,7 @@ class AnonymizeStage(Stage[branches.Row, dict[str, Any]]):
 
         llm = None
         if self.payload.get("llm_model_name"):
-            llm = LlmConfig(
-                base_url=os.environ.get("SANITAS_LLM_BASE_URL", ""),
-                model=self.payload["llm_model_name"],
-                api_key=os.environ.get("SANITAS_LLM_API_KEY"),
-            )
+            llm = LlmConfig.from_env(model=self.payload["llm_model_name"])
         self.engine = PiiEngine(
             method=self.payload["detection_method"],
             pii_types=self.payload["pii_types"],
@@ -59,8 +56,6 @@ class AnonymizeStage(Stage[branches.Row, dict[str, Any]]):
 
     def process_batch(self, batch: list[branches.Row]) -> list[dict[str, Any]]:
         """Per comment: the anonymized comment and the entities found, located by message and part."""
-        from sanitas.anonymization.masking import apply_masks
-
         where: list[tuple[int, int, str]] = []
         texts: list[str] = []
         for r_i, row in enumerate(batch):
@@ -71,18 +66,19 @@ class AnonymizeStage(Stage[branches.Row, dict[str, Any]]):
                         where.append((r_i, m_i, part))
                         texts.append(value["text"])
         found = self.engine.analyze_batch(texts) if texts else []
-        out = [
+        out: list[dict[str, Any]] = [
             {"row": row, "messages": [dict(m) for m in row.body.get("messages", [])], "entities": []}
             for row in batch
         ]
         for (r_i, m_i, part), text, ents in zip(where, texts, found, strict=True):
             item = out[r_i]
+            entities: list[dict[str, Any]] = item["entities"]
             masked = apply_masks(
                 text, ents, mask_config=self.payload.get("mask_config", {}), run_salt=self.salt, key=self.key
             )
             item["messages"][m_i][part] = {**item["messages"][m_i][part], "text": masked}
             for e in ents:
-                item["entities"].append(
+                entities.append(
                     {
                         "start": e.start,
                         "end": e.end,

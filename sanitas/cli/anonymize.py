@@ -1,20 +1,33 @@
-"""``sanitas anonymize``: detect and mask PII in a file on this machine."""
+"""``sanitas anonymize`` masks PII in a file on this machine; ``sanitas deanonymize`` reverses ENCRYPT."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
 
 from sanitas.cli.common import console, fail, progress_bar
 
+LOCAL_PROJECT = "local"
+
+
+def _key() -> bytes:
+    """The ENCRYPT key of local runs: derived from this installation's secret (SANITAS_HOME)."""
+    from sanitas.anonymization.job import project_key
+    from sanitas.config import load_settings
+
+    return project_key(load_settings().secret_key, LOCAL_PROJECT)
+
 
 def anonymize(
     input: Path = typer.Argument(
         ..., exists=True, dir_okay=False, help="JSONL, CSV, Parquet or plain text file."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Anonymized file, in the input's format."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Anonymized file, same format (default: IN.anonymized.EXT)."
+    ),
     entities: Path | None = typer.Option(None, "--entities", help="JSON Lines: the entities found per row."),
     pii_types: str = typer.Option("", "--pii-types", help="Comma-separated types (default: all)."),
     method: str = typer.Option("aimon_pii_m1", "--method", help="heuristics, aimon_pii_m1, llm, … or all."),
@@ -22,21 +35,38 @@ def anonymize(
     mask_config: str = typer.Option(
         "{}", "--mask-config", help='JSON, e.g. {"email": "HASH", "person": "FAKE"}.'
     ),
+    llm_model: str | None = typer.Option(None, "--llm-model", help="Model name for the llm methods."),
 ) -> None:
-    """Find PII/PHI and mask it.
+    """Find PII/PHI and mask it (REDACT by default; REPLACE, MASK, HASH, FAKE, ENCRYPT or a literal per type).
 
     Example: sanitas anonymize chats.jsonl --pii-types person,email --out clean.jsonl --entities e.jsonl
     """
+    import secrets
+
+    from sanitas.pii.llm import LlmConfig
     from sanitas.pii.runner import anonymize_file
-    from sanitas.pii.types import UnknownMethodError, UnknownPiiTypeError
 
     try:
         masks = json.loads(mask_config)
     except json.JSONDecodeError as exc:
         raise fail(f"--mask-config is not valid JSON: {exc}") from None
+    if not isinstance(masks, dict):
+        raise fail('--mask-config must be a JSON object such as {"email": "HASH"}')
     types = [t.strip() for t in pii_types.split(",") if t.strip()] or None
+    out = out or input.with_name(f"{input.stem}.anonymized{input.suffix}")
+    llm = None
+    if "llm" in method or method == "all":
+        base = os.environ.get("SANITAS_LLM_BASE_URL")
+        if not base or not llm_model:
+            raise fail("the llm methods need SANITAS_LLM_BASE_URL and --llm-model")
+        llm = LlmConfig(base_url=base, model=llm_model, api_key=os.environ.get("SANITAS_LLM_API_KEY"))
     try:
         with progress_bar("anonymize") as update:
+
+            def progress(done: int, total: int | None) -> None:
+                pct = 100.0 * done / total if total else 0.0
+                update(min(99.0, pct), "anonymize", f"{done} of {total or '?'} rows")
+
             summary = anonymize_file(
                 input,
                 out=out,
@@ -45,13 +75,33 @@ def anonymize(
                 method=method,
                 threshold=threshold,
                 mask_config=masks,
-                progress=update,
+                progress=progress,
+                run_salt=secrets.token_bytes(16),
+                key=_key(),
+                llm=llm,
             )
-    except (UnknownPiiTypeError, UnknownMethodError, ValueError) as exc:
+    except ValueError as exc:
         raise fail(str(exc)) from None
-    console.print(f"done: {summary}")
+    found = summary.get("entity_summary", {})
+    console.print(
+        f"{summary.get('samples_processed', 0)} rows, {sum(found.values())} entities masked: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(found.items()))
+    )
+    console.print(f"anonymized: {out}" + (f"\nentities: {entities}" if entities else ""))
+
+
+def deanonymize(
+    input: Path = typer.Argument(..., exists=True, dir_okay=False, help="A file anonymized with ENCRYPT."),
+    out: Path = typer.Option(..., "--out", help="Where to write the restored text."),
+) -> None:
+    """Reverse the ENCRYPT strategy of `sanitas anonymize` (same SANITAS_HOME, so the same key)."""
+    from sanitas.anonymization.masking import deanonymize as restore
+
+    out.write_text(restore(input.read_text(encoding="utf-8"), _key()), encoding="utf-8")
+    console.print(f"restored: {out}")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach the command to the main app."""
+    """Attach the commands to the main app."""
     app.command("anonymize")(anonymize)
+    app.command("deanonymize")(deanonymize)
