@@ -90,7 +90,7 @@ def heal(
             report=report,
             options=options,
             cache_dir=settings.cache_dir,
-            progress=update,
+            progress=lambda phase, pct, msg: update(pct, phase, msg),
         )
     _summary(result, time.perf_counter() - started)
     for label, path in (("healed", out), ("manifest", manifest), ("scores", scores), ("report", report)):

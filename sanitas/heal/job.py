@@ -25,6 +25,7 @@ from sanitas.heal.pipeline import (
     run_heal,
     score_lines,
 )
+from sanitas.heal.report import write_report
 from sanitas.jobs.context import JobCancelled, JobContext
 from sanitas.jobs.registry import JobKind, register
 from sanitas.sources.text import text_segments
@@ -96,6 +97,7 @@ def run_heal_job(ctx: JobContext) -> dict[str, Any]:
             heal_rows,
             options,
             cache=EmbeddingCache(ctx.settings.cache_dir / "embeddings.sqlite"),
+            cache_dir=ctx.settings.cache_dir,
             progress=progress,
             should_cancel=ctx.should_cancel,
         )
@@ -109,13 +111,8 @@ def run_heal_job(ctx: JobContext) -> dict[str, Any]:
     healed = ({"id": r.id, "text": r.text, "label": r.label} for r in result.healed_rows())
     _write_lines(out / "download", healed, attempt)
     (out / "changes.json").write_bytes(orjson.dumps(_changes(result, rows)))
-    try:
-        from sanitas.heal.report import write_report
-
-        write_report(result, out / "report.html", title=f"Heal of {p.get('dataset_name', dataset.name)}")
-        files["report.html"] = str(out / "report.html")
-    except ImportError:
-        pass
+    write_report(out / "report.html", result)
+    files["report.html"] = str(out / "report.html")
     ctx.check()
     manifest = dict(result.manifest)
     return {
