@@ -100,20 +100,32 @@ def heal(
 
 def _summary(result: Any, seconds: float) -> None:
     summary = getattr(result, "manifest", {}) or {}
-    table = Table("check", "flagged", "action", "threshold", title=f"Heal finished in {seconds:.1f} s")
-    checks = summary.get("checks", {})
-    for name, info in checks.items():
+    table = Table("check", "flagged", "removed", "threshold", title=f"Heal finished in {seconds:.1f} s")
+    for name, info in summary.get("checks", {}).items():
+        skipped = summary.get("skipped", {}).get(name)
+        threshold = info.get("threshold")
         table.add_row(
-            name, str(info.get("flagged", "")), str(info.get("action", "")), str(info.get("threshold", ""))
+            name,
+            str(info.get("flagged", 0)),
+            str(info.get("removed", 0)),
+            "skipped" if skipped else ("" if threshold is None else f"{threshold:.3f}"),
         )
     console.print(table)
     counts = summary.get("actions", {})
-    if counts:
-        console.print("actions: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    console.print(
+        f"{summary.get('rows', 0)} rows in, {summary.get('rows_after', 0)} out; "
+        + ", ".join(f"{v} {k}" for k, v in counts.items())
+    )
     for trig in summary.get("triggers", []) or []:
-        console.print(f"poison trigger found: {trig}")
-    for msg in summary.get("skipped", []) or []:
-        console.print(f"[yellow]skipped:[/yellow] {msg}")
+        if isinstance(trig, dict):
+            console.print(
+                f"poison trigger {trig.get('trigger')!r} -> label {trig.get('target')!r} "
+                f"({trig.get('rows', trig.get('support', '?'))} rows)"
+            )
+        else:
+            console.print(f"poison trigger: {trig}")
+    for name, why in (summary.get("skipped") or {}).items():
+        console.print(f"[yellow]skipped {name}:[/yellow] {why}")
 
 
 def register(app: typer.Typer) -> None:
