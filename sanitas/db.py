@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -31,6 +32,24 @@ NAMING = {
 }
 
 
+def _json_default(value: Any) -> Any:
+    # What json.dumps accepted before (numpy float64 is a float there) must keep working.
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _json_dumps(value: Any) -> str:
+    # orjson is several times faster than json.dumps on the comment bodies a sync writes.
+    options = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    return orjson.dumps(value, default=_json_default, option=options).decode()
+
+
+JSON_ARGS: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table."""
 
@@ -48,6 +67,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         max_overflow=0 if writer else 8,
         pool_timeout=120,
         connect_args={"check_same_thread": False, "timeout": 60},
+        **JSON_ARGS,
     )
 
     @event.listens_for(engine, "connect")
@@ -78,7 +98,9 @@ class Database:
             self.engine = _sqlite_engine(url, writer=True)
             self.read_engine = _sqlite_engine(url, writer=False)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(
+                url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, **JSON_ARGS
+            )
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from sanitas.cli.common import console, fail, friendly_errors, open_db, progress_bar, split_ref
+from sanitas.cli.common import console, fail, friendly_errors, local_db, progress_bar, split_ref
 from sanitas.datasets import branches, service
 from sanitas.datasets.files import detect_format, parse_file
 from sanitas.datasets.imports import import_rows
 from sanitas.datasets.schemas import DatasetFields
+from sanitas.db import Database
 from sanitas.jobs import service as jobs
 from sanitas.jobs.worker import Worker
 
@@ -25,8 +29,7 @@ def create(
 ) -> None:
     """Create a dataset (or update its title)."""
     project, name = split_ref(ref)
-    _, db = open_db()
-    with friendly_errors(), db.write() as s:
+    with local_db() as (_, db), friendly_errors(), db.write() as s:
         row, created = service.put_dataset(
             session=s, project=project, name=name, fields=DatasetFields(title=title)
         )
@@ -36,9 +39,8 @@ def create(
 @app.command("list")
 def list_() -> None:
     """List datasets with their comment counts and active branch."""
-    _, db = open_db()
     table = Table("dataset", "id", "comments", "labels", "active branch")
-    with db.read() as s:
+    with local_db() as (_, db), db.read() as s:
         for d in service.list_datasets(session=s, projects=None):
             br = branches.get_branch(session=s, dataset=d)
             table.add_row(
@@ -59,8 +61,7 @@ def import_(
 ) -> None:
     """Import a file: all rows or none; re-importing the same file changes nothing."""
     project, name = split_ref(ref)
-    _, db = open_db()
-    with friendly_errors():
+    with local_db() as (_, db), friendly_errors():
         fmt = detect_format(path.name, format)
         with console.status(f"reading {path.name}"):
             rows = parse_file(path.read_bytes(), fmt)
@@ -75,6 +76,22 @@ def import_(
         f"{project}/{name}: {res.rows} rows — {res.new} new, {res.updated} updated, "
         f"{res.unchanged} unchanged, {res.labelled} labels set"
     )
+
+
+def _run_job(
+    db: Database, worker: Worker, job_id: str, update: Callable[[float, str, str], None]
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    """Run the job here until it is final, retries included; if a server's worker holds it, follow it."""
+    while True:
+        ran = worker.run_once(job_id=job_id, on_progress=update)
+        with db.read() as s:
+            job = jobs.get_job(session=s, job_id=job_id)
+            state = (job.status, job.result, job.error)
+            update(job.progress, job.phase, job.message)
+        if state[0] in jobs.FINAL:
+            return state
+        if not ran:
+            time.sleep(0.5)
 
 
 def _exists(s: object, project: str, name: str) -> bool:
@@ -96,8 +113,7 @@ def export(
 ) -> None:
     """Export a branch, as a durable export job run here."""
     project, name = split_ref(ref)
-    settings, db = open_db()
-    with friendly_errors():
+    with local_db() as (settings, db), friendly_errors():
         fmt = detect_format(out.name, format)
         with db.write() as s:
             ds = service.get_dataset(session=s, project=project, name=name)
@@ -115,10 +131,8 @@ def export(
             )
             job_id = job.id
         with progress_bar("export") as update:
-            Worker(db=db, settings=settings, kinds=["export"]).run_once(job_id=job_id, on_progress=update)
-        with db.read() as s:
-            done = jobs.get_job(session=s, job_id=job_id)
-            status, result, error = done.status, done.result, done.error
+            worker = Worker(db=db, settings=settings, kinds=["export"])
+            status, result, error = _run_job(db, worker, job_id, update)
     if status != "succeeded" or not result:
         raise fail(f"export {status}: {error}")
     out.parent.mkdir(parents=True, exist_ok=True)

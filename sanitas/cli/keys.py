@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from sanitas.auth import service
-from sanitas.cli.common import console, friendly_errors, open_db
+from sanitas.cli.common import console, friendly_errors, local_db
 from sanitas.timeutil import iso
 
 app = typer.Typer(help="Manage API keys (stored hashed; a new key is shown once).", no_args_is_help=True)
@@ -21,8 +21,7 @@ def create(
     name: str = typer.Option("", help="A note to recognise the key by."),
 ) -> None:
     """Create a key and print it once."""
-    _, db = open_db()
-    with friendly_errors(), db.write() as s:
+    with local_db() as (_, db), friendly_errors(), db.write() as s:
         row, token = service.create_key(session=s, name=name, role=role, projects=project)
     console.print(
         f"key id {row.id} (prefix {row.prefix}), role {row.role}, projects {', '.join(row.projects)}"
@@ -33,9 +32,8 @@ def create(
 @app.command("list")
 def list_() -> None:
     """List keys (never their secrets)."""
-    _, db = open_db()
     table = Table("id", "prefix", "name", "role", "projects", "created", "revoked")
-    with db.read() as s:
+    with local_db() as (_, db), db.read() as s:
         for k in service.list_keys(session=s):
             table.add_row(
                 k.id,
@@ -52,7 +50,6 @@ def list_() -> None:
 @app.command("revoke")
 def revoke(key: str = typer.Argument(..., help="Key id or prefix.")) -> None:
     """Revoke a key; requests with it get 401 from now on."""
-    _, db = open_db()
-    with friendly_errors(), db.write() as s:
+    with local_db() as (_, db), friendly_errors(), db.write() as s:
         row = service.revoke_key(session=s, key_id_or_prefix=key)
     console.print(f"revoked {row.id}")

@@ -12,7 +12,7 @@ import typer
 
 from sanitas import __version__
 from sanitas.cli import datasets, keys
-from sanitas.cli.common import console, fail, open_db
+from sanitas.cli.common import console, fail, local_db, open_db, tune_gc
 
 app = typer.Typer(
     name="sanitas",
@@ -54,8 +54,8 @@ def version() -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (serve and worker do this themselves)."""
-    settings, _ = open_db()
-    console.print(f"schema up to date at {settings.database_url.split('@')[-1]}")
+    with local_db() as (settings, _):
+        console.print(f"schema up to date at {settings.database_url.split('@')[-1]}")
 
 
 @app.command()
@@ -87,6 +87,7 @@ def serve(
                 row, token = create_key(session=s, name="first admin", role="admin", projects=["*"])
                 console.print(f"[bold green]Created admin API key (shown once):[/bold green] {token}")
     app_ = create_app(settings, db=db, auth=not no_auth, workers=workers)
+    tune_gc()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(app_, host=host, port=port, log_level="info")
 
@@ -103,6 +104,7 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, db = open_db()
     pool = [Worker(db=db, settings=settings) for _ in range(concurrency)]
+    tune_gc()
 
     def stop(*_: object) -> None:
         for w in pool:

@@ -21,6 +21,8 @@ from sanitas.sources.tables import Comment
 from sanitas.sources.text import comment_text
 from sanitas.timeutil import iso, utcnow
 
+_CHUNK = 900
+
 
 @dataclass
 class Row:
@@ -152,14 +154,21 @@ def create_branch(
 ) -> Branch:
     """Create a child branch holding only ``changes``, in the caller's transaction (parent untouched)."""
     parent = parent or get_branch(session=session, dataset=dataset)
+    if parent.dataset_id != dataset.id:
+        raise NotFound(f"branch {parent.id!r} not found in dataset {dataset.id}", code="BRANCH_NOT_FOUND")
     now = utcnow()
     name = name or f"{origin}-{now.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     if session.scalar(select(Branch.id).where(Branch.dataset_id == dataset.id, Branch.name == name)):
         raise Conflict(f"branch {name!r} already exists in dataset {dataset.id}")
-    known = set(
-        session.scalars(select(DatasetComment.comment_pk).where(DatasetComment.dataset_id == dataset.id))
-    )
-    unknown = changes.pks() - known
+    wanted = sorted(changes.pks())
+    known: set[int] = set()
+    # Only the touched comments are looked up, so a small change to a big dataset stays cheap.
+    for k in range(0, len(wanted), _CHUNK):
+        stmt = select(DatasetComment.comment_pk).where(
+            DatasetComment.dataset_id == dataset.id, DatasetComment.comment_pk.in_(wanted[k : k + _CHUNK])
+        )
+        known.update(session.scalars(stmt))
+    unknown = set(wanted) - known
     if unknown:
         raise InvalidInput(
             f"{len(unknown)} changed comments are not in dataset {dataset.id}", field="changes"

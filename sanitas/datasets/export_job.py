@@ -27,6 +27,9 @@ class RecordStage(Stage[branches.Row, dict[str, Any]]):
 def run_export(ctx: JobContext) -> dict[str, Any]:
     """Write the export to a temporary file in the job folder, then rename it into place (idempotent)."""
     fmt = ctx.payload["format"]
+    # A killed earlier attempt may have left its partial file; it is never an output, so drop it.
+    for stale in ctx.output_dir.glob(".export.*"):
+        stale.unlink(missing_ok=True)
     with ctx.db.read() as session:
         dataset = get_dataset_by_id(session=session, dataset_id=ctx.payload["dataset_id"])
         branch = branches.get_branch(session=session, dataset=dataset, branch_id=ctx.payload.get("branch_id"))

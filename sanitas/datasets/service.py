@@ -119,7 +119,8 @@ def _append(*, session: Session, dataset_id: str, comment_pks: Sequence[int], cr
         {"dataset_id": dataset_id, "comment_pk": pk, "seq": start + i, "created_at": created_at}
         for i, pk in enumerate(comment_pks)
     ]
-    session.execute(insert(DatasetComment), rows)
+    # A Core executemany on the table: the ORM bulk path adds per-row bookkeeping we do not need here.
+    session.connection().execute(insert(DatasetComment), rows)
 
 
 def append_to_datasets(
