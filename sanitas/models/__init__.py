@@ -1,0 +1,1 @@
+"""Model versions of a dataset: training jobs, pinning, cached deterministic predictions."""

@@ -1,0 +1,252 @@
+"""Model versions: enqueue training, list, pin, and cached deterministic predictions.
+
+Predictions are keyed by (dataset, version, hash of the comment's messages) and written once: the
+first computed value is stored and every later read returns the stored bytes, so a re-fetch is
+identical even if a recomputation would differ in the last bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Text, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sanitas.datasets.branches import get_branch
+from sanitas.datasets.tables import Dataset
+from sanitas.db import Database
+from sanitas.errors import InvalidInput, NotFound
+from sanitas.jobs import service as jobs
+from sanitas.jobs.tables import Job
+from sanitas.models.tables import ModelVersion, Prediction
+from sanitas.sources.text import locate
+from sanitas.timeutil import iso
+
+KIND = "train_model"
+_CHUNK = 900
+_MODELS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+_ENGINE: list[Any] = []
+
+
+@dataclass(frozen=True)
+class Item:
+    """One comment to predict: its content hash, text and messages (or its raw body JSON to read them).
+
+    The raw body is only decoded on a cache miss, to place entity spans in their messages.
+    """
+
+    content_hash: str
+    text: str
+    messages: list[dict[str, Any]] | None = None
+    raw_body: str | None = None
+
+    def get_messages(self) -> list[dict[str, Any]]:
+        """The comment's messages."""
+        if self.messages is not None:
+            return self.messages
+        return list(orjson.loads(self.raw_body or "{}").get("messages", []))
+
+
+def content_hash(messages: list[dict[str, Any]]) -> str:
+    """Hash of what a model reads of a comment (its messages), the prediction cache key."""
+    return hashlib.sha256(orjson.dumps(messages, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def enqueue_training(*, session: Session, dataset: Dataset, seed: int = 0) -> Job:
+    """Queue a training job on the dataset's active branch."""
+    branch = get_branch(session=session, dataset=dataset)
+    return jobs.enqueue(
+        session=session,
+        kind=KIND,
+        project=dataset.project,
+        dataset_id=dataset.id,
+        payload={"dataset_id": dataset.id, "branch_id": branch.id, "seed": seed},
+    )
+
+
+def list_versions(*, session: Session, dataset: Dataset) -> list[ModelVersion]:
+    """Versions of a dataset, oldest first."""
+    stmt = select(ModelVersion).where(ModelVersion.dataset_id == dataset.id).order_by(ModelVersion.version)
+    return list(session.scalars(stmt))
+
+
+def get_version(*, session: Session, dataset: Dataset, version: int) -> ModelVersion:
+    """One version; NotFound names it."""
+    row = session.get(ModelVersion, (dataset.id, version))
+    if row is None:
+        raise NotFound(
+            f"model version {version} not found in dataset {dataset.name!r}", code="MODEL_NOT_FOUND"
+        )
+    return row
+
+
+def require_pinned(*, session: Session, dataset: Dataset, version: int) -> ModelVersion:
+    """A version a stream may use: it must exist and be pinned."""
+    row = session.get(ModelVersion, (dataset.id, version))
+    if row is None or not row.pinned:
+        state = "does not exist" if row is None else "is not pinned"
+        raise InvalidInput(
+            f"model.version: model version {version} {state} in dataset {dataset.name!r}; "
+            "streams need a pinned version",
+            field="model.version",
+        )
+    return row
+
+
+def set_pinned(*, session: Session, dataset: Dataset, version: int, pinned: bool) -> ModelVersion:
+    """Pin or unpin a version."""
+    row = get_version(session=session, dataset=dataset, version=version)
+    row.pinned = pinned
+    return row
+
+
+def next_version(*, session: Session, dataset_id: str) -> int:
+    """The number the next published version gets (call with the dataset row locked)."""
+    top = session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.dataset_id == dataset_id))
+    return int(top or 0) + 1
+
+
+def render_version(row: ModelVersion) -> dict[str, Any]:
+    """The model version object."""
+    return {
+        "version": row.version,
+        "pinned": row.pinned,
+        "created_at": iso(row.created_at),
+        "job_id": row.job_id,
+        "branch_id": row.branch_id,
+        "trained_on": row.trained_on,
+        "labels": row.labels,
+        "metrics": row.metrics,
+        "thresholds": row.thresholds,
+    }
+
+
+def load_model(path: str) -> Any:
+    """The trained model stored at ``path``, loaded once per process."""
+    with _LOCK:
+        model = _MODELS.get(path)
+        if model is None:
+            from sanitas.models.classifier import TrainedModel
+
+            model = TrainedModel.load(Path(path))
+            _MODELS[path] = model
+        return model
+
+
+def _entity_engine() -> Any | None:
+    with _LOCK:
+        if not _ENGINE:
+            try:
+                from sanitas.pii.engine import PiiEngine
+
+                _ENGINE.append(PiiEngine())
+            except ImportError:
+                _ENGINE.append(None)
+        return _ENGINE[0]
+
+
+def find_entities(items: Sequence[Item]) -> list[list[dict[str, Any]]]:
+    """Re:infer entities (``name``, ``formatted_value``, ``spans``) from the PII engine, if installed."""
+    engine = _entity_engine()
+    if engine is None or not items:
+        return [[] for _ in items]
+    out: list[list[dict[str, Any]]] = []
+    for item, ents in zip(items, engine.analyze_batch([i.text for i in items]), strict=True):
+        rendered = []
+        for e in ents:
+            span = locate(item.get_messages(), e.start, e.end)
+            rendered.append(
+                {
+                    "name": e.label,
+                    "kind": e.label,
+                    "formatted_value": item.text[e.start : e.end],
+                    "probability": round(float(e.score), 4),
+                    "spans": [
+                        {
+                            "content_part": span["field"],
+                            "message_index": span["message_index"],
+                            "char_start": span["char_start"],
+                            "char_end": span["char_end"],
+                        }
+                    ],
+                }
+            )
+        out.append(rendered)
+    return out
+
+
+def _compute(model_path: str, items: Sequence[Item]) -> list[dict[str, Any]]:
+    model = load_model(model_path)
+    scored = model.predict([i.text for i in items])
+    entities = find_entities(items)
+    rows = []
+    for item, labels, ents in zip(items, scored, entities, strict=True):
+        ordered = sorted(((list(n), float(p)) for n, p in labels), key=lambda lp: (-lp[1], lp[0]))
+        rendered = [{"name": n, "probability": p} for n, p in ordered]
+        rows.append({"content_hash": item.content_hash, "labels": rendered, "entities": ents})
+    return rows
+
+
+# Built once: constructing a statement with 1,024 IN values per call costs more than running it.
+_READ = select(Prediction.content_hash, cast(Prediction.labels, Text), cast(Prediction.entities, Text)).where(
+    Prediction.dataset_id == bindparam("dataset_id"),
+    Prediction.version == bindparam("version"),
+    Prediction.content_hash.in_(bindparam("hashes", expanding=True)),
+)
+
+
+def _read(
+    session: Session, dataset_id: str, version: int, hashes: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    # The stored JSON text is returned as is: callers splice it into responses without re-encoding.
+    out: dict[str, tuple[str, str]] = {}
+    conn = session.connection()
+    for k in range(0, len(hashes), _CHUNK):
+        params = {"dataset_id": dataset_id, "version": version, "hashes": list(hashes[k : k + _CHUNK])}
+        for h, labels, ents in conn.execute(_READ, params):
+            out[h] = (labels, ents)
+    return out
+
+
+def predictions(
+    *, db: Database, session: Session, version: ModelVersion, items: Sequence[Item]
+) -> dict[str, tuple[str, str]]:
+    """``content_hash -> (labels JSON, entities JSON)`` for ``items``: cached rows, computing misses.
+
+    Labels are stored rendered (``[{"name", "probability"}]``, most probable first).
+    """
+    hashes = list(dict.fromkeys(i.content_hash for i in items))
+    found = _read(session, version.dataset_id, version.version, hashes)
+    missing = {i.content_hash: i for i in items if i.content_hash not in found}
+    if not missing:
+        return found
+    rows = _compute(version.path, list(missing.values()))
+    for row in rows:
+        row["dataset_id"], row["version"] = version.dataset_id, version.version
+    with db.write() as ws:
+        ins = sqlite_insert if db.is_sqlite else pg_insert
+        for k in range(0, len(rows), 200):
+            ws.execute(ins(Prediction).on_conflict_do_nothing(), rows[k : k + 200])
+    # Whoever wrote first wins; read back so every caller returns the stored values.
+    with db.read() as rs:
+        found.update(_read(rs, version.dataset_id, version.version, list(missing)))
+    return found
+
+
+def render_labels(
+    labels: list[dict[str, Any]], thresholds: dict[tuple[str, ...], float] | None
+) -> list[dict[str, Any]]:
+    """Re:infer labels; with thresholds only the listed labels at or above theirs (``>=``)."""
+    if thresholds is None:
+        return labels
+    get = thresholds.get  # a label without a threshold gets 2.0, which no probability reaches
+    return [lb for lb in labels if lb["probability"] >= get(tuple(lb["name"]), 2.0)]

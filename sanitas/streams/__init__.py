@@ -1,0 +1,1 @@
+"""Streams: persistent, at-least-once cursors over a dataset's comments (Re:infer's streams API)."""
