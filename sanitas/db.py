@@ -164,4 +164,6 @@ def import_all_tables() -> None:
     from sanitas.auth import tables as _auth  # noqa: F401
     from sanitas.datasets import tables as _datasets  # noqa: F401
     from sanitas.jobs import tables as _jobs  # noqa: F401
+    from sanitas.models import tables as _models  # noqa: F401
     from sanitas.sources import tables as _sources  # noqa: F401
+    from sanitas.streams import tables as _streams  # noqa: F401
