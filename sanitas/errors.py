@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SanitasError(Exception):
     """Base class: ``status`` is the HTTP code, ``code`` a stable machine name."""
@@ -9,10 +11,14 @@ class SanitasError(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Per-item problems of a batch (``{"index", "field", "message"}``), rendered as ``errors``.
+        self.errors = errors or []
 
 
 class InvalidInput(SanitasError):

@@ -37,7 +37,8 @@ def _link(request: Request, settings: Settings, path: str) -> str:
 
 
 def _check_link(settings: Settings, path: str, expires: int, signature: str) -> None:
-    if expires < time.time() or not hmac.compare_digest(_sign(settings, path, expires), signature):
+    valid = signature.isascii() and hmac.compare_digest(_sign(settings, path, expires), signature)
+    if expires < time.time() or not valid:
         raise Forbidden("the download link is invalid or has expired; ask for a new one")
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,13 +18,15 @@ from sanitas.api.envelopes import error_response
 from sanitas.api.responses import OrjsonResponse as ORJSONResponse
 from sanitas.config import Settings, load_settings
 from sanitas.db import Database
-from sanitas.errors import PayloadTooLarge, SanitasError
+from sanitas.errors import SanitasError
 
 log = logging.getLogger("sanitas.api")
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")] or list(loc[-1:])
+    # Only the first element names the request part; a later "body" is a field (a message's body).
+    parts = list(loc[1:]) if loc and loc[0] in ("body", "query", "path", "header", "cookie") else list(loc)
+    parts = parts or list(loc[-1:])
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -39,7 +42,7 @@ def format_validation(errors: list[Any]) -> tuple[int, str, list[dict[str, Any]]
     items = []
     for e in errors:
         field = _loc(tuple(e.get("loc", ())))
-        msg = e.get("msg", "invalid")
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         if e.get("type") == "extra_forbidden":
             msg = "unknown field"
         elif e.get("type") == "missing":
@@ -54,8 +57,25 @@ def format_validation(errors: list[Any]) -> tuple[int, str, list[dict[str, Any]]
     return 422, f"{head}{more}", items
 
 
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+NUL_MESSAGE = "text must not contain NUL (\\u0000) characters"
+
+
+def _is_json(scope: Scope) -> bool:
+    for key, value in scope.get("headers", []):
+        if key == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return False
+
+
 class BodyLimit:
-    """Refuse bodies over the configured cap, whether announced by Content-Length or streamed."""
+    """Guard the edge of every route: body size cap, and no NUL characters anywhere.
+
+    A body over the cap is refused whether announced by Content-Length or streamed. NUL characters are
+    refused in the path, the query and JSON bodies because PostgreSQL cannot store them in text, and a
+    request must get the same answer on both backends.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -66,20 +86,35 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
+        too_big = f"the request body is over the {self.max_bytes}-byte limit"
         for key, value in scope.get("headers", []):
             if key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                resp = error_response(path, 413, f"the request body is over the {self.max_bytes}-byte limit")
-                await resp(scope, receive, send)
+                await error_response(path, 413, too_big)(scope, receive, send)
                 return
+        query = scope.get("query_string", b"")
+        if "\x00" in path or b"%00" in query or b"\x00" in query:
+            await error_response(path, 422, NUL_MESSAGE)(scope, receive, send)
+            return
         seen = 0
+        check_nul = _is_json(scope)
+        tail = b""
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, tail
             msg = await receive()
             if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
+                chunk = msg.get("body", b"")
+                seen += len(chunk)
+                # HTTPException, not a domain error: FastAPI turns anything else raised while it reads
+                # the body into a generic 400.
                 if seen > self.max_bytes:
-                    raise PayloadTooLarge(f"the request body is over the {self.max_bytes}-byte limit")
+                    raise HTTPException(413, too_big)
+                if check_nul and chunk:
+                    # An escape may straddle two chunks: search the end of the previous one too.
+                    window = tail + chunk
+                    if b"u0000" in window and _NUL_ESCAPE.search(window):
+                        raise HTTPException(422, NUL_MESSAGE)
+                    tail = window[-64:]
             return msg
 
         await self.app(scope, limited, send)
@@ -123,8 +158,10 @@ def create_app(
 
     @app.exception_handler(SanitasError)
     async def _domain(request: Request, exc: SanitasError) -> ORJSONResponse:
-        extra = {"field": exc.field} if exc.field else None
-        return error_response(request.url.path, exc.status, exc.message, code=exc.code, extra=extra)
+        extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+        if exc.errors:
+            extra["errors"] = exc.errors
+        return error_response(request.url.path, exc.status, exc.message, code=exc.code, extra=extra or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> ORJSONResponse:
@@ -136,6 +173,10 @@ def create_app(
         message = str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
             message = f"no route {request.method} {request.url.path}"
+        elif exc.status_code == 400 and message == "There was an error parsing the body":
+            # FastAPI's words for a body it could not decode (bad UTF-8 mostly); say which rule broke.
+            cause = exc.__cause__
+            message = "the request body is not valid JSON" + (f": {cause}" if cause else "")
         return error_response(
             request.url.path, exc.status_code, message, headers=getattr(exc, "headers", None)
         )

@@ -132,7 +132,8 @@ def ensure_project(*, session: Session, name: str) -> Project:
     """Get or create a project (projects come into being with their first resource)."""
     row = session.get(Project, name)
     if row is None:
-        row = Project(name=name, title=name, created_at=utcnow())
+        # Names run to 1024 characters but titles to 256 (PostgreSQL enforces the column width).
+        row = Project(name=name, title=name[:256], created_at=utcnow())
         session.add(row)
         session.flush()
     return row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
@@ -30,7 +30,24 @@ def load_dataset(s: Any, who: Principal, dataset_id: str) -> Any:
     return ds
 
 
-@router.post("/api/datasets/{dataset_id}/files")
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post("/api/datasets/{dataset_id}/files", openapi_extra=UPLOAD_BODY)
 async def upload_file(
     dataset_id: str,
     request: Request,
@@ -44,12 +61,13 @@ async def upload_file(
     """Import a JSONL, CSV or Parquet file (multipart ``file`` or raw body); all rows or none."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise InvalidInput("multipart body needs a 'file' part", field="file")
-        data = await upload.read()
-        filename = upload.filename or filename
+        # The context manager closes the spooled temporary files behind every part.
+        async with request.form() as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput("multipart body needs a 'file' part", field="file")
+            data = await upload.read()
+            filename = upload.filename or filename
     else:
         data = await request.body()
     if not data:
@@ -104,7 +122,7 @@ def start_export(
     dataset_id: str,
     db: DB,
     who: Writer,
-    format: Annotated[str, Query(pattern="^(jsonl|csv|parquet)$", description=", ".join(FORMATS))] = "jsonl",
+    format: Annotated[Literal["jsonl", "csv", "parquet"], Query(description=", ".join(FORMATS))] = "jsonl",
     branch: Annotated[str | None, Query(max_length=256)] = None,
 ) -> dict[str, Any]:
     """Start an export job of a branch (the active one by default)."""

@@ -6,11 +6,26 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sanitas.names import COMMENT_ID_PATTERN
 
 Str512 = Annotated[str, Field(min_length=1, max_length=512)]
+MAX_INT = 2**63 - 1
+
+
+def _storable_json(value: Any) -> Any:
+    """Free-form JSON must fit what both databases and orjson store: 64-bit integers, no NUL."""
+    if value is None:
+        return value
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError as exc:
+        raise ValueError(f"not storable as JSON: {exc}") from exc
+    if b"\\u0000" in encoded:
+        raise ValueError("text must not contain NUL (\\u0000) characters")
+    return value
 
 
 class Strict(BaseModel):
@@ -26,6 +41,11 @@ class TextPart(Strict):
     translated_from: str | None = Field(default=None, max_length=65536)
     text_markup: Any | None = None
     translated_from_markup: Any | None = None
+
+    @field_validator("text_markup", "translated_from_markup")
+    @classmethod
+    def _markup(cls, value: Any) -> Any:
+        return _storable_json(value)
 
 
 class Message(Strict):
@@ -46,7 +66,7 @@ class Attachment(Strict):
     """Attachment metadata (content is not stored)."""
 
     name: str = Field(max_length=256)
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=MAX_INT)
     content_type: str = Field(max_length=256)
     attachment_reference: str | None = Field(default=None, max_length=1024)
     content_hash: str | None = Field(default=None, max_length=256)
@@ -63,19 +83,44 @@ class CommentIn(Strict):
     thread_id: str | None = Field(default=None, min_length=1, max_length=1024)
     attachments: list[Attachment] = Field(default_factory=list, max_length=128)
 
-    @field_validator("user_properties")
+    @field_validator("user_properties", mode="before")
     @classmethod
-    def _check_properties(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _check_properties(cls, value: Any) -> Any:
+        # Checked before coercion: pydantic would otherwise turn ``true`` into 1.0 and "5" into 5.0.
+        if not isinstance(value, dict):
+            return value
         for key, item in value.items():
-            kind, _, name = key.partition(":")
+            kind, _, name = str(key).partition(":")
             if kind not in ("string", "number") or not name:
                 raise ValueError(f"user property {key!r} must be named 'string:<Name>' or 'number:<Name>'")
             if kind == "string" and not isinstance(item, str):
                 raise ValueError(f"user property {key!r} must be a string")
-            if kind == "number":
-                if isinstance(item, str | bool) or not math.isfinite(float(item)):
-                    raise ValueError(f"user property {key!r} must be a finite number")
+            if kind == "number" and (
+                isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(float(item))
+            ):
+                raise ValueError(f"user property {key!r} must be a finite number")
         return value
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> CommentIn:
+        # Files reach this model without passing the HTTP guard, and PostgreSQL cannot store NUL.
+        if "\x00" in self.id or "\x00" in (self.thread_id or ""):
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+        for key, item in self.user_properties.items():
+            if "\x00" in key or (isinstance(item, str) and "\x00" in item):
+                raise ValueError("text must not contain NUL (\\u0000) characters")
+        for m in self.messages:
+            parts = [p for p in (m.body, m.subject, m.signature) if p is not None]
+            texts = [p.text for p in parts] + [p.translated_from or "" for p in parts]
+            texts += [m.from_ or "", m.language or "", *(m.to or []), *(m.cc or []), *(m.bcc or [])]
+            if any("\x00" in t for t in texts):
+                raise ValueError("text must not contain NUL (\\u0000) characters")
+        for a in self.attachments:
+            if any(
+                "\x00" in (t or "") for t in (a.name, a.content_type, a.attachment_reference, a.content_hash)
+            ):
+                raise ValueError("text must not contain NUL (\\u0000) characters")
+        return self
 
 
 class SyncRequest(Strict):

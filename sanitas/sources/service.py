@@ -101,6 +101,8 @@ def render_source(source: Source) -> dict[str, Any]:
 
 def _canonical(comment: CommentIn) -> tuple[dict[str, Any], str]:
     body = comment.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"id"})
+    # One instant, one form: a re-sync that spells the same time with another offset is unchanged.
+    body["timestamp"] = iso(as_utc(comment.timestamp))
     digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return body, digest
 
@@ -112,12 +114,22 @@ def sync_comments(*, session: Session, source: Source, comments: Sequence[Commen
     inside this transaction (see ``sanitas.datasets.service.append_to_datasets``).
     """
     seen: dict[str, int] = {}
+    errors: list[dict[str, Any]] = []
     for i, c in enumerate(comments):
         if c.id in seen:
-            raise InvalidInput(
-                f"comments[{i}].id: duplicate id {c.id!r} (also at comments[{seen[c.id]}])", field="comments"
+            errors.append(
+                {
+                    "index": i,
+                    "field": f"comments[{i}].id",
+                    "message": f"duplicate id {c.id!r} (also at comments[{seen[c.id]}])",
+                }
             )
-        seen[c.id] = i
+        else:
+            seen[c.id] = i
+    if errors:
+        head = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise InvalidInput(head + more, field="comments", errors=errors)
     existing: dict[str, tuple[int, str]] = {}
     ids = list(seen)
     for k in range(0, len(ids), _CHUNK):
