@@ -162,10 +162,17 @@ def sync_comments(*, session: Session, source: Source, comments: Sequence[Commen
             updates.append({**row, "pk": old[0]})
     new_pks: list[int] = []
     if inserts:
-        result = session.execute(
-            insert(Comment).returning(Comment.pk, Comment.id, sort_by_parameter_order=True), inserts
-        )
-        new_pks = [pk for pk, _ in result]
+        # A plain executemany is one statement; INSERT … RETURNING in parameter order is one statement
+        # per row on SQLite. The new pks are then read back by id and put in batch order.
+        session.execute(insert(Comment), inserts)
+        new_ids = [row["id"] for row in inserts]
+        pk_of: dict[str, int] = {}
+        for k in range(0, len(new_ids), _CHUNK):
+            stmt = select(Comment.id, Comment.pk).where(
+                Comment.source_id == source.id, Comment.id.in_(new_ids[k : k + _CHUNK])
+            )
+            pk_of.update({cid: pk for cid, pk in session.execute(stmt)})
+        new_pks = [pk_of[cid] for cid in new_ids]
     if updates:
         session.execute(update(Comment), updates)
     if new_pks:
