@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/postgres.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-.venv/bin/ruff format --check .
-.venv/bin/ruff check .
+.venv/bin/ruff format --check sanitas tests bench
+.venv/bin/ruff check sanitas tests bench
 .venv/bin/mypy sanitas
 .venv/bin/python -m pytest -W error "$@"

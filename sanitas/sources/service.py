@@ -168,10 +168,10 @@ def sync_comments(*, session: Session, source: Source, comments: Sequence[Commen
         new_ids = [row["id"] for row in inserts]
         pk_of: dict[str, int] = {}
         for k in range(0, len(new_ids), _CHUNK):
-            stmt = select(Comment.id, Comment.pk).where(
+            new_stmt = select(Comment.id, Comment.pk).where(
                 Comment.source_id == source.id, Comment.id.in_(new_ids[k : k + _CHUNK])
             )
-            pk_of.update({cid: pk for cid, pk in session.execute(stmt)})
+            pk_of.update({cid: pk for cid, pk in session.execute(new_stmt)})
         new_pks = [pk_of[cid] for cid in new_ids]
     if updates:
         session.execute(update(Comment), updates)

@@ -1,0 +1,161 @@
+"""Sensitive information: PII/PHI and secrets, found by the PII engine (``sanitas.pii``)."""
+
+from __future__ import annotations
+
+import re
+from importlib.util import find_spec
+from typing import Any
+
+import numpy as np
+
+from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
+from sanitas.heal.engine.rowcache import RowCache
+
+# Types that identify a person or unlock something; an organization, a city or a bare date alone does not.
+NOT_SENSITIVE = frozenset({"organization", "location", "date", "url", "age"})
+# A secret value is not a plain dictionary word: "my PIN was blocked" names no password.
+SECRET_TYPES = frozenset({"password", "api_key", "username"})
+_PLAIN_WORD = re.compile(r"^[A-Za-z][a-z']*$")
+
+
+def is_sensitive(entity: dict[str, Any], text: str) -> bool:
+    """Keep entities that identify a person or unlock something."""
+    if entity["label"] in NOT_SENSITIVE:
+        return False
+    if entity["label"] in SECRET_TYPES:
+        value = text[entity["start"] : entity["end"]].strip().strip('.,;:!?"()')
+        return not _PLAIN_WORD.match(value)
+    return True
+
+
+ENGINE_VERSION = "1"
+_BATCH = 256
+
+_FALLBACK: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("email", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")),
+    ("ip_address", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")),
+    ("ssn", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
+    ("iban", re.compile(r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b")),
+    ("credit_card", re.compile(r"\b(?:\d[ -]?){13,19}\b")),
+    ("phone_number", re.compile(r"(?<!\w)\+?\(?\d{1,4}\)?[ .-]?\d{3}[ .-]?\d{3,4}(?:[ .-]?\d{2,4})?(?!\w)")),
+)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for k, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if k % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def fallback_entities(text: str) -> list[dict[str, Any]]:
+    """Pattern-only detection used when the PII engine is unavailable."""
+    out: list[dict[str, Any]] = []
+    taken: list[tuple[int, int]] = []
+    for label, rx in _FALLBACK:
+        for m in rx.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            if label == "credit_card" and not _luhn(re.sub(r"\D", "", m.group(0))):
+                continue
+            out.append({"start": m.start(), "end": m.end(), "label": label, "score": 0.8})
+            taken.append((m.start(), m.end()))
+    return sorted(out, key=lambda e: e["start"])
+
+
+@register
+class SensitiveDetector(Detector):
+    """Flags rows with at least one sensitive entity; the score is the strongest entity's score."""
+
+    name = "sensitive"
+
+    def __init__(self, *, method: str = "aimon_pii_m1", threshold: float = 0.3) -> None:
+        self.method = method
+        self.threshold = threshold
+        self._engine: Any = None
+        self.backend = "none"
+
+    @property
+    def models(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The PII backend in use."""
+        return (self.backend,)
+
+    def setup(self) -> None:
+        """Load the PII engine once; fall back to a small pattern set when it cannot load."""
+        if self._engine is not None or self.backend == "fallback-patterns":
+            return
+        try:
+            from sanitas.pii.engine import PiiEngine
+
+            engine = PiiEngine(method=self.method, pii_types=None, threshold=self.threshold)
+            engine.setup()
+            self._engine = engine
+            self.backend = f"sanitas.pii:{self.method}"
+        except Exception:  # noqa: BLE001 - any failure to load means: use the patterns
+            self._engine = None
+            self.backend = "fallback-patterns"
+
+    def analyze(self, texts: list[str]) -> list[list[dict[str, Any]]]:
+        """Entities (dicts with start, end, label, score) per text."""
+        self.setup()
+        if self._engine is None:
+            return [fallback_entities(t) for t in texts]
+        found = self._engine.analyze_batch(texts)
+        return [[e.to_dict() for e in ents] for ents in found]
+
+    def _planned_backend(self) -> str:
+        if self.backend != "none":
+            return self.backend
+        return f"sanitas.pii:{self.method}" if find_spec("sanitas.pii.engine") else "fallback-patterns"
+
+    def _entities(self, ctx: DetectorContext) -> list[list[dict[str, Any]]]:
+        """Entities per row: from the per-text cache, the rest computed (the engine loads only then)."""
+        backend = self._planned_backend()
+        cache = None
+        if ctx.cache_dir is not None:
+            namespace = f"pii:{backend}:{self.threshold}:{ENGINE_VERSION}"
+            cache = RowCache(ctx.cache_dir / "heal_rows.sqlite", namespace=namespace)
+        ents: list[list[dict[str, Any]] | None] = [None] * ctx.n
+        if cache is not None:
+            for i, v in cache.get_many(ctx.texts).items():
+                ents[i] = v
+        todo = [i for i in range(ctx.n) if ents[i] is None]
+        if todo:
+            self.setup()
+            if self.backend != backend:  # the engine failed to load: nothing cached applies
+                todo = list(range(ctx.n))
+                cache = None
+        for s in range(0, len(todo), _BATCH):
+            if ctx.should_cancel is not None and ctx.should_cancel():
+                break
+            part = todo[s : s + _BATCH]
+            res = self.analyze([ctx.texts[i] for i in part])
+            for i, r in zip(part, res, strict=True):
+                ents[i] = r
+            if cache is not None:
+                cache.put_many([(ctx.texts[i], r) for i, r in zip(part, res, strict=True)])
+        if cache is not None:
+            cache.close()
+        return [e or [] for e in ents]
+
+    def detect(self, ctx: DetectorContext) -> DetectorResult:
+        """Run the engine (through the per-text cache) and keep the sensitive types."""
+        ents = self._entities(ctx)
+        scores = np.zeros(ctx.n)
+        details: list[dict[str, Any] | None] = [None] * ctx.n
+        counts: dict[str, int] = {}
+        for i, row in enumerate(ents):
+            keep = [e for e in row if is_sensitive(e, ctx.texts[i])]
+            if keep:
+                scores[i] = max(float(e["score"]) for e in keep)
+                details[i] = {"entities": keep}
+                for e in keep:
+                    counts[e["label"]] = counts.get(e["label"], 0) + 1
+        flags = scores >= self.threshold
+        summary = {"backend": self.backend, "entity_counts": counts, "flagged": int(flags.sum())}
+        return DetectorResult(
+            scores=scores, flags=flags, threshold=self.threshold, summary=summary, details=details
+        )

@@ -1,0 +1,405 @@
+"""The heal job as a pure function: rows in, decisions + scores + manifest summary out (no DB, no HTTP).
+
+Phases: embed (through the content cache) -> every detector scores every row -> decide actions from
+the options (removal wins over relabel/anonymize) -> summarise. ``progress(phase, percent, message)``
+is called along the way and ``should_cancel()`` is polled between phases and batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sanitas.heal.detectors.base import (
+    CHECKS,
+    Detector,
+    DetectorContext,
+    DetectorResult,
+    SkipCheck,
+    empty_result,
+    get_detector,
+)
+
+Progress = Callable[[str, float, str], None]
+
+# Share of the progress bar each phase covers (embedding dominates a cold run).
+_EMBED_SPAN = (2.0, 70.0)
+_DETECT_SPAN = (70.0, 97.0)
+_ENCODE_BATCH = 128
+_MAX_SEQ_LENGTH = 128  # the shared embedder's default, part of its cache key
+_EMBED_CHUNK = 1024
+_DETECT_ORDER = ("outlier", "off_topic", "mislabeled", "poisoned", "injection", "sensitive")
+
+
+class HealCancelled(Exception):
+    """Raised when ``should_cancel()`` returned True; nothing partial is returned."""
+
+
+@dataclass
+class HealRow:
+    """One comment to heal: its id, its text (subject + body + signature) and its label, if any."""
+
+    id: str
+    text: str
+    label: str | None
+    uid: str | None = None
+
+
+@dataclass
+class HealOptions:
+    """The heal request's flags (seeds/heal-api.txt) plus ``scan_only`` (score and flag, change nothing)."""
+
+    fix_mislabeled: bool = True
+    remove_outliers: bool = True
+    remove_poisoned: bool = True
+    remove_off_topics: bool = False
+    remove_injection: bool = False
+    remove_sensitive_information: bool = False
+    anonymize_sensitive_information: bool = False
+    off_topic_score_min: int = 0
+    off_topic_score_max: int = 100
+    scan_only: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("off_topic_score_min", "off_topic_score_max"):
+            value = getattr(self, name)
+            if not 0 <= int(value) <= 100:
+                raise ValueError(f"{name} must be between 0 and 100, got {value}")
+        if self.off_topic_score_min > self.off_topic_score_max:
+            raise ValueError("off_topic_score_min must not exceed off_topic_score_max")
+
+
+@dataclass
+class RowDecision:
+    """What happens to one row and why."""
+
+    id: str
+    uid: str | None
+    actions: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    labels_before: list[str] | None = None
+    labels_after: list[str] | None = None
+    new_text: str | None = None
+    entities: list[dict[str, Any]] | None = None
+
+    @property
+    def removed(self) -> bool:
+        """True when the row leaves the healed dataset."""
+        return "removed" in self.actions
+
+
+@dataclass
+class HealResult:
+    """Per-row decisions and scores (same order as the input) and the manifest summary."""
+
+    rows: list[HealRow]
+    decisions: list[RowDecision]
+    scores: list[dict[str, Any]]
+    manifest: dict[str, Any]
+
+    def changed(self) -> list[RowDecision]:
+        """Decisions with an action or a finding: the lines of manifest.jsonl."""
+        return [d for d in self.decisions if d.actions or d.findings]
+
+    def healed_rows(self) -> list[HealRow]:
+        """The healed dataset: removed rows dropped, rewritten text and fixed labels applied."""
+        out = []
+        for row, d in zip(self.rows, self.decisions, strict=True):
+            if d.removed:
+                continue
+            label = d.labels_after[0] if d.labels_after else row.label
+            out.append(
+                HealRow(
+                    id=row.id,
+                    text=d.new_text if d.new_text is not None else row.text,
+                    label=label,
+                    uid=row.uid,
+                )
+            )
+        return out
+
+
+def manifest_lines(result: HealResult) -> Iterator[dict[str, Any]]:
+    """manifest.jsonl lines (SPEC §4): one per changed or flagged comment."""
+    for d in result.changed():
+        line: dict[str, Any] = {"id": d.id, "uid": d.uid, "actions": d.actions, "findings": d.findings}
+        if d.labels_before is not None or d.labels_after is not None:
+            line["labels_before"] = d.labels_before
+            line["labels_after"] = d.labels_after
+        if d.entities:
+            line["entities"] = d.entities
+        yield line
+
+
+def score_lines(result: HealResult) -> Iterator[dict[str, Any]]:
+    """scores.jsonl lines (SPEC §4): one per comment, every check's score and the suggested label."""
+    yield from result.scores
+
+
+_detector_lock = threading.Lock()
+_detectors: dict[str, Detector] = {}
+
+
+def _detector(name: str) -> Detector:
+    """Detectors are created once per process; each loads its models on first use (``setup``), so a
+    re-run whose results are all cached never loads them."""
+    with _detector_lock:
+        det = _detectors.get(name)
+        if det is None:
+            det = get_detector(name)
+            _detectors[name] = det
+        return det
+
+
+def _redact(text: str, entities: list[dict[str, Any]]) -> str:
+    out, pos = [], 0
+    for e in sorted(entities, key=lambda x: x["start"]):
+        if e["start"] < pos:
+            continue
+        out.append(text[pos : e["start"]])
+        out.append(f"[REDACTED_{str(e['label']).upper()}]")
+        pos = e["end"]
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def run_heal(
+    rows: list[HealRow],
+    options: HealOptions,
+    *,
+    cache: Any = None,
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    cache_dir: Path | None = None,
+    embedder: Any = None,
+) -> HealResult:
+    """Heal ``rows`` according to ``options``; see the module docstring for the phases.
+
+    ``cache`` is an ``EmbeddingCache`` (vectors are computed only for texts not in it); ``cache_dir``
+    lets detectors cache per-text results (PII entities) between jobs. Raises ``HealCancelled``.
+    """
+    timings: dict[str, float] = {}
+
+    def report(phase: str, pct: float, msg: str) -> None:
+        if should_cancel is not None and should_cancel():
+            raise HealCancelled(f"cancelled during {phase}")
+        if progress is not None:
+            progress(phase, round(float(pct), 1), msg)
+
+    n = len(rows)
+    report("starting", 0.0, f"{n} comments to heal")
+    if n == 0:
+        manifest = _summary([], [], {}, {}, {}, options, timings, message="empty dataset: nothing to do")
+        report("done", 100.0, "empty dataset: nothing to do")
+        return HealResult(rows=[], decisions=[], scores=[], manifest=manifest)
+
+    texts = [r.text for r in rows]
+    t0 = time.perf_counter()
+    embeddings = _embed(texts, cache=cache, embedder=embedder, report=report)
+    timings["embedding"] = round(time.perf_counter() - t0, 3)
+
+    def embed_more(extra: list[str]) -> np.ndarray:
+        return _embed(extra, cache=cache, embedder=embedder, report=None)
+
+    ctx = DetectorContext(
+        texts=texts,
+        labels=[r.label for r in rows],
+        embeddings=embeddings,
+        should_cancel=should_cancel,
+        embed=embed_more,
+        cache_dir=cache_dir,
+    )
+    results: dict[str, DetectorResult] = {}
+    skipped: dict[str, str] = {}
+    models: dict[str, list[str]] = {}
+    lo, hi = _DETECT_SPAN
+    for k, name in enumerate(_DETECT_ORDER):
+        report(name, lo + (hi - lo) * k / len(_DETECT_ORDER), f"checking {name.replace('_', '-')}")
+        t = time.perf_counter()
+        det = _detector(name)
+        try:
+            results[name] = det.detect(ctx)
+        except SkipCheck as exc:
+            skipped[name] = str(exc)
+            results[name] = empty_result(n, reason=str(exc))
+        models[name] = list(det.models)
+        timings[name] = round(time.perf_counter() - t, 3)
+    report("deciding", hi, "deciding actions")
+    t = time.perf_counter()
+    decisions = _decide(rows, results, options)
+    scores = _scores(rows, results)
+    timings["deciding"] = round(time.perf_counter() - t, 3)
+    manifest = _summary(rows, decisions, results, skipped, models, options, timings)
+    report("done", 100.0, manifest["message"])
+    return HealResult(rows=rows, decisions=decisions, scores=scores, manifest=manifest)
+
+
+class _WideBatches:
+    """The shared embedder with wider encode batches: on CPU, 128 texts per forward pass embed ~20%
+    faster than 64, and big chunks let sentence-transformers sort each chunk by length."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+
+    def encode(self, texts: Any, *, batch_size: int = 128) -> np.ndarray:
+        """Embed ``texts`` with at least ``_ENCODE_BATCH`` texts per forward pass."""
+        return np.asarray(self.inner.encode(texts, batch_size=max(batch_size, _ENCODE_BATCH)))
+
+
+def _all_cached(texts: list[str], cache: Any) -> np.ndarray | None:
+    """Every vector from the cache without loading the model, or None if any is missing.
+
+    A warm re-run should not pay for importing torch and loading the model. The cache key needs the
+    model's id, which the shared embedder derives from its path and sequence length; we derive it the
+    same way. Should that derivation ever change, this only misses and the model loads as usual.
+    """
+    if cache is None or not texts:
+        return None
+    import hashlib
+
+    from sanitas.embeddings import EmbeddingCache, default_model_path
+
+    path = default_model_path()
+    model_id = hashlib.sha1(f"{path.resolve()}|{_MAX_SEQ_LENGTH}".encode()).hexdigest()[:16]
+    keys = [EmbeddingCache.key(model_id, t) for t in texts]
+    found = cache.get_many(keys)
+    if len(found) < len(set(keys)):
+        return None
+    return np.vstack([found[k] for k in keys]).astype(np.float32)
+
+
+def _embed(
+    texts: list[str], *, cache: Any, embedder: Any, report: Callable[[str, float, str], None] | None
+) -> Any:
+    from sanitas.embeddings import embed_texts, get_embedder
+
+    if embedder is None:
+        hit = _all_cached(texts, cache)
+        if hit is not None:
+            if report is not None:
+                report("embedding", _EMBED_SPAN[1], f"embedded {len(texts)}/{len(texts)} comments (cached)")
+            return hit
+        embedder = _WideBatches(get_embedder())
+    lo, hi = _EMBED_SPAN
+
+    def cb(done: int, total: int) -> None:
+        if report is not None:
+            report("embedding", lo + (hi - lo) * done / max(total, 1), f"embedded {done}/{total} comments")
+
+    return embed_texts(texts, cache=cache, embedder=embedder, progress=cb, batch_size=_EMBED_CHUNK)
+
+
+def _decide(rows: list[HealRow], results: dict[str, DetectorResult], opt: HealOptions) -> list[RowDecision]:
+    removal = {
+        "outlier": opt.remove_outliers,
+        "poisoned": opt.remove_poisoned,
+        "injection": opt.remove_injection,
+        "sensitive": opt.remove_sensitive_information,
+    }
+    decisions = []
+    for i, row in enumerate(rows):
+        d = RowDecision(id=row.id, uid=row.uid)
+        remove = False
+        for name in CHECKS:
+            res = results[name]
+            if not res.flags[i]:
+                continue
+            finding: dict[str, Any] = {"check": name, "score": round(float(res.scores[i]), 4)}
+            detail = res.details[i]
+            if name == "off_topic" and detail:
+                finding["off_topic_score"] = detail["off_topic_score"]
+                in_window = opt.off_topic_score_min <= detail["off_topic_score"] <= opt.off_topic_score_max
+                remove |= opt.remove_off_topics and in_window
+            elif detail:
+                finding["detail"] = {k: v for k, v in detail.items() if k != "entities"}
+            if name in removal:
+                remove |= removal[name]
+            d.findings.append(finding)
+        sens = results["sensitive"].details[i] if results["sensitive"].flags[i] else None
+        if sens:
+            d.entities = sens["entities"]
+        if opt.scan_only:
+            decisions.append(d)
+            continue
+        if remove:
+            d.actions.append("removed")
+        else:
+            mis = results["mislabeled"].details[i]
+            if opt.fix_mislabeled and results["mislabeled"].flags[i] and mis and mis.get("relabel"):
+                d.actions.append("relabeled")
+                d.labels_before = [row.label] if row.label is not None else []
+                d.labels_after = [mis["suggested_label"]]
+            if opt.anonymize_sensitive_information and d.entities:
+                d.actions.append("anonymized")
+                d.new_text = _redact(row.text, d.entities)
+        decisions.append(d)
+    return decisions
+
+
+def _scores(rows: list[HealRow], results: dict[str, DetectorResult]) -> list[dict[str, Any]]:
+    out = []
+    mis = results["mislabeled"]
+    for i, row in enumerate(rows):
+        line: dict[str, Any] = {"id": row.id, "uid": row.uid}
+        for name in CHECKS:
+            line[name] = round(float(results[name].scores[i]), 4)
+        detail = mis.details[i]
+        line["suggested_label"] = detail["suggested_label"] if detail else row.label
+        out.append(line)
+    return out
+
+
+def _summary(
+    rows: list[HealRow],
+    decisions: list[RowDecision],
+    results: dict[str, DetectorResult],
+    skipped: dict[str, str],
+    models: dict[str, list[str]],
+    options: HealOptions,
+    timings: dict[str, float],
+    *,
+    message: str | None = None,
+) -> dict[str, Any]:
+    actions = {a: sum(a in d.actions for d in decisions) for a in ("removed", "relabeled", "anonymized")}
+    checks: dict[str, Any] = {}
+    for name in CHECKS:
+        res = results.get(name)
+        flagged = [d for d in decisions if any(f["check"] == name for f in d.findings)]
+        checks[name] = {
+            "flagged": len(flagged),
+            "removed": sum(d.removed for d in flagged),
+            "threshold": None if res is None else round(float(res.threshold), 4),
+            "summary": {} if res is None else res.summary,
+        }
+    poisoned = results.get("poisoned")
+    triggers = poisoned.summary.get("triggers", []) if poisoned is not None else []
+    if message is None:
+        parts = [f"{v} {k}" for k, v in actions.items() if v]
+        message = "healed: " + (", ".join(parts) if parts else "no changes")
+        if options.scan_only:
+            message = "scan only: " + ", ".join(
+                f"{c['flagged']} {k}" for k, c in checks.items() if c["flagged"]
+            )
+        if skipped:
+            message += "; skipped " + "; ".join(f"{k} ({v})" for k, v in skipped.items())
+    return {
+        "rows": len(rows),
+        "rows_after": len(rows) - actions["removed"],
+        "actions": actions,
+        "checks": checks,
+        "thresholds": {k: c["threshold"] for k, c in checks.items()},
+        "triggers": triggers,
+        "models": models,
+        "timings": timings,
+        "skipped": skipped,
+        "options": asdict(options),
+        "message": message,
+    }

@@ -1,0 +1,289 @@
+"""Heal a file: read JSONL / CSV / Parquet, run the pure pipeline, write the healed file in the same format.
+
+Accepted rows: ``{"id", "text", "label"}``; Re:infer comments (``{"id", "messages": [...]}``, optionally
+wrapped as ``{"comment": {...}, "labels": [...]}``) whose text is every message's subject, body and
+signature in order; CSV or Parquet with ``text`` and ``label`` columns (``id`` optional).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sanitas.heal.pipeline import (
+    HealOptions,
+    HealResult,
+    HealRow,
+    RowDecision,
+    manifest_lines,
+    run_heal,
+    score_lines,
+)
+
+PARTS = ("subject", "body", "signature")
+PART_SEP = "\n"
+
+
+@dataclass
+class _Span:
+    message: int
+    part: str
+    start: int
+    end: int
+
+
+@dataclass
+class LoadedRow:
+    """A row as read, with what is needed to write it back after healing."""
+
+    row: HealRow
+    raw: Any
+    spans: list[_Span] = field(default_factory=list)
+
+
+def _part_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("text") or "")
+    return "" if value is None else str(value)
+
+
+def _label_of(value: Any) -> str | None:
+    """A label as one string: hierarchical names are joined with `` > ``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        if not value:
+            return None
+        first = value[0]
+        if isinstance(first, dict):
+            return _label_of(first.get("name"))
+        if isinstance(first, list):
+            return _label_of(first)
+        return " > ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return _label_of(value.get("name"))
+    return str(value)
+
+
+def comment_text(comment: dict[str, Any]) -> tuple[str, list[_Span]]:
+    """The text of a Re:infer comment (subject, body, signature of each message) and where each part lies."""
+    pieces: list[str] = []
+    spans: list[_Span] = []
+    pos = 0
+    for m, msg in enumerate(comment.get("messages") or []):
+        for part in PARTS:
+            t = _part_text(msg.get(part))
+            if not t:
+                continue
+            if pieces:
+                pieces.append(PART_SEP)
+                pos += len(PART_SEP)
+            spans.append(_Span(m, part, pos, pos + len(t)))
+            pieces.append(t)
+            pos += len(t)
+    return "".join(pieces), spans
+
+
+def _from_json(obj: dict[str, Any], k: int) -> LoadedRow:
+    if "comment" in obj and isinstance(obj["comment"], dict):
+        c = obj["comment"]
+        text, spans = comment_text(c)
+        label = _label_of(obj.get("labels") or obj.get("label"))
+        cid = str(c.get("id", k))
+        return LoadedRow(HealRow(id=cid, text=text, label=label, uid=c.get("uid")), obj, spans)
+    if "messages" in obj:
+        text, spans = comment_text(obj)
+        label = _label_of(obj.get("labels") or obj.get("label"))
+        return LoadedRow(
+            HealRow(id=str(obj.get("id", k)), text=text, label=label, uid=obj.get("uid")), obj, spans
+        )
+    return LoadedRow(
+        HealRow(
+            id=str(obj.get("id", k)),
+            text=str(obj.get("text") or ""),
+            label=_label_of(obj.get("label")),
+            uid=obj.get("uid"),
+        ),
+        obj,
+    )
+
+
+def detect_format(path: Path) -> str:
+    """``jsonl``, ``csv`` or ``parquet`` from the file name."""
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise ValueError(f"unsupported input format {suffix!r}: use .jsonl, .csv or .parquet")
+
+
+def read_rows(path: Path) -> tuple[str, list[LoadedRow], list[str]]:
+    """Format, rows and (for tables) the column names of ``path``."""
+    fmt = detect_format(path)
+    if fmt == "jsonl":
+        rows: list[LoadedRow] = []
+        with open(path, encoding="utf-8") as f:
+            for k, line in enumerate(f):
+                if line.strip():
+                    obj = json.loads(line)
+                    if not isinstance(obj, dict):
+                        raise ValueError(f"{path}:{k + 1}: each line must be a JSON object")
+                    rows.append(_from_json(obj, len(rows)))
+        return fmt, rows, []
+    if fmt == "csv":
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            records = list(reader)
+            columns = list(reader.fieldnames or [])
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        columns = table.column_names
+        records = table.to_pylist()
+    if "text" not in columns:
+        raise ValueError(f"{path}: a 'text' column is required (found {', '.join(columns) or 'none'})")
+    loaded = [
+        LoadedRow(
+            HealRow(
+                id=str(r.get("id") if r.get("id") not in (None, "") else k),
+                text=str(r.get("text") or ""),
+                label=_label_of(r.get("label")),
+            ),
+            r,
+        )
+        for k, r in enumerate(records)
+    ]
+    return fmt, loaded, columns
+
+
+def _rewrite_comment(comment: dict[str, Any], spans: list[_Span], new_text: str, old_text: str) -> None:
+    """Write anonymized text back into the message parts it came from (offsets shift per part)."""
+    # Redaction replaces spans inside parts; parts are separated by PART_SEP, which redaction never
+    # touches, so splitting the new text on the same separators recovers each part.
+    if len(spans) == 1:
+        pieces = [new_text]
+    else:
+        pieces = new_text.split(PART_SEP)
+        if len(pieces) != len(spans):
+            pieces = _split_like(old_text, new_text, spans)
+    for span, piece in zip(spans, pieces, strict=False):
+        msg = comment["messages"][span.message]
+        if isinstance(msg.get(span.part), dict):
+            msg[span.part]["text"] = piece
+        else:
+            msg[span.part] = piece
+
+
+def _split_like(old_text: str, new_text: str, spans: list[_Span]) -> list[str]:
+    # A part that itself contains the separator: fall back to putting everything in the first part.
+    return [new_text] + [""] * (len(spans) - 1)
+
+
+def _healed_record(lr: LoadedRow, d: RowDecision, fmt: str) -> Any:
+    rec = json.loads(json.dumps(lr.raw, default=str)) if fmt == "jsonl" else dict(lr.raw)
+    new_label = d.labels_after[0] if d.labels_after else None
+    if fmt == "jsonl" and lr.spans:
+        comment = rec["comment"] if "comment" in rec and isinstance(rec["comment"], dict) else rec
+        if d.new_text is not None:
+            _rewrite_comment(comment, lr.spans, d.new_text, lr.row.text)
+        if new_label is not None:
+            if "labels" in rec and isinstance(rec["labels"], list):
+                rec["labels"] = [{"name": new_label.split(" > ")}]
+            else:
+                rec["label"] = new_label
+        return rec
+    if d.new_text is not None:
+        rec["text"] = d.new_text
+    if new_label is not None:
+        rec["label"] = new_label
+    return rec
+
+
+def write_healed(
+    path: Path, fmt: str, loaded: list[LoadedRow], result: HealResult, columns: list[str]
+) -> int:
+    """Write the healed dataset (removed rows dropped) in ``fmt``; returns the number of rows written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records = [
+        _healed_record(lr, d, fmt) for lr, d in zip(loaded, result.decisions, strict=True) if not d.removed
+    ]
+    if fmt == "jsonl":
+        with open(path, "w", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=columns)
+            w.writeheader()
+            w.writerows(records)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(records) if records else pa.table({c: [] for c in columns}), path)
+    return len(records)
+
+
+def write_jsonl(path: Path, lines: Any) -> None:
+    """Write dicts as JSON Lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def heal_file(
+    input_path: Path | str,
+    *,
+    out: Path | str | None,
+    manifest: Path | str | None = None,
+    scores: Path | str | None = None,
+    report: Path | str | None = None,
+    options: HealOptions | None = None,
+    cache_dir: Path | str | None = None,
+    progress: Callable[[str, float, str], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    embedder: Any = None,
+) -> HealResult:
+    """Heal ``input_path`` and write the healed file, manifest.jsonl, scores.jsonl and the HTML report.
+
+    ``cache_dir`` holds the embedding and per-text caches, so a re-run only computes what changed;
+    ``embedder`` replaces the default sentence-transformers model (tests use a fake one).
+    """
+    src = Path(input_path)
+    fmt, loaded, columns = read_rows(src)
+    cache = None
+    cdir = Path(cache_dir) if cache_dir is not None else None
+    if cdir is not None:
+        from sanitas.embeddings import EmbeddingCache
+
+        cache = EmbeddingCache(cdir / "embeddings.sqlite")
+    result = run_heal(
+        [lr.row for lr in loaded],
+        options or HealOptions(),
+        cache=cache,
+        progress=progress,
+        should_cancel=should_cancel,
+        cache_dir=cdir,
+        embedder=embedder,
+    )
+    result.manifest["input"] = {"path": str(src), "format": fmt}
+    if out is not None:
+        result.manifest["rows_written"] = write_healed(Path(out), fmt, loaded, result, columns)
+    if manifest is not None:
+        write_jsonl(Path(manifest), manifest_lines(result))
+    if scores is not None:
+        write_jsonl(Path(scores), score_lines(result))
+    if report is not None:
+        from sanitas.heal.report import write_report
+
+        write_report(Path(report), result)
+    return result

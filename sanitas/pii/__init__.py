@@ -1,0 +1,26 @@
+"""PII detection: recognizers, spaCy NER, calibration and the engine (SPEC §5)."""
+
+from sanitas.pii.engine import PiiEngine
+from sanitas.pii.entities import Entity
+from sanitas.pii.llm import LlmConfig, LlmNotConfiguredError
+from sanitas.pii.types import (
+    PII_TYPES,
+    UnknownMethodError,
+    UnknownPiiTypeError,
+    normalize_method,
+    normalize_type,
+    normalize_types,
+)
+
+__all__ = [
+    "PII_TYPES",
+    "Entity",
+    "LlmConfig",
+    "LlmNotConfiguredError",
+    "PiiEngine",
+    "UnknownMethodError",
+    "UnknownPiiTypeError",
+    "normalize_method",
+    "normalize_type",
+    "normalize_types",
+]

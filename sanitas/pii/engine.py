@@ -1,0 +1,209 @@
+"""The PII engine: recognizers + spaCy NER (+ an LLM), calibrated scores, overlap resolution, chunking."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import islice
+
+from sanitas.pii.calibration import calibrate
+from sanitas.pii.chunking import CHUNK_CHARS, iter_chunks, shift
+from sanitas.pii.entities import Entity
+from sanitas.pii.lexicons import lexicons
+from sanitas.pii.llm import LlmClient, LlmConfig, LlmNotConfiguredError
+from sanitas.pii.ner import load_nlp, ner_entities
+from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.registry import build_recognizers
+from sanitas.pii.types import METHOD_PARTS, normalize_method, normalize_types
+
+# When a finer type is not requested, its spans are reported under the coarser one that is.
+FALLBACK: dict[str, tuple[str, ...]] = {
+    "date_of_birth": ("date",),
+    "street_address": ("location",),
+    "zip_code": ("location", "street_address"),
+    "first_name": ("person",),
+    "last_name": ("person",),
+    "bank_account": ("iban",),
+    "iban": ("bank_account",),
+}
+BATCH_CHUNKS = 512
+_DIGIT = re.compile(r"\d")
+
+
+def merge_same_label(entities: list[Entity]) -> list[Entity]:
+    """Union overlapping spans of one label (two recognizers seeing parts of one address)."""
+    out: list[Entity] = []
+    for e in sorted(entities, key=lambda x: (x.label, x.start, -x.end)):
+        last = out[-1] if out else None
+        if last is not None and last.label == e.label and e.start < last.end:
+            out[-1] = Entity(last.start, max(last.end, e.end), e.label, max(last.score, e.score))
+        else:
+            out.append(e)
+    return out
+
+
+def _clusters(entities: list[Entity]) -> Iterator[list[Entity]]:
+    """Groups of transitively overlapping spans, in text order (sorted input by start)."""
+    group: list[Entity] = []
+    reach = -1
+    for e in entities:
+        if group and e.start >= reach:
+            yield group
+            group, reach = [], -1
+        group.append(e)
+        reach = max(reach, e.end)
+    if group:
+        yield group
+
+
+def _resolve_cluster(group: list[Entity]) -> list[Entity]:
+    if len(group) == 1:
+        return group
+    outer: list[Entity] = []
+    reach = -1
+    for e in group:
+        # Sorted by start then longest first: a span ending within an earlier one is nested in it.
+        if e.end <= reach and not (outer and (outer[-1].start, outer[-1].end) == (e.start, e.end)):
+            continue
+        outer.append(e)
+        reach = max(reach, e.end)
+    chosen: list[Entity] = []
+    for e in sorted(outer, key=lambda x: (-x.score, -(x.end - x.start), x.start)):
+        if all(e.end <= c.start or e.start >= c.end for c in chosen):
+            chosen.append(e)
+    return sorted(chosen, key=lambda x: x.start)
+
+
+def resolve_overlaps(entities: list[Entity]) -> list[Entity]:
+    """Merge same-label overlaps; a span nested in another loses (Presidio's rule: the larger wins);
+    partial overlaps keep the higher score, then the longer span. Linear in the number of spans
+    apart from the sort: conflicts are settled inside each cluster of overlapping spans."""
+    merged = sorted(merge_same_label(entities), key=lambda x: (x.start, -x.end))
+    return [e for group in _clusters(merged) for e in _resolve_cluster(group)]
+
+
+def split_person(text: str, e: Entity, wanted: set[str]) -> list[Entity]:
+    """A person span as first_name / last_name parts when those are requested instead of person."""
+    tokens = text[e.start : e.end].split()
+    if len(tokens) < 2:
+        label = "first_name" if "first_name" in wanted else "last_name"
+        return [Entity(e.start, e.end, label, e.score)]
+    out = []
+    first_end = e.start + len(tokens[0])
+    last_start = e.end - len(tokens[-1])
+    if "first_name" in wanted:
+        out.append(Entity(e.start, first_end, "first_name", e.score))
+    if "last_name" in wanted:
+        out.append(Entity(last_start, e.end, "last_name", e.score))
+    return out
+
+
+class PiiEngine:
+    """Detects PII spans of ``pii_types`` with ``method``; calibrated scores >= ``threshold`` are kept.
+
+    ``setup()`` loads models once; ``analyze_batch`` is pure given the loaded models, so the same engine
+    serves every batch of a job (and every worker stage of the executor).
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str = "aimon_pii_m1",
+        pii_types: list[str] | None = None,
+        threshold: float = 0.3,
+        llm: LlmConfig | None = None,
+    ) -> None:
+        self.method = normalize_method(method)
+        self.pii_types = normalize_types(pii_types)
+        if not 0.0 <= float(threshold) <= 1.0:
+            raise ValueError("threshold must be between 0 and 1")
+        self.threshold = float(threshold)
+        self.parts = METHOD_PARTS[self.method]
+        if "llm" in self.parts and llm is None:
+            llm = LlmConfig.from_env()
+        self.llm = llm
+        self._recognizers: list[Recognizer] | None = None
+        self._llm_client: LlmClient | None = None
+        wanted = set(self.pii_types)
+        # Labels recognizers may emit that end up as a requested type.
+        self._emit = wanted | {k for k, targets in FALLBACK.items() if any(t in wanted for t in targets)}
+        if wanted & {"first_name", "last_name"}:
+            self._emit.add("person")
+
+    def setup(self) -> None:
+        """Load models once (spaCy for the model method) and build the recognizers."""
+        kinds = {"heuristics"} if "heuristics" in self.parts or "model" in self.parts else set()
+        if "model" in self.parts:
+            kinds.add("model")
+        self._recognizers = build_recognizers(kinds=frozenset(kinds), labels=self._emit)
+        for rec in self._recognizers:
+            rec.setup()
+        if "model" in self.parts:
+            lexicons()
+            load_nlp()
+        if "llm" in self.parts:
+            if self.llm is None:
+                raise LlmNotConfiguredError()
+            self._llm_client = LlmClient(self.llm)
+
+    def _label(self, text: str, e: Entity) -> list[Entity]:
+        wanted = set(self.pii_types)
+        if e.label in wanted:
+            return [e]
+        if e.label == "person" and wanted & {"first_name", "last_name"}:
+            return split_person(text, e, wanted)
+        for target in FALLBACK.get(e.label, ()):
+            if target in wanted:
+                return [Entity(e.start, e.end, target, e.score)]
+        return []
+
+    def _detect_chunks(self, chunks: list[str]) -> list[list[Entity]]:
+        assert self._recognizers is not None
+        # Identical texts (templates, repeated signatures) are detected once.
+        unique = list(dict.fromkeys(chunks))
+        found: dict[str, list[Entity]] = {c: [] for c in unique}
+        always = [r for r in self._recognizers if not r.needs_digit]
+        digit_only = [r for r in self._recognizers if r.needs_digit]
+        for chunk in unique:
+            ents = found[chunk]
+            for rec in always:
+                ents.extend(rec.find(chunk))
+            if _DIGIT.search(chunk):
+                for rec in digit_only:
+                    ents.extend(rec.find(chunk))
+        if "model" in self.parts:
+            for chunk, ner in zip(unique, ner_entities(unique, min_score=self.threshold), strict=True):
+                found[chunk].extend(ner)
+        if self._llm_client is not None:
+            for chunk in unique:
+                found[chunk].extend(self._llm_client.detect(chunk, self.pii_types))
+        return [found[c] for c in chunks]
+
+    def _chunks(self, texts: list[str]) -> Iterator[tuple[int, int, str]]:
+        for idx, text in enumerate(texts):
+            if len(text) <= CHUNK_CHARS:
+                yield idx, 0, text
+            else:
+                for offset, window in iter_chunks(text):
+                    yield idx, offset, window
+
+    def analyze_batch(self, texts: list[str]) -> list[list[Entity]]:
+        """Entities per text, offsets into that text, labels among ``pii_types``."""
+        if self._recognizers is None:
+            self.setup()
+        raw: list[list[Entity]] = [[] for _ in texts]
+        stream = self._chunks(texts)
+        while batch := list(islice(stream, BATCH_CHUNKS)):
+            results = self._detect_chunks([chunk for _, _, chunk in batch])
+            for (idx, offset, _), ents in zip(batch, results, strict=True):
+                raw[idx].extend(shift(ents, offset) if offset else ents)
+        out: list[list[Entity]] = []
+        for text, ents in zip(texts, raw, strict=True):
+            kept = [c for c in (calibrate(e) for e in ents) if c.score >= self.threshold]
+            resolved = resolve_overlaps(kept)
+            out.append(sorted((x for e in resolved for x in self._label(text, e)), key=lambda x: x.start))
+        return out
+
+    def analyze(self, text: str) -> list[Entity]:
+        """Entities of one text."""
+        return self.analyze_batch([text])[0]

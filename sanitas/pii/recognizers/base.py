@@ -1,0 +1,26 @@
+"""The recognizer plugin surface: a class with a ``name``, the labels it emits and ``find``."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from sanitas.pii.entities import Entity
+
+
+class Recognizer(ABC):
+    """Finds spans of some pii_types in one text; scores are raw and calibrated later by the engine."""
+
+    name: ClassVar[str]
+    labels: ClassVar[frozenset[str]]
+    # "heuristics" recognizers run in the heuristics method; "model" ones only inside aimon_pii_m1.
+    kind: ClassVar[str] = "heuristics"
+    # True when every match contains a digit: the engine skips the recognizer on digit-free texts.
+    needs_digit: ClassVar[bool] = False
+
+    def setup(self) -> None:  # noqa: B027  (optional hook, empty on purpose)
+        """Load or compile what ``find`` needs, once, before the first batch (optional)."""
+
+    @abstractmethod
+    def find(self, text: str) -> list[Entity]:
+        """Return candidate spans (offsets into ``text``) with raw scores in [0, 1]."""

@@ -1,0 +1,96 @@
+"""Calendar dates and dates of birth."""
+
+from __future__ import annotations
+
+import re
+
+from sanitas.pii.entities import Entity
+from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.pattern import has_context
+from sanitas.pii.registry import register
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?)?"
+_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
+    # ISO and numeric day/month/year forms, optionally with a time.
+    (re.compile(rf"(?<![\d/.-])\d{{4}}-\d{{1,2}}-\d{{1,2}}{_TIME}(?![\d/-])"), 0.6),
+    (re.compile(r"(?<![\d/.-])\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})(?![\d/-]|\.\d)"), 0.55),
+    # "March 5, 1990", "5 March 1990", "March 1990", "5th of March"
+    (re.compile(rf"(?i)\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"), 0.6),
+    (re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}\b"), 0.55),
+    (re.compile(rf"(?i)\b{_MONTH}\s+\d{{4}}\b"), 0.4),
+    # Without a year a date points at an appointment more often than at a person: below threshold
+    # unless a birth word is near.
+    (re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?!\w)"), 0.25),
+    (re.compile(rf"(?i)\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"), 0.25),
+    # A weekday or a bare year alone identifies no one: kept below the default threshold.
+    (re.compile(rf"(?i)\b{_DAY}\b"), 0.2),
+    # A bare year only counts next to a date preposition or verb ("in 1990", "since 1985").
+    (
+        re.compile(
+            r"(?i)\b(?:in|since|during|of|from|until|year|born|founded|circa)\s+(?P<v>(?:1[89]|20)\d{2})\b"
+        ),
+        0.2,
+    ),
+)
+_NUMERIC_HINT = re.compile(r"\d[/.-]\d")
+_YEAR_HINT = re.compile(r"(?:1[89]|20)\d\d")
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MAYBE = re.compile(r"\d|(?i:day\b|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+_DOB = ("born", "birth", "dob", "d.o.b", "birthday", "b.")
+# Dates that belong to a document or transaction rather than to a person.
+_NOT_PERSONAL = (
+    "dated",
+    "invoice",
+    "reference",
+    "order",
+    "transaction",
+    "statement",
+    "due",
+    "expires",
+    "expiry",
+    "valid until",
+    "deadline",
+)
+
+
+@register
+class DateRecognizer(Recognizer):
+    """Absolute dates (not "next week"); near birth words they become date_of_birth."""
+
+    name = "date"
+    labels = frozenset({"date", "date_of_birth"})
+
+    def find(self, text: str) -> list[Entity]:
+        """Match date shapes; birth context relabels, document context lowers the score."""
+        out: list[Entity] = []
+        if not _MAYBE.search(text):
+            return out
+        # Which pattern families can match at all: numeric forms need a digit next to a separator,
+        # the others a month or weekday name (checked on the lowercased text, at C speed).
+        lower = text.lower()
+        numeric = bool(_NUMERIC_HINT.search(text))
+        month = any(m in lower for m in _MONTH_STEMS)
+        weekday = "day" in lower
+        year = bool(_YEAR_HINT.search(text))
+        gates = (numeric, numeric, month, month, month, month, month, weekday, year)
+        taken: list[tuple[int, int]] = []
+        for (pattern, base), gate in zip(_PATTERNS, gates, strict=True):
+            if not gate:
+                continue
+            for m in pattern.finditer(text):
+                start, end = m.span("v") if "v" in pattern.groupindex else m.span()
+                if any(start < b and end > a for a, b in taken):
+                    continue
+                taken.append((start, end))
+                label, score = "date", base
+                if has_context(text, start, end, _DOB, after=0):
+                    label, score = "date_of_birth", min(1.0, base + 0.35)
+                elif has_context(text, start, end, _NOT_PERSONAL, after=0):
+                    score = base * 0.4
+                out.append(Entity(start, end, label, score))
+        return out

@@ -1,0 +1,63 @@
+"""A value introduced by a key phrase ("passport no. X", "password: X"), the shape of most identifiers."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from sanitas.pii.entities import Entity
+from sanitas.pii.recognizers.base import Recognizer
+
+# A document or record number: letters, digits and dashes, 6-20 characters.
+ID_PATTERN = r"[A-Z0-9][A-Z0-9-]{4,18}[A-Z0-9]"
+
+
+def has_digits(value: str, n: int = 4) -> bool:
+    """Whether ``value`` holds at least ``n`` digits."""
+    return sum(c.isdigit() for c in value) >= n
+
+
+class KeyedValueRecognizer(Recognizer):
+    """Finds ``<key phrase> [is|:|#|=] <value>``; ``value_pattern`` must match the whole value.
+
+    The key phrase is the evidence, so the score is high when it is present; ``bare_patterns`` (with
+    their own scores) catch values whose shape alone is telling.
+    """
+
+    label: ClassVar[str]
+    keys: ClassVar[str]
+    value_pattern: ClassVar[str]
+    score: ClassVar[float] = 0.8
+    bare_patterns: ClassVar[tuple[tuple[re.Pattern[str], float], ...]] = ()
+    # Lowercase substrings one of which every key phrase contains: a cheap test before the regex.
+    triggers: ClassVar[tuple[str, ...]] = ()
+    _compiled: ClassVar[re.Pattern[str] | None] = None
+
+    @classmethod
+    def _keyed(cls) -> re.Pattern[str]:
+        if cls.__dict__.get("_compiled") is None:
+            cls._compiled = re.compile(
+                rf"(?i:\b(?:{cls.keys}))(?:\s*(?:number|num|no\.?|#|id))?\s*(?:is|was|:|=|#|-)?\s*"
+                rf"(?P<v>{cls.value_pattern})(?![\w-])"
+            )
+        assert cls._compiled is not None
+        return cls._compiled
+
+    def validate(self, value: str) -> bool:
+        """Extra check of a candidate value (checksums); True by default."""
+        return True
+
+    def find(self, text: str) -> list[Entity]:
+        """Keyed values at ``score``, then bare shapes at theirs."""
+        out: list[Entity] = []
+        lower = text.lower()
+        keyed = self._keyed().finditer(text) if any(t in lower for t in self.triggers) else iter(())
+        for m in keyed:
+            value = m.group("v").rstrip(".,;:)'\"")
+            if value and self.validate(value):
+                out.append(Entity(m.start("v"), m.start("v") + len(value), self.label, self.score))
+        for pattern, score in self.bare_patterns:
+            for m in pattern.finditer(text):
+                if self.validate(m.group(0)):
+                    out.append(Entity(m.start(), m.end(), self.label, score))
+        return out

@@ -1,0 +1,131 @@
+"""Places introduced by a whereabouts cue ("lives in", "flew to", "I am in ... for a business trip")."""
+
+from __future__ import annotations
+
+import re
+
+from sanitas.pii.entities import Entity
+from sanitas.pii.lexicons import lexicons
+from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.registry import register
+
+_CUES = (
+    "lives in",
+    "live in",
+    "living in",
+    "lived in",
+    "moved to",
+    "moved here from",
+    "based in",
+    "located in",
+    "i am in",
+    "i'm in",
+    "grew up in",
+    "born in",
+    "arrived at",
+    "arrived in",
+    "flew to",
+    "travelling to",
+    "traveling to",
+    "trip to",
+    "relocated to",
+    "resident of",
+    "originally from",
+    "i'm from",
+    "i am from",
+    "hometown is",
+    "address is in",
+)
+_CAP = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’-]{2,}"
+_PLACE = re.compile(rf"[ \t]+(?P<v>{_CAP}(?:[ -](?:{_CAP}|(?:de|del|la|le|upon|sur|nad)\b)){{0,3}})")
+# Cues that say where someone lives or comes from: even a country is personal there.
+_RESIDENCE = {
+    "lives in",
+    "live in",
+    "living in",
+    "lived in",
+    "moved to",
+    "moved here from",
+    "grew up in",
+    "born in",
+    "resident of",
+    "originally from",
+    "i'm from",
+    "i am from",
+    "hometown is",
+    "relocated to",
+}
+_NOT_PLACE = {
+    "the",
+    "a",
+    "an",
+    "my",
+    "your",
+    "his",
+    "her",
+    "their",
+    "our",
+    "this",
+    "that",
+    "town",
+    "city",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "english",
+    "order",
+    "need",
+    "charge",
+    "debt",
+    "love",
+    "trouble",
+}
+
+
+@register
+class LocationCueRecognizer(Recognizer):
+    """A capitalized place right after a whereabouts cue: 0.6; a country or state only after a residence
+    cue ("lives in"), otherwise 0.25 ("I am in China" says little about who someone is)."""
+
+    name = "location_cue"
+    labels = frozenset({"location"})
+
+    def setup(self) -> None:
+        """Build the place gazetteer before the first text."""
+        lexicons()
+
+    def find(self, text: str) -> list[Entity]:
+        """Places after whereabouts cues, found with str.find then one anchored regex each."""
+        lower = text.lower()
+        out: list[Entity] = []
+        for cue in _CUES:
+            i = lower.find(cue)
+            while i >= 0:
+                if i == 0 or not lower[i - 1].isalnum():
+                    m = _PLACE.match(text, i + len(cue))
+                    if m is not None and m.group("v").split()[0].lower().strip(".") not in _NOT_PLACE:
+                        value = m.group("v").rstrip(".")
+                        start = m.start("v")
+                        if value.lower() in lexicons().coarse_places:
+                            score = 0.6 if cue in _RESIDENCE else 0.25
+                        else:
+                            score = 0.6
+                        out.append(Entity(start, start + len(value), "location", score))
+                i = lower.find(cue, i + 1)
+        return out

@@ -1,0 +1,32 @@
+"""Organizations by their legal or trade form ("Acme Holdings Inc.", "Lopez, Santos and Coleman")."""
+
+from __future__ import annotations
+
+import re
+
+from sanitas.pii.recognizers.pattern import PatternRecognizer
+from sanitas.pii.registry import register
+
+_CAP = r"[A-ZÀ-ÖØ-Þ][\w&'’-]*"
+_FORMS = (
+    r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|Group|Corp\.?|Corporation|Company|Co\.|PLC|plc|GmbH|AG|"
+    r"S\.A\.|SA|BV|NV|Partners|Associates|Holdings|Technologies|Systems|Solutions|Consulting|Industries|"
+    r"International|Agency|Labs|Bank|Insurance|Foundation|University|Institute|Hospital|Clinic"
+)
+
+
+@register
+class OrganizationRecognizer(PatternRecognizer):
+    """A capitalized name ending in a company form: 0.7; a firm of surnames ("A, B and C",
+    "A and Sons"): 0.65."""
+
+    name = "organization"
+    label = "organization"
+    labels = frozenset({"organization"})
+    patterns = (
+        (re.compile(rf"\b{_CAP}(?:[ -](?:{_CAP}|and|&|of|de|the)){{0,3}},? (?:{_FORMS})(?!\w)"), 0.7),
+        (re.compile(rf"\b{_CAP}, {_CAP},? (?:and|&) {_CAP}\b"), 0.65),
+        (re.compile(rf"\b{_CAP} (?:and|&) Sons\b"), 0.65),
+    )
+    context = ("work for", "works for", "worked at", "work at", "employer", "company", "firm", "joined")
+    context_boost = 0.15

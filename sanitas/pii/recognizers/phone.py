@@ -1,0 +1,106 @@
+"""Phone numbers: a permissive digit-group pattern confirmed by ``phonenumbers`` and context words."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from sanitas.pii.entities import Entity
+from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.pattern import has_context
+from sanitas.pii.registry import register
+
+_CANDIDATE = re.compile(
+    r"(?<![\w+/.,#£$€-])"
+    r"(?:\+\d{1,3}[\s.-]?|00\d{1,2}[\s.-])?"
+    r"(?:\(\d{1,5}\)[\s.-]?|\(0\)\s?)?"
+    r"\d{1,15}(?:(?:[\s.-]|\)\s?)\(?\d{1,12}\)?){0,6}"
+    r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?"
+    r"(?![\w/]|[.,-]\d)"
+)
+_CONTEXT = (
+    "phone",
+    "call",
+    "tel",
+    "mobile",
+    "cell",
+    "fax",
+    "desk",
+    "reach me",
+    "contact",
+    "text me",
+    "number",
+    "dial",
+    "whatsapp",
+    "office",
+    "registered",
+    "messages to",
+    "sms",
+)
+_REGIONS = ("US", "GB")
+_SEVEN_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")
+# Shapes that belong to other types (SSN, ISO date) and must not be read as phone numbers.
+_NOT_PHONE = re.compile(r"^\d{3}-\d{2}-\d{4}$|^\d{4}-\d{2}-\d{2}|^\d{1,3}(?:\.\d{1,3}){3}$")
+_STREET_AFTER = re.compile(r"\s+[A-ZÀ-Ž][a-zà-ž]")
+
+
+def _digits(s: str) -> str:
+    return "".join(c for c in s if c.isdigit())
+
+
+@register
+class PhoneRecognizer(Recognizer):
+    """Scores: libphonenumber-valid 0.7, phone-shaped 0.4, bare digit run 0.1; +0.35 with context."""
+
+    needs_digit = True
+    name = "phone_number"
+    labels = frozenset({"phone_number"})
+
+    def _score(self, value: str) -> float:
+        core = re.split(r"\s?(?:x|ext\.?|extension)\s?\d", value)[0]
+        ds = _digits(core)
+        if not 7 <= len(ds) <= 15 or len(set(ds)) == 1:
+            return 0.0
+        separated = bool(re.search(r"[\s.()-]", core.strip()))
+        core = core.strip()
+        if core.startswith("00"):
+            core = "+" + core[2:]
+        plus = core.startswith("+")
+        regions = (None,) if plus else _REGIONS
+        for region in regions:
+            try:
+                num = phonenumbers.parse(core, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(num):
+                return 0.7 if separated or plus or len(ds) == 10 else 0.45
+        if separated and len(ds) >= 9:
+            return 0.4
+        if separated and len(ds) >= 8:
+            return 0.3
+        return 0.1 if separated else 0.05
+
+    def find(self, text: str) -> list[Entity]:
+        """Candidate digit runs, scored by validity, shape and nearby phone words."""
+        if not _SEVEN_DIGITS.search(text):
+            return []
+        out = []
+        for m in _CANDIDATE.finditer(text):
+            start, end = m.span()
+            value = text[start:end].rstrip(" .-")
+            if value.endswith(")") and value.count(")") > value.count("("):
+                value = value[:-1]
+            end = start + len(value)
+            if _NOT_PHONE.search(value) or text[end : end + 1] == ":":
+                continue
+            score = self._score(value)
+            if _STREET_AFTER.match(text, end):
+                # "62573 103 Cassidy Street": a house number before a street name, not a phone.
+                score *= 0.5
+            if score <= 0:
+                continue
+            if has_context(text, start, end, _CONTEXT, after=24):
+                score = min(1.0, score + 0.35)
+            out.append(Entity(start, end, "phone_number", score))
+        return out

@@ -1,0 +1,183 @@
+"""Street addresses: "<number> <name> <suffix>", "<prefix> <name> <number>", "<name>straße 12", PO and
+military boxes; a match grows over the unit, city, region, postcode and country that follow it."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from sanitas.pii.entities import Entity
+from sanitas.pii.lexicons import lexicons
+from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.registry import register
+
+_PREFIXES = (
+    r"Rue|Via|Viale|Calle|Avda\.|Avenida|Av\.|Rua|ul\.|ulica|Piazza|Plaza|Carrer|Chemin|Route|Strada|"
+    r"Corso|Largo|Travessa|Praça|Alameda|Paseo|Camino|Carretera|Boulevard|Avenue|Allée|Impasse|Place|"
+    r"Λεωφόρος|Οδός|Plac|Aleja|al\.|os\.|Via|Str\.|Strasse"
+)
+_PREFIX_KEYS = tuple({w.replace("\\", "").lower() for w in _PREFIXES.split("|")})
+_GLUED = (
+    r"straße|strasse|str\.|weg|laan|straat|gade|gatan|vej|veien|vegen|katu|tie|kuja|gasse|platz|allee|"
+    r"plein|dreef|kade|väg|vägen|gata|utca|polku|rinne|ranta|stræde|torv|plads|vei|steig|ring|damm|ufer|"
+    r"markt|park|hof|stieg|bahn|brücke|berg|gränd|backe|stigen|kaari|raitti|tori|aukio"
+)
+_WORD = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’.-]*"
+_LOWER_WORD = r"(?:de|del|la|le|les|du|des|da|do|dos|van|von|der|den|di|of|the|y|e|al|el)"
+_UNIT = r"(?:,?\s*(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm)\b\.?|#)\s*[\w-]{1,6})"
+_PO_BOX = re.compile(
+    r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b|\b(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{3,5}"
+    r"(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?|\b(?:USNS|USS|USNV|USCGC)\s+\w+"
+    r"(?:\s*\n?\s*(?:FPO)\s+A[AEP]\s+\d{5})?"
+)
+_GLUED_KEYS = tuple({w.replace("\\", "") for w in _GLUED.split("|")})
+_DIGIT = re.compile(r"\d")
+_LINE_END = re.compile(r"[ \t.,;?!)>]*(?:\n|\\n|$)")
+_ANY_WORD = r"[^\W\d_][\w'’.-]*"
+# Words that start a new clause, not the next part of an address.
+_STOP = {
+    "and",
+    "or",
+    "but",
+    "i",
+    "please",
+    "so",
+    "which",
+    "for",
+    "in",
+    "to",
+    "the",
+    "thanks",
+    "thank",
+    "is",
+    "it",
+    "we",
+    "he",
+    "she",
+    "they",
+    "my",
+    "if",
+    "when",
+    "then",
+    "this",
+    "that",
+    "with",
+    "from",
+    "on",
+    "at",
+}
+_CONTEXT = ("live at", "address", "located at", "lives at", "send", "deliver", "moved to", "meet", "at ")
+
+
+def _tail_pattern(word: str) -> re.Pattern[str]:
+    part = (
+        rf"(?:{_UNIT}|\d{{2,6}}(?:[ -]\d{{2,4}})?(?![ -]?\d)(?:\s[A-Z]{{2}}\b)?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|"
+        rf"{word}(?:[ -](?:{word}|{_LOWER_WORD})){{0,3}}(?:\s*\([\w ]+\))?(?:,?\s+[A-Z]{{2}}\b)?"
+        rf"(?:\s+\d{{3,6}}(?:-\d{{3,4}})?)?)"
+    )
+    return re.compile(
+        # A line break may also arrive escaped (a backslash and "n") from CSV or JSON exports.
+        rf"(?:\s*,\s*|[ \t]*(?:\n|\\n)[ \t]*>?[ \t]*(?:,[ \t]*)?|\s+(?=\d|[A-Z]{{2}}\b|{_UNIT}))({part})"
+    )
+
+
+_TAIL_CAPS = _tail_pattern(_WORD)
+_TAIL_ANY = _tail_pattern(_ANY_WORD)
+_AFTER_SUFFIX = re.compile(rf"\.?(?:\s+[NSEW]{{1,2}}\b\.?)?{_UNIT}?")
+
+
+@register
+class StreetAddressRecognizer(Recognizer):
+    """Scores: suffix/prefix/glued form 0.7, number-name-number 0.5, +0.15 with a unit or city tail;
+    PO and military boxes 0.8."""
+
+    needs_digit = True
+    name = "street_address"
+    labels = frozenset({"street_address"})
+
+    @cached_property
+    def _suffixes(self) -> frozenset[str]:
+        return lexicons().street_suffixes
+
+    @cached_property
+    def _patterns(self) -> list[re.Pattern[str]]:
+        number = r"(?:(?<![\w.,-])|(?<=\\n))\d{1,6}[A-Za-z]?(?:[ -]\d{1,5}[A-Za-z]?)?"
+        word = rf"(?:{_WORD}|{_LOWER_WORD}|\d{{1,3}}(?:st|nd|rd|th)?)"
+        # The suffix is checked against the gazetteer in Python: an alternation of ~400 suffixes inside
+        # the regex made this the slowest recognizer.
+        us = rf"{number}\s+(?:[NSEW]\.?\s+)?(?P<words>{word}(?:\s+{word}){{1,4}})"
+        prefixed = (
+            rf"(?<![\w.,-])(?:\d{{1,6}}\s+)?(?:{_PREFIXES})\s+(?:(?:{_WORD}|{_LOWER_WORD})\s+){{0,4}}?"
+            r"\d{1,5}[A-Za-z]?\b"
+        )
+        glued = rf"(?<![\w.,-])(?:\d{{1,6}}\s+)?{_WORD}(?:{_GLUED})\s+\d{{1,5}}[A-Za-z]?\b"
+        # "92597 Jahu 80", "353 Buerlia 227": house or postal number, a capitalized name, a number.
+        numbered = rf"{number}\s+{_WORD}(?:\s+(?:{_WORD}|{_LOWER_WORD})){{0,3}}\s+\d{{1,5}}[A-Za-z]?\b"
+        return [re.compile(us), re.compile(prefixed), re.compile(glued, re.IGNORECASE), re.compile(numbered)]
+
+    def _us_end(self, text: str, m: re.Match[str]) -> int | None:
+        """End of "<number> <name words> <suffix>[.] [unit]" inside match ``m``, or None without a suffix."""
+        words_start = m.start("words")
+        tokens = list(re.finditer(r"\S+", m.group("words")))
+        for tok in reversed(tokens[1:]):
+            if tok.group(0).rstrip(".,") in self._suffixes:
+                end = words_start + tok.start() + len(tok.group(0).rstrip(","))
+                unit = _AFTER_SUFFIX.match(text, end)
+                return unit.end() if unit else end
+        return None
+
+    def setup(self) -> None:
+        """Compile the suffix alternation (built from the gazetteer) before the first text."""
+        _ = self._patterns
+
+    def _tail(self, text: str, end: int) -> int:
+        """Extend over ", Unit", ", City", ", ST 12345", "\\n Country 12345" parts that follow."""
+        tail = _TAIL_ANY if not any(c.isupper() for c in text) else _TAIL_CAPS
+        n_parts = 0
+        while n_parts < 6:
+            m = tail.match(text, end)
+            if not m or m.group(1).split()[0].lower().strip(",") in _STOP:
+                break
+            sep = text[end : m.start(1)]
+            if ("\n" in sep or "\\n" in sep) and not _LINE_END.match(text, m.end()):
+                # A part on a new line must fill that line: "Artilleros" does, "What are my options?"
+                # (the next text after a line break) does not.
+                break
+            end, n_parts = m.end(), n_parts + 1
+        return end
+
+    @staticmethod
+    def _trim(text: str, start: int, end: int) -> int:
+        """Drop trailing sentence punctuation and spaces."""
+        while end > start and text[end - 1] in " .,;:\n>\\":
+            end -= 1
+        return end
+
+    def find(self, text: str) -> list[Entity]:
+        """Every address form, extended over its tail, scored by how much of an address it shows."""
+        out: list[Entity] = []
+        if not _DIGIT.search(text):
+            return out
+        lower = text.lower()
+        # The prefixed and glued forms backtrack over every capitalized word; a substring test of their
+        # keywords (C speed) tells first whether they can match at all.
+        runs = (True, any(p in lower for p in _PREFIX_KEYS), any(g in lower for g in _GLUED_KEYS), True)
+        for k, pattern in enumerate(self._patterns):
+            if not runs[k]:
+                continue
+            for m in pattern.finditer(text):
+                start, end = m.span()
+                if k == 0:
+                    us_end = self._us_end(text, m)
+                    if us_end is None:
+                        continue
+                    end = us_end
+                full = self._trim(text, start, self._tail(text, end))
+                score = 0.5 if k == 3 else 0.7
+                if full > end or re.search(_UNIT, text[start:end]):
+                    score += 0.15
+                out.append(Entity(start, full, "street_address", score))
+        for m in _PO_BOX.finditer(text):
+            full = self._trim(text, m.start(), self._tail(text, m.end()))
+            out.append(Entity(m.start(), full, "street_address", 0.8))
+        return out

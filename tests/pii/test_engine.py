@@ -1,0 +1,180 @@
+"""The engine: methods, type filtering and fallbacks, thresholds, overlap resolution, chunking."""
+
+from __future__ import annotations
+
+import pytest
+
+from sanitas.pii.chunking import iter_chunks
+from sanitas.pii.engine import PiiEngine, resolve_overlaps
+from sanitas.pii.entities import Entity
+from sanitas.pii.llm import LlmNotConfiguredError
+from sanitas.pii.ner import needs_model
+from sanitas.pii.recognizers.name_lexicon import NameLexiconRecognizer
+from sanitas.pii.types import UnknownMethodError, UnknownPiiTypeError
+
+TEXT = "Hi, this is Brett Drake from Lake Stephanietown. Mail brett@example.org or call 722-675-2968."
+
+
+@pytest.fixture(scope="module")
+def model():
+    engine = PiiEngine(method="aimon_pii_m1")
+    engine.setup()
+    return engine
+
+
+def _found(engine: PiiEngine, text: str) -> set[tuple[str, str]]:
+    return {(text[e.start : e.end], e.label) for e in engine.analyze(text)}
+
+
+def test_model_finds_names_places_and_patterns(model):
+    found = _found(model, TEXT)
+    assert ("Brett Drake", "person") in found
+    assert ("Lake Stephanietown", "location") in found
+    assert ("brett@example.org", "email") in found
+    assert ("722-675-2968", "phone_number") in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is it acceptable to use either Visa or Mastercard?",
+        "I made a transfer from China two days ago.",
+        "What is the max amount of top-ups?",
+    ],
+)
+def test_model_leaves_brands_and_coarse_places(model, text):
+    assert {label for _, label in _found(model, text)} & {"person", "location"} == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ("yesterday Kevin had given Alma his address", "Alma", True),
+        ("Can I transfer using SWIFT?", "SWIFT", False),  # a surname too, but an acronym here
+        ("Please send it again", "Please", False),
+    ],
+)
+def test_name_gazetteer(text, name, expected):
+    found = {(text[e.start : e.end], e.label) for e in NameLexiconRecognizer().find(text) if e.score >= 0.3}
+    assert ((name, "person") in found) is expected
+
+
+def test_offsets_are_into_each_text(model):
+    texts = ["nothing here", TEXT, "", "mail a@b.io"]
+    results = model.analyze_batch(texts)
+    assert len(results) == len(texts)
+    assert results[0] == [] and results[2] == []
+    for text, ents in zip(texts, results, strict=True):
+        for e in ents:
+            assert 0 <= e.start < e.end <= len(text)
+    assert [texts[3][e.start : e.end] for e in results[3]] == ["a@b.io"]
+
+
+@pytest.mark.parametrize(
+    ("pii_types", "expected", "absent"),
+    [
+        (["EMAIL_ADDRESS"], {("brett@example.org", "email")}, {"person", "phone_number"}),
+        (["first_name", "last_name"], {("Brett", "first_name"), ("Drake", "last_name")}, {"person"}),
+        (["person"], {("Brett Drake", "person")}, {"first_name", "email"}),
+    ],
+)
+def test_pii_types_filter_and_split(pii_types, expected, absent):
+    engine = PiiEngine(method="aimon_pii_m1", pii_types=pii_types)
+    found = _found(engine, TEXT)
+    assert expected <= found
+    assert not {label for _, label in found} & absent
+
+
+def test_heuristics_method_runs_no_ner():
+    engine = PiiEngine(method="heuristics")
+    found = _found(engine, "Lake Stephanietown is lovely; mail x@y.org")
+    assert ("x@y.org", "email") in found
+    assert all(label != "location" for _, label in found)
+
+
+def test_threshold_drops_low_scores():
+    text = "They're not answering at 78 651 450"
+    low = PiiEngine(method="heuristics", threshold=0.3)
+    high = PiiEngine(method="heuristics", threshold=0.9)
+    assert any(e.label == "phone_number" for e in low.analyze(text))
+    assert not any(e.label == "phone_number" for e in high.analyze(text))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"pii_types": ["emails"]}, UnknownPiiTypeError),
+        ({"method": "regex"}, UnknownMethodError),
+        ({"threshold": 1.5}, ValueError),
+    ],
+)
+def test_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        PiiEngine(**kwargs)
+
+
+def test_llm_without_endpoint_is_a_specific_error(monkeypatch):
+    monkeypatch.delenv("SANITAS_LLM_BASE_URL", raising=False)
+    with pytest.raises(LlmNotConfiguredError, match="SANITAS_LLM_BASE_URL"):
+        PiiEngine(method="llm+heuristics")
+
+
+@pytest.mark.parametrize(
+    ("entities", "expected"),
+    [
+        # nested: the larger span wins even with a lower score
+        ([Entity(0, 20, "street_address", 0.7), Entity(5, 10, "person", 0.9)], [(0, 20, "street_address")]),
+        # partial overlap: the higher score wins
+        ([Entity(0, 10, "person", 0.6), Entity(5, 15, "location", 0.8)], [(5, 15, "location")]),
+        # same label overlapping: merged into one span
+        (
+            [Entity(0, 10, "street_address", 0.6), Entity(5, 15, "street_address", 0.8)],
+            [(0, 15, "street_address")],
+        ),
+        # disjoint: both kept
+        ([Entity(0, 3, "email", 0.9), Entity(5, 9, "email", 0.9)], [(0, 3, "email"), (5, 9, "email")]),
+    ],
+)
+def test_resolve_overlaps(entities, expected):
+    assert [(e.start, e.end, e.label) for e in resolve_overlaps(entities)] == expected
+
+
+def test_chunks_cover_text_with_overlap():
+    text = ("word " * 5000).strip()
+    chunks = list(iter_chunks(text, size=1000, overlap=100))
+    assert chunks[0][0] == 0
+    assert chunks[-1][0] + len(chunks[-1][1]) == len(text)
+    for (a, ca), (b, _) in zip(chunks, chunks[1:], strict=False):
+        assert b < a + len(ca)  # consecutive windows overlap
+    assert all(text[o : o + len(c)] == c for o, c in chunks)
+
+
+def test_long_text_offsets_survive_chunking():
+    filler = "nothing to see here. " * 1500  # > one chunk
+    text = filler + "mail me at far.away@example.com please " + filler + "card 4111 1111 1111 1111"
+    engine = PiiEngine(method="heuristics")
+    found = _found(engine, text)
+    assert ("far.away@example.com", "email") in found
+    assert ("4111 1111 1111 1111", "credit_card") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What are my options?", False),  # only a stop word opening the sentence
+        ("I need help. Can you help?", False),
+        ("my name is john", False),  # uncased: nothing the model finds would pass the threshold
+        ("Catherine is a very sympathetic person.", True),
+        ("Is Visa accepted?", True),
+    ],
+)
+def test_model_gate(text, expected):
+    assert needs_model(text) is expected
+
+
+def test_gate_changes_nothing_above_threshold(model):
+    texts = ["What are my options?", "my name is john smith", "Call Brett Drake at 722-675-2968."]
+    gated = model.analyze_batch(texts)
+    ungated = PiiEngine(method="aimon_pii_m1", threshold=0.0).analyze_batch(texts)
+    for g, u in zip(gated, ungated, strict=True):
+        assert g == [e for e in u if e.score >= 0.3]

@@ -1,0 +1,72 @@
+"""Heuristic recognizers: each row says whether a value must (or must not) be found with its label."""
+
+from __future__ import annotations
+
+import pytest
+
+from sanitas.pii.engine import PiiEngine
+
+
+@pytest.fixture(scope="module")
+def heuristics():
+    engine = PiiEngine(method="heuristics")
+    engine.setup()
+    return engine
+
+
+ROWS = [
+    # (text, value, label, expected)
+    ("write to jane.doe+x@example.co.uk today", "jane.doe+x@example.co.uk", "email", True),
+    ("the file is report@2x.png", "report@2x.png", "email", False),
+    ("card 4111 1111 1111 1111 please", "4111 1111 1111 1111", "credit_card", True),
+    ("order 4111 1111 1111 1112 please", "4111 1111 1111 1112", "credit_card", False),
+    ("IBAN GB82 WEST 1234 5698 7654 32 thanks", "GB82 WEST 1234 5698 7654 32", "iban", True),
+    ("IBAN GB82 WEST 1234 5698 7654 33 thanks", "GB82 WEST 1234 5698 7654 33", "iban", False),
+    ("SSN 123-45-6780 for verification", "123-45-6780", "ssn", True),
+    ("SSN 666-45-6789 for verification", "666-45-6789", "ssn", False),
+    ("call me at (415) 555-0132 tonight", "(415) 555-0132", "phone_number", True),
+    ("Call 391-499-6535x951 or write", "391-499-6535x951", "phone_number", True),
+    ("the total was 1234567 units", "1234567", "phone_number", False),
+    ("sent from 153.18.83.118 yesterday", "153.18.83.118", "ip_address", True),
+    ("version 1.2.3.4567 released", "1.2.3.4567", "ip_address", False),
+    ("device 00:1A:2B:3C:4D:5E joined", "00:1A:2B:3C:4D:5E", "mac_address", True),
+    ("see https://example.com/a?b=1 now", "https://example.com/a?b=1", "url", True),
+    ("born 1976-08-08 in Leeds", "1976-08-08", "date_of_birth", True),
+    ("Reference #123, dated 3/4/2025.", "3/4/2025", "date", False),
+    ("He just turned 69 years old", "69", "age", True),
+    ("I have 3 cards", "3", "age", False),
+    (
+        "I live at 870 Monica Drive Apt. 948, Francisport.",
+        "870 Monica Drive Apt. 948, Francisport",
+        "street_address",
+        True,
+    ),
+    ("I paid 20 Euros at the shop", "20 Euros", "street_address", False),
+    ("My name is Danny Fernandez and my email", "Danny Fernandez", "person", True),
+    ("this is urgent, please help", "urgent", "person", False),
+    ("username: jdoe_42 and more", "jdoe_42", "username", True),
+    ("password: Hunter2!x ok", "Hunter2!x", "password", True),
+    ("My password is not working", "not", "password", False),
+    ("key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE", "api_key", True),
+    ("NPI 1234567893 on file", "1234567893", "npi", True),
+    ("NPI 1234567890 on file", "1234567890", "npi", False),
+    ("MRN: 00123456 admitted", "00123456", "medical_record_number", True),
+    ("passport number X12345678 expired", "X12345678", "passport_number", True),
+    ("driver's license number is F162823540116", "F162823540116", "drivers_license", True),
+    ("NINO AB 12 34 56 C on record", "AB 12 34 56 C", "national_id", True),
+    ("account number 12345678 at the bank", "12345678", "bank_account", True),
+    ("ZIP: 02110 on the form", "02110", "zip_code", True),
+    ("The Princess Royal arrived at Khandallah this morning", "Khandallah", "location", True),
+    ("I am in trouble with my card", "trouble", "location", False),
+    ("I am in China and need a card", "China", "location", False),  # a country alone is not personal
+    ("I moved here from Hungary last year", "Hungary", "location", True),
+    ("Lopez, Santos and Coleman is a design agency", "Lopez, Santos and Coleman", "organization", True),
+    ("I work for Aunt Bertha Inc", "Aunt Bertha Inc", "organization", True),
+    ("I like Visa and Mastercard", "Visa and Mastercard", "organization", False),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "label", "expected"), ROWS)
+def test_recognizers(heuristics, text, value, label, expected):
+    found = {(text[e.start : e.end], e.label) for e in heuristics.analyze(text)}
+    assert ((value, label) in found) is expected, found
