@@ -89,7 +89,7 @@ def test_worker_killed_mid_export_job_completes_exactly_once(
             dataset_id=dataset_id,
             # Small batches make the export long enough (and its progress fine-grained enough) to kill
             # the worker in the middle.
-            payload={"dataset_id": dataset_id, "format": "jsonl", "batch_size": 250},
+            payload={"dataset_id": dataset_id, "format": "jsonl", "batch_size": 40},
         )
         job_id = job.id
     log = tmp_path / "workers.log"
