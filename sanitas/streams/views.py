@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -13,7 +14,7 @@ from sanitas.datasets.service import get_dataset
 from sanitas.db import Database
 from sanitas.names import NAME_PATTERN, PROJECT_PATTERN
 from sanitas.streams import service
-from sanitas.streams.reader import Batch, read_batch
+from sanitas.streams.reader import read_batch
 from sanitas.streams.schemas import (
     AdvanceRequest,
     ExceptionsPut,
@@ -38,8 +39,32 @@ Writer = Annotated[Principal, Depends(writer)]
 KINDS = ("streams", "triggers")
 
 
-def _batch_body(batch: Batch, *, results_shape: bool) -> Response:
-    return Response(batch.to_json(results_shape=results_shape), media_type="application/json")
+@dataclass(frozen=True)
+class _Read:
+    """What ``fetch`` and ``results`` share: one stream's cursor, read the same way by both."""
+
+    db: Database
+    secret: bytes
+    project: str
+    dataset: str
+    stream: str
+
+    def batch(
+        self, *, size: int, max_filtered: int | None, wait_seconds: float, results: bool = False
+    ) -> Response:
+        """The next batch after the cursor, in the legacy (``fetch``) or new (``results``) shape."""
+        batch = read_batch(
+            db=self.db,
+            secret=self.secret,
+            project=self.project,
+            dataset_name=self.dataset,
+            stream_name=self.stream,
+            size=size,
+            max_filtered=max_filtered,
+            wait_seconds=wait_seconds,
+            results_shape=results,
+        )
+        return Response(batch.to_json(results_shape=results), media_type="application/json")
 
 
 def _routes(kind: str) -> None:
@@ -119,17 +144,8 @@ def _routes(kind: str) -> None:
     ) -> Any:
         """The next batch after the cursor (never moves it); ``wait_seconds`` long-polls."""
         check_project(who, project, "dataset")
-        batch = read_batch(
-            db=db,
-            secret=conf.secret_key,
-            project=project,
-            dataset_name=dataset,
-            stream_name=stream,
-            size=body.size,
-            max_filtered=body.max_filtered,
-            wait_seconds=body.wait_seconds,
-        )
-        return _batch_body(batch, results_shape=False)
+        read = _Read(db=db, secret=conf.secret_key, project=project, dataset=dataset, stream=stream)
+        return read.batch(size=body.size, max_filtered=body.max_filtered, wait_seconds=body.wait_seconds)
 
     @router.get(f"{item}/results", name=f"results_{kind}", include_in_schema=not legacy)
     def results(
@@ -145,18 +161,10 @@ def _routes(kind: str) -> None:
     ) -> Any:
         """The new read route: the same cursor as ``fetch``, results with ``continuation``."""
         check_project(who, project, "dataset")
-        batch = read_batch(
-            db=db,
-            secret=conf.secret_key,
-            project=project,
-            dataset_name=dataset,
-            stream_name=stream,
-            size=max_results,
-            max_filtered=max_filtered,
-            wait_seconds=wait_seconds,
-            results_shape=True,
+        read = _Read(db=db, secret=conf.secret_key, project=project, dataset=dataset, stream=stream)
+        return read.batch(
+            size=max_results, max_filtered=max_filtered, wait_seconds=wait_seconds, results=True
         )
-        return _batch_body(batch, results_shape=True)
 
     @router.post(f"{item}/advance", name=f"advance_{kind}", include_in_schema=not legacy)
     def advance(
