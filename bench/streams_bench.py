@@ -168,6 +168,92 @@ def seed_model(db: Database, dataset_id: str) -> None:
         s.execute(insert(Prediction), rows)
 
 
+def shared_dir() -> Path:
+    """``../shared`` beside the project (``SANITAS_SHARED`` overrides)."""
+    return Path(os.environ.get("SANITAS_SHARED", ROOT.parent / "shared"))
+
+
+def build_cold(db: Database, home: Path, n: int) -> tuple[list[str], list[str]]:
+    """Dataset ``cold`` of ``n`` unique BANKING77 test texts and a real pinned model (version 1).
+
+    The model is trained on 2,000 rows of the train split (``train_classifier``, as a model job does)
+    and nothing is predicted ahead, so the stream computes every prediction while it is read. Returns
+    (the texts, another ``n`` texts never seen) so the embedding rate can be measured on fresh ones.
+    """
+    import csv
+
+    from sanitas.embeddings import get_embedder
+    from sanitas.models.classifier import train_classifier
+
+    data = shared_dir() / "data" / "banking77"
+    with (data / "train.csv").open() as f:
+        train = list(csv.DictReader(f))[:2000]
+    with (data / "test.csv").open() as f:
+        test = list(dict.fromkeys(r["text"] for r in csv.DictReader(f)))
+    texts, fresh = test[:n], test[n : 2 * n]
+    get_embedder()
+    model = train_classifier(
+        [r["text"] for r in train], [[(r["category"],)] for r in train], cache=None, seed=0
+    )
+    path = home / "models" / "cold" / "1"
+    model.save(path)
+    with db.write() as s:
+        src, _ = put_source(session=s, project="bench", name="mail-cold", fields=SourceFields())
+        labels = sorted({r["category"] for r in train})
+        fields = DatasetFields.model_validate({"label_defs": [{"name": [lb]} for lb in labels]})
+        ds, _ = put_dataset(session=s, project="bench", name="cold", fields=fields)
+        attach_source(session=s, dataset=ds, source_id=src.id)
+        when = START
+        rows = []
+        for i, t in enumerate(texts):
+            msgs = [{"body": {"text": t}}]
+            rows.append(
+                {
+                    "source_id": src.id,
+                    "id": f"cold{i:06d}",
+                    "thread_id": None,
+                    "timestamp": START,
+                    "body": {"timestamp": "2025-01-01T00:00:00.000000Z", "messages": msgs},
+                    "content_hash": hashlib.sha256(t.encode()).hexdigest(),
+                    "text": comment_text(msgs),
+                    "created_at": when,
+                    "last_modified": when,
+                }
+            )
+        pks = [
+            pk
+            for (pk,) in s.execute(insert(Comment).returning(Comment.pk, sort_by_parameter_order=True), rows)
+        ]
+        append_to_datasets(session=s, source_id=src.id, comment_pks=pks, created_at=when)
+        s.add(
+            ModelVersion(
+                dataset_id=ds.id,
+                version=1,
+                job_id="bench-cold",
+                branch_id=None,
+                path=str(path),
+                pinned=True,
+                labels=[[lb] for lb in labels],
+                metrics={},
+                thresholds={},
+                trained_on=len(train),
+                created_at=datetime.now(UTC),
+            )
+        )
+    return texts, fresh
+
+
+def embedding_rate(texts: list[str]) -> float:
+    """Texts/s of the embedder alone, in this process, with no cache (what a cold stream must match)."""
+    from sanitas.embeddings import embed_texts, get_embedder
+
+    embedder = get_embedder()
+    embed_texts(texts[:64], cache=None, embedder=embedder)  # first-call costs are not the rate
+    t0 = time.perf_counter()
+    embed_texts(texts, cache=None, embedder=embedder)
+    return len(texts) / (time.perf_counter() - t0)
+
+
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """``sanitas serve`` on the loopback, waiting for /healthz."""
     proc = subprocess.Popen(
@@ -192,9 +278,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def consume(http: httpx.Client, stream: str, size: int, total: int) -> tuple[float, int]:
+def consume(
+    http: httpx.Client, stream: str, size: int, total: int, dataset: str = "support"
+) -> tuple[float, int]:
     """Fetch+advance until ``total`` comments were read; returns (seconds, comments)."""
-    base = f"/api/v1/datasets/bench/support/streams/{stream}"
+    base = f"/api/v1/datasets/bench/{dataset}/streams/{stream}"
     done = 0
     t0 = time.perf_counter()
     while done < total:
@@ -217,6 +305,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="throughput runs per stream (best is reported)")
     ap.add_argument("--database-url", default=None, help="default: SQLite in SANITAS_HOME (--home)")
     ap.add_argument("--home", default=None, help="reuse this SANITAS_HOME if a previous run built it")
+    ap.add_argument("--cold", type=int, default=2048, help="comments read with cold predictions (0: skip)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "streams.json"))
     args = ap.parse_args()
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="sanitas-streams-bench-"))
@@ -235,14 +324,18 @@ def main() -> None:
         with db.write() as s:  # earlier runs' streams; the data stays
             s.execute(text("DELETE FROM streams"))
             has_small = s.execute(text("SELECT 1 FROM datasets WHERE name = 'support-small'")).first()
+            has_cold = s.execute(text("SELECT 1 FROM datasets WHERE name = 'cold'")).first()
         if has_small is None:
             build(db, max(1, args.n // 100), suffix="-small")
+        if args.cold and has_cold is not None:
+            raise SystemExit(f"{home} already holds cold predictions; use a fresh --home or --cold 0")
     else:
         if row is not None:
             raise SystemExit(f"{home} holds a dataset of another size; use a fresh --home")
         dataset_id = build(db, args.n)
         build(db, max(1, args.n // 100), suffix="-small")  # reset cost at n/100, for comparison
         seed_model(db, dataset_id)
+    cold_texts, fresh_texts = build_cold(db, home, args.cold) if args.cold else ([], [])
     build_s = time.perf_counter() - t0
     with db.write() as s:
         _, token = create_key(session=s, name="bench", role="admin", projects=["*"])
@@ -323,6 +416,18 @@ def main() -> None:
                     resets.append((time.perf_counter() - t) * 1000)
                     r.raise_for_status()
                 results[key] = round(statistics.median(resets), 2)
+            if args.cold:
+                # Cold: a real model, nothing cached; the server embeds each batch as it reads it.
+                cold = "/api/v1/datasets/bench/cold/streams"
+                body = {"name": "cold", "start_at": "earliest", "model": {"version": 1}}
+                http.put(cold, json={"stream": body}).raise_for_status()
+                consume(http, "cold", 1, 1, dataset="cold")  # loads the model, embedder and NER once
+                secs, done = consume(http, "cold", 1024, len(cold_texts) - 1, dataset="cold")
+                results["cold_model_per_s"] = round(done / secs, 1)
+                results["embedding_per_s"] = round(embedding_rate(fresh_texts), 1)
+                results["cold_vs_embedding"] = round(
+                    results["cold_model_per_s"] / results["embedding_per_s"], 3
+                )
         with db.read() as s:
             explain = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
             plans = []
@@ -358,6 +463,15 @@ def main() -> None:
             "O(log n)",
         ),
     ]
+    if args.cold:
+        rows.append(
+            (
+                f"cold predictions (real model, nothing cached, {args.cold:,} comments) / embedder alone",
+                f"{results['cold_model_per_s']:,} / {results['embedding_per_s']:,} comments/s"
+                f" (ratio {results['cold_vs_embedding']})",
+                "at the embedding rate",
+            )
+        )
     rows.insert(
         2,
         (
