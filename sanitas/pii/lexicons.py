@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -16,136 +17,46 @@ _lock = threading.Lock()
 _cache: Lexicons | None = None
 
 # Abbreviations Faker's suffix lists leave out.
-_EXTRA_SUFFIXES = {
-    "St",
-    "Rd",
-    "Ave",
-    "Av",
-    "Blvd",
-    "Dr",
-    "Ln",
-    "Ct",
-    "Pl",
-    "Sq",
-    "Hwy",
-    "Pkwy",
-    "Ter",
-    "Cres",
-    "Cir",
-    "Trl",
-    "Way",
-    "Str",
-}
+_EXTRA_SUFFIXES = frozenset("St Rd Ave Av Blvd Dr Ln Ct Pl Sq Hwy Pkwy Ter Cres Cir Trl Way Str".split())
 # English words that are also first names somewhere; alone they are far more often the word.
-_NAME_STOPWORDS = {
-    "Will",
-    "May",
-    "Max",
-    "Mark",
-    "Grace",
-    "Hope",
-    "Faith",
-    "Joy",
-    "Bill",
-    "Art",
-    "Sunny",
-    "Rich",
-    "Page",
-    "Young",
-    "Long",
-    "King",
-    "Love",
-    "Bank",
-    "Card",
-    "Visa",
-    "Cash",
-    "Top",
-    "Pay",
-    "Fee",
-    "Hi",
-    "Hey",
-    "Hello",
-    "Dear",
-    "Thanks",
-    "Please",
-    "Can",
-    "The",
-    "And",
-    "But",
-    "Why",
-    "How",
-    "What",
-    "When",
-    "Where",
-    "Who",
-    "Is",
-    "Are",
-    "My",
-    "I",
-    "A",
-    "An",
-    "In",
-    "On",
-    "At",
-    "To",
-    "It",
-    "Me",
-    "Do",
-    "Did",
-    "Has",
-    "Have",
-    "App",
-    "Money",
-    "Transfer",
-    "Account",
-    "Help",
-    "Sir",
-    "Madam",
-    "Best",
-    "Regards",
-    "Call",
-    "Get",
-    "New",
-    "Old",
-    "Day",
-    "Week",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Al",
-    "Ok",
-    "Okay",
-    "Yes",
-    "No",
-    "Not",
-    "So",
-    "Via",
-    "Rue",
-    "Street",
-    "Road",
-    "Apt",
-    "Suite",
-    "Unit",
-    "Box",
-    "Lane",
-    "Avenue",
-    "Drive",
-    "Court",
-}
+_NAME_STOPWORDS = frozenset(
+    (
+        "Will May Max Mark Grace Hope Faith Joy Bill Art Sunny Rich Page Young Long King Love Bank Card Visa "
+        "Cash Top Pay Fee Hi Hey Hello Dear Thanks Please Can The And But Why How What When Where Who Is Are "
+        "My I A An In On At To It Me Do Did Has Have App Money Transfer Account Help Sir Madam Best Regards "
+        "Call Get New Old Day Week Monday Tuesday Wednesday Thursday Friday Saturday Sunday Al Ok Okay "
+        "Yes No Not So Via Rue Street Road Apt Suite Unit Box Lane Avenue Drive Court"
+    ).split()
+)
+
+
+# Faker's person-provider attributes that hold given or family names (romanized and gendered lists too).
+_FIRST_ATTRS = re.compile(r"first_(?:romanized_)?names(?:_(?:male|female|nonbinary|unisex|common|\w+))?")
+_LAST_ATTRS = re.compile(r"(?:last_(?:romanized_)?names(?:_\w+)?|(?:male|unisex)_last_names)")
+# Address-provider attributes listing settlements: a city gazetteer (about 40k names, 70 locales).
+_CITY_ATTRS = (
+    "cities city_names real_city_names towns municipalities settlements localities villages "
+    "metropolitan_cities boroughs concelhos"
+).split()
+_STREET_ATTRS = (
+    "street_suffixes street_prefixes street_suffixes_long street_suffixes_short street_prefixes_short "
+    "street_prefixes_long road_suffixes"
+).split()
+_STREET_WORD = re.compile(r"[^\W\d_][\w.]{0,11}")
 
 
 @dataclass(frozen=True)
 class Lexicons:
-    """Sets of capitalized words (names, suffixes) and lowercase place names."""
+    """Sets of capitalized words (names, suffixes) and lowercase places and words."""
 
     first_names: frozenset[str]
     last_names: frozenset[str]
     street_suffixes: frozenset[str]
     coarse_places: frozenset[str]
+    # Lowercase: settlements, street-type words in any case ("utca", "rue", "veg"), common English words.
+    cities: frozenset[str] = frozenset()
+    street_words: frozenset[str] = frozenset()
+    common_words: frozenset[str] = frozenset()
 
     def is_name_token(self, token: str) -> bool:
         """Whether ``token`` (as written, capitalized or not) is a known first or last name."""
@@ -158,6 +69,15 @@ class Lexicons:
             return False
         return t in self.first_names or t in self.last_names
 
+    def is_first_name(self, token: str) -> bool:
+        """Whether ``token`` is a known given name (not an English filler word)."""
+        t = token.strip(".,'’").capitalize()
+        return t not in _NAME_STOPWORDS and t in self.first_names
+
+    def is_common_word(self, token: str) -> bool:
+        """Whether ``token`` is an everyday English word (so a capitalized one is likely a sentence word)."""
+        return token.strip(".,'’!?:;").lower() in self.common_words
+
 
 def _values(v: Any) -> list[str]:
     if isinstance(v, dict):
@@ -167,14 +87,23 @@ def _values(v: Any) -> list[str]:
     return []
 
 
-def _provider_attr(package: Any, attrs: tuple[str, ...]) -> set[str]:
-    out: set[str] = set()
+def _modules(package: Any) -> list[Any]:
+    out = []
     for info in pkgutil.iter_modules(package.__path__):
         try:
-            mod = importlib.import_module(f"{package.__name__}.{info.name}")
+            out.append(importlib.import_module(f"{package.__name__}.{info.name}"))
         except Exception:  # noqa: BLE001  (a broken locale module must not stop detection)
             continue
-        for attr in attrs:
+    return out
+
+
+def _provider_attr(package: Any, attrs: tuple[str, ...] | list[str] | re.Pattern[str]) -> set[str]:
+    out: set[str] = set()
+    for mod in _modules(package):
+        names = (
+            [a for a in vars(mod.Provider) if attrs.fullmatch(a)] if isinstance(attrs, re.Pattern) else attrs
+        )
+        for attr in names:
             out.update(_values(getattr(mod.Provider, attr, None)))
     return out
 
@@ -182,11 +111,16 @@ def _provider_attr(package: Any, attrs: tuple[str, ...]) -> set[str]:
 def _build() -> Lexicons:
     import faker.providers.address as address
     import faker.providers.person as person
+    from faker.providers.lorem.en_US import Provider as Lorem
+    from spacy.lang.en.stop_words import STOP_WORDS
 
-    firsts = _provider_attr(person, ("first_names", "first_names_male", "first_names_female"))
-    lasts = _provider_attr(person, ("last_names",))
+    firsts = _provider_attr(person, _FIRST_ATTRS)
+    lasts = _provider_attr(person, _LAST_ATTRS)
     suffixes = {s.strip() for s in _provider_attr(address, ("street_suffixes",)) if s.strip().isalpha()}
     suffixes = {s for s in suffixes if len(s) > 1 and s[0].isupper()} | _EXTRA_SUFFIXES
+    street_words = {
+        w.strip().lower() for w in _provider_attr(address, _STREET_ATTRS) if _STREET_WORD.fullmatch(w.strip())
+    }
     places = _provider_attr(address, ("countries", "states")) | {
         "us",
         "usa",
@@ -199,11 +133,15 @@ def _build() -> Lexicons:
         "the us",
         "the uk",
     }
+    cities = {c.lower() for c in _provider_attr(address, _CITY_ATTRS) if len(c) > 2 and not c.isdigit()}
     return Lexicons(
         first_names=frozenset(n for n in firsts if n[:1].isupper() and " " not in n),
         last_names=frozenset(n for n in lasts if n[:1].isupper() and " " not in n),
         street_suffixes=frozenset(suffixes),
         coarse_places=frozenset(p.lower() for p in places),
+        cities=frozenset(cities),
+        street_words=frozenset(street_words | {s.lower() for s in suffixes}),
+        common_words=frozenset(w.lower() for w in Lorem.word_list) | frozenset(STOP_WORDS),
     )
 
 

@@ -48,6 +48,7 @@ _LOCATIVE = re.compile(
     r"(?i)(?:\b(?:in|at|from|to|near|of|around|outside|inside|across|into|visit(?:ing|ed)?|via|toward|"
     r"towards|between|and|flew|arrived|leaving|left|back)\s+(?:the\s+|\w+\s+)?|[,:;(\n>]\s*)$"
 )
+_PREPOSITION = re.compile(r"(?i)\b(?:in|at|from|to|near|visit(?:ing|ed)?|via|toward|towards)\s+(?:the\s+)?$")
 _UPPER = re.compile(r"[^\W\d_a-z]")
 _CAPITALIZED = re.compile(r"\b[^\W\d_]*[^\W\d_a-z][\w'’]*")
 _PRONOUN_I = {"I", "I'm", "I’m", "I've", "I'd", "I'll"}
@@ -80,7 +81,7 @@ def load_nlp() -> Any:
 BATCH_CHARS = 100_000
 
 
-def ner_batch(texts: list[str], *, batch_size: int = 64) -> list[list[tuple[int, int, str, str]]]:
+def ner_batch(texts: list[str], *, batch_size: int = 256) -> list[list[tuple[int, int, str, str]]]:
     """Run NER over ``texts``; per text the spans as (start, end, spacy_label, text)."""
     nlp = load_nlp()
     out: list[list[tuple[int, int, str, str]]] = []
@@ -142,20 +143,59 @@ def _location(text: str, start: int, end: int, label: str) -> Entity | None:
         # "AI", "P.S", "U.S": acronyms, not places small enough to identify anyone.
         return None
     key = value.lower().replace(".", "").removeprefix("the ")
-    if key in lexicons().coarse_places:
+    lex = lexicons()
+    tokens = value.split()
+    before = text[max(0, start - 24) : start]
+    locative = bool(_LOCATIVE.search(before))
+    if (
+        not _PREPOSITION.search(before)
+        and key not in lex.cities
+        and key not in lex.coarse_places
+        and lex.is_first_name(tokens[0])
+        and all(lex.is_name_token(t) for t in tokens)
+    ):
+        # "Tanya", "Abelino Giordano": the small model calls many foreign given names places.
+        return _person(text, start, end)
+    if key in lex.coarse_places:
         # A country or state identifies no one (HIPAA Safe Harbor keeps them) unless it is where a
         # person lives or comes from.
         score = 0.6 if has_context(text, start, end, _RESIDENCE, after=0) else 0.2
     else:
         score = 0.7 if label in ("GPE", "LOC") else 0.5
-        before = text[max(0, start - 24) : start]
-        if not _LOCATIVE.search(before):
+        if not locative:
             # Without "in/at/from/to ..." or a separator before it, a capitalized word the model calls a
             # place is as often a brand or a product ("a Mastercard", "My Netflix").
             score *= 0.4
     if value.islower():
         score *= 0.4
     return Entity(start, start + len(text[start:end].rstrip(" .,")), "location", score)
+
+
+_ORG_FORM = re.compile(
+    r"(?i)\b(?:inc|llc|ltd|corp|co|plc|gmbh|ag|sa|group|company|bank|university|institute|club|"
+    r"association|society|foundation|partners|holdings|international|trust|fund|agency|council|union)\b"
+)
+
+
+def _organization(text: str, start: int, end: int) -> Entity | None:
+    """An ORG span; one made only of known names (no company form) is a person the model mislabelled,
+    one ending in a house number is a street ("Castelao 66")."""
+    value = text[start:end]
+    if text[end - 2 : end] in ("'s", "’s"):
+        end -= 2
+        value = text[start:end]
+    # "ATM", "PIN", "SWIFT": acronyms the model calls organizations are rarely identifying.
+    if (len(value) <= 5 and value.isupper()) or value.islower():
+        return Entity(start, end, "organization", 0.2)
+    if value.split()[-1].isdigit():
+        return Entity(start, end, "street_address", 0.35)
+    tokens = [t for t in value.split() if len(t.rstrip(".")) > 1]
+    lex = lexicons()
+    if tokens and not _ORG_FORM.search(value) and "\\" not in value and "\n" not in value:
+        known = [lex.is_name_token(t) for t in tokens]
+        if all(known) or (len(tokens) <= 3 and known[0] and lex.is_first_name(tokens[0])):
+            return _person(text, start, end)
+    return Entity(start, end, "organization", 0.55)
 
 
 def needs_model(text: str) -> bool:
@@ -197,10 +237,7 @@ def ner_entities(texts: list[str], *, min_score: float = 0.0) -> list[list[Entit
             elif mapped == "location":
                 ent = _location(text, start, end, label)
             elif mapped == "organization":
-                value = text[start:end]
-                # "ATM", "PIN", "SWIFT": acronyms the model calls organizations are rarely identifying.
-                short_caps = len(value) <= 5 and value.isupper()
-                ent = Entity(start, end, "organization", 0.2 if short_caps or value.islower() else 0.55)
+                ent = _organization(text, start, end)
             if ent is not None and ent.end > ent.start:
                 ents.append(ent)
         result.append(ents)

@@ -63,6 +63,38 @@ ROWS = [
     ("Lopez, Santos and Coleman is a design agency", "Lopez, Santos and Coleman", "organization", True),
     ("I work for Aunt Bertha Inc", "Aunt Bertha Inc", "organization", True),
     ("I like Visa and Mastercard", "Visa and Mastercard", "organization", False),
+    # A list of given names is people, not a firm; "X of Y Inc." is the firm alone.
+    ("They had 3: Sarah, Tanya and Charles.", "Sarah, Tanya and Charles", "organization", False),
+    ("Maya Langset of Welbilt Inc. is the CEO", "Welbilt Inc.", "organization", True),
+    ("Maya Langset of Welbilt Inc. is the CEO", "Maya Langset of Welbilt Inc.", "organization", False),
+    # A card PIN is not a password (no pii_type covers it); a password still is.
+    ("my PIN is 4821", "4821", "password", False),
+    ("My pin code: 9911 please", "9911", "password", False),
+    ("my passcode is 7Gx!29qa", "7Gx!29qa", "password", True),
+    # Years and weekdays: a bare year after a date word, a weekday with a part of the day.
+    ("The orchestra was founded in 1988. Since then", "1988", "date", True),
+    ("Zoolander is a 1974 German action-comedy film", "1974", "date", True),
+    ("I paid in 2021 euros", "2021", "date", False),
+    ("Mr. Grant flew there on Thursday morning.", "Thursday", "date", True),
+    ("I've been waiting since Friday, where is my money?", "Friday", "date", False),
+    # Street names in other languages, cue-led "Name Number", corners; not "During 1976" or dates.
+    ("1507 Rákóczi út 13. is the place", "1507 Rákóczi út 13", "street_address", True),
+    ("He lives on the north side of Castelao 66.", "Castelao 66", "street_address", True),
+    ("We can meet on March 15.", "March 15", "street_address", False),
+    ("Please go to Gate 5.", "Gate 5", "street_address", False),
+    ("During 1976, Ganesh Housing Ltd invested", "During 1976", "street_address", False),
+    ("I live at Lindenstraße 12", "Lindenstraße 12", "street_address", True),
+    (
+        "It is at the corner of 92 Circle Way and Paterson Pass. It serves food.",
+        "the corner of 92 Circle Way and Paterson Pass",
+        "street_address",
+        True,
+    ),
+    # Greetings and "call me": a name unless an everyday word follows.
+    ("Hi Ladolfo, I'm contacting you about a wire", "Ladolfo", "person", True),
+    ("Sometimes people call me Lorencz", "Lorencz", "person", True),
+    ("Hi Team, please help", "Team", "person", False),
+    ("Thanks Support!", "Support", "person", False),
 ]
 
 

@@ -4,6 +4,7 @@ from sanitas.pii.recognizers import (  # noqa: F401
     age,
     api_key,
     bank_account,
+    city,
     credit_card,
     date,
     drivers_license,

@@ -27,19 +27,22 @@ _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     # unless a birth word is near.
     (re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?!\w)"), 0.25),
     (re.compile(rf"(?i)\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"), 0.25),
-    # A weekday or a bare year alone identifies no one: kept below the default threshold.
+    # A weekday alone identifies no one ("since Friday"); with a part of the day it is a dated event.
+    (re.compile(rf"\b(?i:{_DAY})(?= (?:morning|afternoon|evening|night)\b)"), 0.35),
     (re.compile(rf"(?i)\b{_DAY}\b"), 0.2),
-    # A bare year only counts next to a date preposition or verb ("in 1990", "since 1985").
+    # A bare year only counts next to a date preposition or verb ("in 1990", "since 1985") or as the
+    # adjective of a work or event ("a 1974 German film").
     (
         re.compile(
-            r"(?i)\b(?:in|since|during|of|from|until|year|born|founded|circa)\s+(?P<v>(?:1[89]|20)\d{2})\b"
+            r"(?i)\b(?:in|since|during|of|from|until|year|born|founded|circa|a|an|the)\s+"
+            r"(?P<v>(?:1[89]|20)\d{2})\b(?![.,]?\d|\s*(?:%|percent|euros?|dollars?|pounds?|units?|items?))"
         ),
-        0.2,
+        0.35,
     ),
 )
 _NUMERIC_HINT = re.compile(r"\d[/.-]\d")
 _YEAR_HINT = re.compile(r"(?:1[89]|20)\d\d")
-_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_HINT = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
 _MAYBE = re.compile(r"\d|(?i:day\b|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
 _DOB = ("born", "birth", "dob", "d.o.b", "birthday", "b.")
 # Dates that belong to a document or transaction rather than to a person.
@@ -74,10 +77,10 @@ class DateRecognizer(Recognizer):
         # the others a month or weekday name (checked on the lowercased text, at C speed).
         lower = text.lower()
         numeric = bool(_NUMERIC_HINT.search(text))
-        month = any(m in lower for m in _MONTH_STEMS)
+        month = _MONTH_HINT.search(lower) is not None
         weekday = "day" in lower
         year = bool(_YEAR_HINT.search(text))
-        gates = (numeric, numeric, month, month, month, month, month, weekday, year)
+        gates = (numeric, numeric, month, month, month, month, month, weekday, weekday, year)
         taken: list[tuple[int, int]] = []
         for (pattern, base), gate in zip(_PATTERNS, gates, strict=True):
             if not gate:
@@ -88,6 +91,8 @@ class DateRecognizer(Recognizer):
                     continue
                 taken.append((start, end))
                 label, score = "date", base
+                if base == 0.35 and text[start:end].islower():
+                    score = 0.2
                 if has_context(text, start, end, _DOB, after=0):
                     label, score = "date_of_birth", min(1.0, base + 0.35)
                 elif has_context(text, start, end, _NOT_PERSONAL, after=0):

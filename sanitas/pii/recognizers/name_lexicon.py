@@ -9,17 +9,35 @@ from __future__ import annotations
 import re
 
 from sanitas.pii.entities import Entity
-from sanitas.pii.lexicons import lexicons
+from sanitas.pii.lexicons import Lexicons, lexicons
 from sanitas.pii.recognizers.base import Recognizer
 from sanitas.pii.registry import register
 
-_RUN = re.compile(r"(?<![\w@.])[A-ZÀ-ÖØ-Þ][\w'’-]+(?: (?:[A-Z]\.? )?[A-ZÀ-ÖØ-Þ][\w'’-]+){0,3}(?![\w@])")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:\"“>\n]\s*)$")
+_RUN = re.compile(
+    r"(?:(?<![\w@.\\])|(?<=\\n))[A-ZÀ-ÖØ-Þ][\w'’-]+(?: (?:[A-Z]\.? )?[A-ZÀ-ÖØ-Þ][\w'’-]+){0,3}(?![\w@])"
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\"“>\n]\s*|\\n\W*)$")
+# "Maria: Remember me?" - a name as a speaker label.
+_SPEAKER = re.compile(r"\s*:")
+_SURNAME_SHAPE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]*[a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?")
+
+
+def _unknown_surname(lex: Lexicons, token: str) -> bool:
+    """A capitalized word shaped like a family name that is no common English word or place."""
+    t = token.rstrip(".,")
+    return (
+        bool(_SURNAME_SHAPE.fullmatch(t))
+        and len(t) >= 3
+        and not lex.is_common_word(t)
+        and t.lower() not in lex.coarse_places
+        and t.lower() not in lex.street_words
+    )
 
 
 @register
 class NameLexiconRecognizer(Recognizer):
-    """Two or more known names in a row: 0.7; one inside a sentence: 0.4; one opening a sentence: 0.25."""
+    """Two or more known names in a row: 0.7; a speaker label ("Maria: ..."): 0.6; a known given name and
+    an unknown family-name-shaped word: 0.55; one name inside a sentence: 0.4; opening a sentence: 0.25."""
 
     name = "name_lexicon"
     labels = frozenset({"person", "first_name", "last_name"})
@@ -35,7 +53,14 @@ class NameLexiconRecognizer(Recognizer):
         out: list[Entity] = []
         for m in _RUN.finditer(text):
             tokens = [t for t in m.group(0).split() if len(t.rstrip(".")) > 1]
-            if not tokens or not all(lex.is_name_token(t) for t in tokens):
+            if not tokens:
+                continue
+            known = [lex.is_name_token(t) for t in tokens]
+            if not all(known):
+                # "Halina Zielinska": a known given name, then an unknown family-name-shaped word.
+                if 2 <= len(tokens) <= 3 and lex.is_first_name(tokens[0]) and not known[-1]:
+                    if all(known[:-1]) and _unknown_surname(lex, tokens[-1]):
+                        out.append(Entity(m.start(), m.end(), "person", 0.55))
                 continue
             if (
                 any(t.lower() in lex.coarse_places for t in tokens)
@@ -46,7 +71,11 @@ class NameLexiconRecognizer(Recognizer):
                 continue
             if len(tokens) >= 2:
                 score = 0.7
-            elif _SENTENCE_START.search(text[max(0, m.start() - 3) : m.start()]) or m.start() == 0:
+            elif _SPEAKER.match(text, m.end()) and _SENTENCE_START.search(
+                text[max(0, m.start() - 4) : m.start()]
+            ):
+                score = 0.6
+            elif _SENTENCE_START.search(text[max(0, m.start() - 4) : m.start()]) or m.start() == 0:
                 score = 0.25
             else:
                 score = 0.4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sanitas.pii.lexicons import lexicons
 from sanitas.pii.recognizers.pattern import PatternRecognizer
 from sanitas.pii.registry import register
 
@@ -15,6 +16,9 @@ _FORMS = (
 )
 
 
+_SPLIT = re.compile(r",? (?:and|&) |, ")
+
+
 @register
 class OrganizationRecognizer(PatternRecognizer):
     """A capitalized name ending in a company form: 0.7; a firm of surnames ("A, B and C",
@@ -24,9 +28,17 @@ class OrganizationRecognizer(PatternRecognizer):
     label = "organization"
     labels = frozenset({"organization"})
     patterns = (
-        (re.compile(rf"\b{_CAP}(?:[ -](?:{_CAP}|and|&|of|de|the)){{0,3}},? (?:{_FORMS})(?!\w)"), 0.7),
+        (re.compile(rf"\b{_CAP}(?:[ -](?:{_CAP}|and|&|de|the)){{0,3}},? (?:{_FORMS})(?!\w)"), 0.7),
         (re.compile(rf"\b{_CAP}, {_CAP},? (?:and|&) {_CAP}\b"), 0.65),
         (re.compile(rf"\b{_CAP} (?:and|&) Sons\b"), 0.65),
     )
+    hint = re.compile(rf"(?:{_FORMS})(?!\w)| (?:and|&) ")
     context = ("work for", "works for", "worked at", "work at", "employer", "company", "firm", "joined")
     context_boost = 0.15
+
+    def validate(self, value: str) -> bool | None:
+        """Not a list of given names ("Sarah, Tanya and Charles" are people, not a firm)."""
+        words = [w for w in _SPLIT.split(value) if w]
+        if len(words) >= 2 and all(lexicons().is_first_name(w) for w in words):
+            return False
+        return None

@@ -34,6 +34,8 @@ class PatternRecognizer(Recognizer):
     valid_score: ClassVar[float] = 0.95
     # Only a hint at the regex cost: skip the scan when none of these characters occur.
     requires: ClassVar[str] = ""
+    # A cheap necessary condition for any pattern to match (one scan instead of one per pattern).
+    hint: ClassVar[re.Pattern[str] | None] = None
 
     def validate(self, value: str) -> bool | None:
         """Checksum or structural check of a matched value; None when the type has none."""
@@ -42,6 +44,8 @@ class PatternRecognizer(Recognizer):
     def find(self, text: str) -> list[Entity]:
         """Scan ``text`` with every pattern, validating and context-scoring each match."""
         if self.requires and not any(c in text for c in self.requires):
+            return []
+        if self.hint is not None and self.hint.search(text) is None:
             return []
         out: list[Entity] = []
         seen: set[tuple[int, int]] = set()

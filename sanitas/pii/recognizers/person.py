@@ -15,6 +15,8 @@ _NAME = re.compile(
     r"(?P<v>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ \t]+(?:[A-Z]\.|[A-ZÀ-ÖØ-Þ][\w'’-]+)){0,3}"
     r"(?:,?[ \t]+(?:MD|DVM|DDS|PhD|Jr\.?|Sr\.?|II|III|IV|Esq\.?))?)"
 )
+# After a greeting the name ends the clause: "Hi Ladolfo, ...", "call me Lorencz".
+_GREETING_END = re.compile(r"\s*(?:[,.!?;:]|$|\\n)")
 # Cues after which a capitalized phrase is almost always a name.
 _STRONG = (
     "my name is",
@@ -41,24 +43,36 @@ _STRONG = (
 )
 # Cues that also precede other things ("this is urgent", "call the bank"): the name must be known.
 _WEAK = ("this is", "i am", "i'm", "call", "contact", "ask for", "speak to", "talk to")
+# Greetings and "call me": the next capitalized word is a name unless it is an everyday word ("Hi Team").
+_GREETING = ("hi", "hello", "hey", "call me", "thanks", "thank you", "goodbye", "bye")
 
 
-def _cue_ends(lower: str, cue: str) -> list[int]:
-    """End offsets of ``cue`` occurrences that start on a word boundary (str.find: C speed)."""
+_KIND = {
+    **dict.fromkeys(_GREETING, "greeting"),
+    **dict.fromkeys(_WEAK, "weak"),
+    **dict.fromkeys(_STRONG, "strong"),
+}
+# Every cue in one alternation, longest first, starting on a word boundary: one scan per text.
+_CUES = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(re.escape(c) for c in sorted(_KIND, key=len, reverse=True)) + ")"
+)
+_SCORE = {"strong": 0.6, "weak": 0.35, "greeting": 0.5}
+
+
+def _cue_ends(lower: str) -> list[tuple[int, str]]:
+    """End offsets and kinds of the cues in ``lower`` that end on a word boundary."""
     out = []
-    i = lower.find(cue)
-    while i >= 0:
-        if i == 0 or not lower[i - 1].isalnum():
-            end = i + len(cue)
-            if cue[-1] in ".,:" or end == len(lower) or not lower[end].isalnum():
-                out.append(end)
-        i = lower.find(cue, i + 1)
+    for m in _CUES.finditer(lower):
+        end = m.end()
+        if m.group(0)[-1] in ".,:" or end == len(lower) or not lower[end].isalnum():
+            out.append((end, _KIND[m.group(0)]))
     return out
 
 
 @register
 class PersonCueRecognizer(Recognizer):
-    """Strong cue: 0.6 (+0.25 when a token is a known name); weak cue: 0.6 only for known names."""
+    """Strong cue: 0.6 (+0.25 when a token is a known name); greeting: 0.5 (+0.25), for a word that is
+    no everyday one and ends the clause; weak cue: 0.6 only for known names."""
 
     name = "person_cue"
     labels = frozenset({"person", "first_name", "last_name"})
@@ -72,17 +86,19 @@ class PersonCueRecognizer(Recognizer):
         lower = text.lower()
         lex = lexicons()
         out: list[Entity] = []
-        for cues, strong in ((_STRONG, True), (_WEAK, False)):
-            for cue in cues:
-                for pos in _cue_ends(lower, cue):
-                    m = _NAME.match(text, pos)
-                    if m is None:
-                        continue
-                    start, end = m.span("v")
-                    tokens = text[start:end].split()
-                    known = [lex.is_name_token(t) for t in tokens]
-                    if not strong and (not known[0] or tokens[0].lower() in lex.coarse_places):
-                        continue
-                    score = (0.6 if strong else 0.35) + (0.25 if any(known) else 0.0)
-                    out.append(Entity(start, end, "person", min(score, 0.95)))
+        for pos, kind in _cue_ends(lower):
+            m = _NAME.match(text, pos)
+            if m is None:
+                continue
+            start, end = m.span("v")
+            tokens = text[start:end].split()
+            known = [lex.is_name_token(t) for t in tokens]
+            if kind == "weak" and (not known[0] or tokens[0].lower() in lex.coarse_places):
+                continue
+            if kind == "greeting" and (
+                lex.is_common_word(tokens[0]) or tokens[0].isupper() or not _GREETING_END.match(text, end)
+            ):
+                continue
+            score = _SCORE[kind] + (0.25 if any(known) else 0.0)
+            out.append(Entity(start, end, "person", min(score, 0.95)))
         return out

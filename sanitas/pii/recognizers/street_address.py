@@ -30,6 +30,20 @@ _PO_BOX = re.compile(
     r"(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?|\b(?:USNS|USS|USNV|USCGC)\s+\w+"
     r"(?:\s*\n?\s*(?:FPO)\s+A[AEP]\s+\d{5})?"
 )
+_TOKEN = r"[^\W\d_][\w'’.-]*"
+_CALENDAR = set(
+    "january february march april may june july august september october november december jan feb mar apr "
+    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday page chapter "
+    "room gate terminal level step version section item part number no table figure".split()
+)
+# "the corner of 92 Circle Way and Paterson Pass"
+_NAME_WORD = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’-]*"
+_CORNER = re.compile(
+    rf"\b(?:the )?corner of (?:\d{{1,6}} )?{_NAME_WORD}"
+    rf"(?: (?:{_NAME_WORD}|{_LOWER_WORD}|\d{{1,5}}\.?)){{0,4}} "
+    rf"(?:and|&) (?:\d{{1,6}} )?{_NAME_WORD}(?: (?:{_NAME_WORD}|\d{{1,5}})){{0,3}}"
+)
+_PREFIX_HINT = re.compile("|".join(re.escape(k) for k in sorted(_PREFIX_KEYS, key=len, reverse=True)))
 _GLUED_KEYS = tuple({w.replace("\\", "") for w in _GLUED.split("|")})
 _DIGIT = re.compile(r"\d")
 _LINE_END = re.compile(r"[ \t.,;?!)>]*(?:\n|\\n|$)")
@@ -88,8 +102,8 @@ _AFTER_SUFFIX = re.compile(rf"\.?(?:\s+[NSEW]{{1,2}}\b\.?)?{_UNIT}?")
 
 @register
 class StreetAddressRecognizer(Recognizer):
-    """Scores: suffix/prefix/glued form 0.7, number-name-number 0.5, +0.15 with a unit or city tail;
-    PO and military boxes 0.8."""
+    """Scores: suffix/prefix/glued form and street corners 0.7, number-name-number 0.5, a name and a
+    number after "on / at / of" 0.4, +0.15 with a unit or city tail; PO and military boxes 0.8."""
 
     needs_digit = True
     name = "street_address"
@@ -110,10 +124,42 @@ class StreetAddressRecognizer(Recognizer):
             rf"(?<![\w.,-])(?:\d{{1,6}}\s+)?(?:{_PREFIXES})\s+(?:(?:{_WORD}|{_LOWER_WORD})\s+){{0,4}}?"
             r"\d{1,5}[A-Za-z]?\b"
         )
-        glued = rf"(?<![\w.,-])(?:\d{{1,6}}\s+)?{_WORD}(?:{_GLUED})\s+\d{{1,5}}[A-Za-z]?\b"
-        # "92597 Jahu 80", "353 Buerlia 227": house or postal number, a capitalized name, a number.
-        numbered = rf"{number}\s+{_WORD}(?:\s+(?:{_WORD}|{_LOWER_WORD})){{0,3}}\s+\d{{1,5}}[A-Za-z]?\b"
-        return [re.compile(us), re.compile(prefixed), re.compile(glued, re.IGNORECASE), re.compile(numbered)]
+        # "Lindenstraße 12": any word and a number; the word's ending is checked in Python (an
+        # alternation of endings after a free word backtracked at every position).
+        glued = r"(?<![\w.,-])(?:\d{1,6}\s+)?(?P<gw>[^\W\d_][\w'’.-]*)\s+\d{1,5}[A-Za-z]?\b"
+        # "92597 Jahu 80", "1507 Rákóczi út 13.": house or postal number, a name, a number (the name's
+        # lowercase words must be street words, checked in Python).
+        numbered = rf"{number}\s+(?P<words>{_TOKEN}(?:\s+{_TOKEN}){{0,3}})\s+\d{{1,5}}[A-Za-z]?\b\.?"
+        # "on Castelao 66.", "the north side of Odra 60": a cue, a name, a number that ends the clause.
+        cued = (
+            rf"\b(?:on|at|of|to|in)\s+(?P<words>{_TOKEN}(?:\s+{_TOKEN}){{0,3}})\s+\d{{1,5}}[A-Za-z]?\.?"
+            r"(?=\s*(?:[.,;!?)]|$|\n|\\n|St\b))"
+        )
+        return [
+            re.compile(us),
+            re.compile(prefixed),
+            re.compile(glued),
+            re.compile(numbered),
+            re.compile(cued),
+            _CORNER,
+        ]
+
+    def _plausible_name(self, words: str, *, cued: bool) -> bool:
+        """A street name: a capitalized word that is no everyday English word, lowercase words only
+        street words ("út", "rue") or particles ("de"), no month or weekday."""
+        lex = lexicons()
+        tokens = words.split()
+        if not any(t[:1].isupper() for t in tokens):
+            return False
+        for t in tokens:
+            key = t.lower().rstrip(".,")
+            if key in _CALENDAR or (
+                t[:1].isupper() and lex.is_common_word(t) and key not in lex.street_words
+            ):
+                return False
+            if t[:1].islower() and key not in lex.street_words and not re.fullmatch(_LOWER_WORD, key):
+                return False
+        return not cued or not lex.is_first_name(tokens[0]) or len(tokens) > 1
 
     def _us_end(self, text: str, m: re.Match[str]) -> int | None:
         """End of "<number> <name words> <suffix>[.] [unit]" inside match ``m``, or None without a suffix."""
@@ -125,6 +171,15 @@ class StreetAddressRecognizer(Recognizer):
                 unit = _AFTER_SUFFIX.match(text, end)
                 return unit.end() if unit else end
         return None
+
+    @staticmethod
+    def _glued_ok(word: str) -> bool:
+        """ "Lindenstraße 12" but not "During 1976" or "Katie 25" (a word that merely ends like one)."""
+        low = word.lower()
+        if not low.endswith(_GLUED_KEYS) or len(low) < 5 or low in _GLUED_KEYS:
+            return False
+        lex = lexicons()
+        return not (low.endswith("ing") or lex.is_common_word(word) or lex.is_name_token(word))
 
     def setup(self) -> None:
         """Compile the suffix alternation (built from the gazetteer) before the first text."""
@@ -159,9 +214,9 @@ class StreetAddressRecognizer(Recognizer):
         if not _DIGIT.search(text):
             return out
         lower = text.lower()
-        # The prefixed and glued forms backtrack over every capitalized word; a substring test of their
-        # keywords (C speed) tells first whether they can match at all.
-        runs = (True, any(p in lower for p in _PREFIX_KEYS), any(g in lower for g in _GLUED_KEYS), True)
+        # The prefixed form backtracks over every capitalized word; one scan for its keywords tells
+        # first whether it can match at all.
+        runs = (True, _PREFIX_HINT.search(lower) is not None, True, True, True, "corner of" in lower)
         for k, pattern in enumerate(self._patterns):
             if not runs[k]:
                 continue
@@ -172,8 +227,15 @@ class StreetAddressRecognizer(Recognizer):
                     if us_end is None:
                         continue
                     end = us_end
+                elif k == 2 and not self._glued_ok(m.group("gw")):
+                    continue
+                elif k in (3, 4):
+                    if not self._plausible_name(m.group("words"), cued=k == 4):
+                        continue
+                    if k == 4:
+                        start = m.start("words")
                 full = self._trim(text, start, self._tail(text, end))
-                score = 0.5 if k == 3 else 0.7
+                score = {3: 0.5, 4: 0.4}.get(k, 0.7)
                 if full > end or re.search(_UNIT, text[start:end]):
                     score += 0.15
                 out.append(Entity(start, full, "street_address", score))
