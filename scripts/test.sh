@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/postgres.sh
+bash scripts/chromium.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/ruff format --check sanitas tests bench
 .venv/bin/ruff check sanitas tests bench

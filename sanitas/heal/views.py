@@ -53,10 +53,14 @@ def cancel_heal(job_id: str, db: DB, who: Writer) -> dict[str, Any]:
         return service.render_heal(jobs.request_cancel(session=s, job=job))
 
 
-def _file(db: Database, who: Principal, job_id: str, name: str, media: str) -> FileResponse:
+def _file(
+    db: Database, who: Principal, job_id: str, name: str, media: str, *, inline: bool = False
+) -> FileResponse:
     with db.read() as s:
         path = service.job_file(service.get_heal(session=s, job_id=job_id, allowed=who.can_see), name)
-    return FileResponse(path, media_type=media, filename=path.name)
+    # The report is a page to read in the browser; the data files are downloads.
+    disposition = "inline" if inline else "attachment"
+    return FileResponse(path, media_type=media, filename=path.name, content_disposition_type=disposition)
 
 
 @router.get("/api/healing/{job_id}/manifest.jsonl")
@@ -74,7 +78,7 @@ def scores(job_id: str, db: DB, who: Reader) -> FileResponse:
 @router.get("/api/healing/{job_id}/report")
 def report(job_id: str, db: DB, who: Reader) -> FileResponse:
     """A readable HTML report of what the job found and did."""
-    return _file(db, who, job_id, "report.html", "text/html; charset=utf-8")
+    return _file(db, who, job_id, "report.html", "text/html; charset=utf-8", inline=True)
 
 
 @router.get("/api/healing/{job_id}/download")
