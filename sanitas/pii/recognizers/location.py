@@ -35,7 +35,26 @@ _CUES = (
     "i am from",
     "hometown is",
     "address is in",
+    "coming to",
+    "returned to",
+    "back to",
+    "moving to",
+    "here from",
 )
+# A person going or coming somewhere: a known place (even a country) is where they are or were.
+_TRAVEL = {
+    "travelling to",
+    "traveling to",
+    "trip to",
+    "flew to",
+    "coming to",
+    "returned to",
+    "back to",
+    "moving to",
+    "here from",
+}
+# Cues too common to take any capitalized word after them for a place ("back to Work").
+_KNOWN_ONLY = {"coming to", "returned to", "back to", "moving to", "here from"}
 _CAP = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’-]{2,}"
 _PLACE = re.compile(rf"[ \t]+(?P<v>{_CAP}(?:[ -](?:{_CAP}|(?:de|del|la|le|upon|sur|nad)\b)){{0,3}})")
 # Cues that say where someone lives or comes from: even a country is personal there.
@@ -98,6 +117,19 @@ _NOT_PLACE = {
 }
 
 
+def _score(cue: str, value: str) -> float:
+    """0.6 for a place after a residence cue or any other place after a whereabouts cue; a country or
+    state after a travel cue 0.45 ("travelling to France"), after another cue 0.25 ("I am in China");
+    a capitalized word after "back to" or "coming to" that is no known place 0."""
+    lex = lexicons()
+    key = value.lower()
+    if key in lex.coarse_places:
+        return 0.6 if cue in _RESIDENCE else 0.45 if cue in _TRAVEL else 0.25
+    if cue in _KNOWN_ONLY and key not in lex.cities:
+        return 0.0
+    return 0.6
+
+
 @register
 class LocationCueRecognizer(Recognizer):
     """A capitalized place right after a whereabouts cue: 0.6; a country or state only after a residence
@@ -122,10 +154,8 @@ class LocationCueRecognizer(Recognizer):
                     if m is not None and m.group("v").split()[0].lower().strip(".") not in _NOT_PLACE:
                         value = m.group("v").rstrip(".")
                         start = m.start("v")
-                        if value.lower() in lexicons().coarse_places:
-                            score = 0.6 if cue in _RESIDENCE else 0.25
-                        else:
-                            score = 0.6
-                        out.append(Entity(start, start + len(value), "location", score))
+                        score = _score(cue, value)
+                        if score:
+                            out.append(Entity(start, start + len(value), "location", score))
                 i = lower.find(cue, i + 1)
         return out

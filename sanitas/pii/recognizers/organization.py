@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
+from sanitas.pii.recognizers.name_lexicon import after_people_cue
 from sanitas.pii.recognizers.pattern import PatternRecognizer
 from sanitas.pii.registry import register
 
@@ -42,3 +44,7 @@ class OrganizationRecognizer(PatternRecognizer):
         if len(words) >= 2 and all(lexicons().is_first_name(w) for w in words):
             return False
         return None
+
+    def find(self, text: str) -> list[Entity]:
+        """Firms by form, less lists of people ("our founders: Lopez, Santos and Coleman")."""
+        return [e for e in super().find(text) if not after_people_cue(text, e.start)]

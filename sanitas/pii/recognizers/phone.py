@@ -11,12 +11,13 @@ from sanitas.pii.recognizers.base import Recognizer
 from sanitas.pii.recognizers.pattern import has_context
 from sanitas.pii.registry import register
 
+# Separators are spaces, tabs, dots or dashes: a number never runs over a line break.
 _CANDIDATE = re.compile(
     r"(?<![\w+/.,#£$€-])"
-    r"(?:\+\d{1,3}[\s.-]?|00\d{1,2}[\s.-])?"
-    r"(?:\(\d{1,5}\)[\s.-]?|\(0\)\s?)?"
-    r"\d{1,15}(?:(?:[\s.-]|\)\s?)\(?\d{1,12}\)?){0,6}"
-    r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?"
+    r"(?:\+\d{1,3}[ \t.-]?|00\d{1,2}[ \t.-])?"
+    r"(?:\(\d{1,5}\)[ \t.-]?|\(0\)[ \t]?)?"
+    r"\d{1,15}(?:(?:[ \t.-]|\)[ \t]?)\(?\d{1,12}\)?){0,6}"
+    r"(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6})?"
     r"(?![\w/]|[.,-]\d)"
 )
 _CONTEXT = (

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
+from sanitas.pii.recognizers.address_block import split_blocks
 from sanitas.pii.recognizers.base import Recognizer
 from sanitas.pii.registry import register
 
@@ -91,7 +92,8 @@ def _tail_pattern(word: str) -> re.Pattern[str]:
     )
     return re.compile(
         # A line break may also arrive escaped (a backslash and "n") from CSV or JSON exports.
-        rf"(?:\s*,\s*|[ \t]*(?:\n|\\n)[ \t]*>?[ \t]*(?:,[ \t]*)?|\s+(?=\d|[A-Z]{{2}}\b|{_UNIT}))({part})"
+        rf"(?:\s*,\s*|(?:[ \t]*(?:\n|\\n)){{1,2}}[ \t]*(?:[>?|}}*•·][ \t]*){{0,3}}(?:,[ \t]*)?|"
+        rf"\s+(?=\d|[A-Z]{{2}}\b|{_UNIT}))({part})"
     )
 
 
@@ -242,4 +244,4 @@ class StreetAddressRecognizer(Recognizer):
         for m in _PO_BOX.finditer(text):
             full = self._trim(text, m.start(), self._tail(text, m.end()))
             out.append(Entity(m.start(), full, "street_address", 0.8))
-        return out
+        return split_blocks(text, out)
