@@ -157,6 +157,45 @@ def _detector(name: str) -> Detector:
         return det
 
 
+class _CheckStore:
+    """Runs checks through the result cache (``engine.resultcache``) when the job has a cache dir."""
+
+    def __init__(self, cache_dir: Path | None, ctx: DetectorContext) -> None:
+        self.ctx = ctx
+        self.cache: Any = None
+        self.digest: Any = None
+        if cache_dir is not None:
+            from sanitas.heal.engine.resultcache import CheckCache, DatasetDigest
+
+            self.cache = CheckCache(cache_dir / "heal_checks.sqlite")
+            self.digest = DatasetDigest.of(ctx.texts, ctx.labels, ctx.embeddings)
+
+    def run(self, det: Detector, should_cancel: Callable[[], bool] | None) -> Any:
+        """The check's ``CachedCheck``: from the cache, or computed (and stored unless cancelled)."""
+        from sanitas.heal.engine.resultcache import CachedCheck
+
+        params = det.cache_params()
+        key = self.digest.key(det.name, det.depends_on, params) if self.cache else None
+        hit = self.cache.get(key) if key is not None else None
+        if hit is not None:
+            return hit
+        try:
+            entry = CachedCheck(result=det.detect(self.ctx), models=list(det.models))
+        except SkipCheck as exc:
+            entry = CachedCheck(empty_result(self.ctx.n, reason=str(exc)), list(det.models), str(exc))
+        # Never keep a check a cancel may have stopped half way, nor one whose parameters changed
+        # while it ran (a model that failed to load and was replaced by a fallback).
+        cancelled = should_cancel is not None and should_cancel()
+        if key is not None and not cancelled and det.cache_params() == params:
+            self.cache.put(key, entry)
+        return entry
+
+    def close(self) -> None:
+        """Close the cache file."""
+        if self.cache is not None:
+            self.cache.close()
+
+
 def _redact(text: str, entities: list[dict[str, Any]]) -> str:
     out, pos = [], 0
     for e in sorted(entities, key=lambda x: x["start"]):
@@ -218,18 +257,19 @@ def run_heal(
     results: dict[str, DetectorResult] = {}
     skipped: dict[str, str] = {}
     models: dict[str, list[str]] = {}
+    store = _CheckStore(cache_dir, ctx)
     lo, hi = _DETECT_SPAN
-    for k, name in enumerate(_DETECT_ORDER):
-        report(name, lo + (hi - lo) * k / len(_DETECT_ORDER), f"checking {name.replace('_', '-')}")
-        t = time.perf_counter()
-        det = _detector(name)
-        try:
-            results[name] = det.detect(ctx)
-        except SkipCheck as exc:
-            skipped[name] = str(exc)
-            results[name] = empty_result(n, reason=str(exc))
-        models[name] = list(det.models)
-        timings[name] = round(time.perf_counter() - t, 3)
+    try:
+        for k, name in enumerate(_DETECT_ORDER):
+            report(name, lo + (hi - lo) * k / len(_DETECT_ORDER), f"checking {name.replace('_', '-')}")
+            t = time.perf_counter()
+            entry = store.run(_detector(name), should_cancel)
+            results[name], models[name] = entry.result, entry.models
+            if entry.skipped is not None:
+                skipped[name] = entry.skipped
+            timings[name] = round(time.perf_counter() - t, 3)
+    finally:
+        store.close()
     report("deciding", hi, "deciding actions")
     t = time.perf_counter()
     decisions = _decide(rows, results, options)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sanitas.heal.engine.calibrate import ecdf_percent, fence_scores, logistic_score, robust_location_scale
+from sanitas.heal.engine.calibrate import (
+    bh_cut,
+    ecdf_percent,
+    fence_scores,
+    logistic_score,
+    pvalue_scores,
+    robust_location_scale,
+    tail_pvalues,
+)
 from sanitas.heal.engine.far import clipped_fence, is_conversational
 
 
@@ -72,3 +80,57 @@ def test_ecdf_percent_ranks_and_ties() -> None:
 )
 def test_is_conversational(text: str, expected: bool) -> None:
     assert is_conversational(text) is expected
+
+
+def _null(n: int = 2000, seed: int = 2) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.3, 0.05, size=n)
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high"),
+    [
+        (0.20, 0.9, 1.0),  # well inside the bulk
+        (0.30, 0.4, 0.6),  # at the median
+        (0.40, 1e-3, 0.05),  # two sigma out, in the fitted tail
+        (0.80, 0.0, 1e-6),  # far past every null point: below the conformal floor 1/(n0 + 1)
+    ],
+)
+def test_tail_pvalues_locate_values_against_the_null(value: float, low: float, high: float) -> None:
+    p = float(tail_pvalues(np.array([value]), _null())[0])
+    assert low <= p <= high
+
+
+def test_tail_pvalues_are_monotone_and_uniform_under_the_null() -> None:
+    null = _null()
+    grid = np.linspace(0.0, 1.0, 400)
+    p = tail_pvalues(grid, null)
+    assert (np.diff(p) <= 1e-12).all()
+    fresh = _null(seed=3)  # new draws from the same distribution
+    share = float((tail_pvalues(fresh, null) <= 0.05).mean())
+    assert 0.03 <= share <= 0.07
+
+
+@pytest.mark.parametrize(
+    ("pvalues", "q", "cut"),
+    [
+        ([0.001, 0.002, 0.5, 0.9], 0.05, 0.002),
+        ([0.01] * 20, 0.05, 0.01),  # all equally small: all rejected
+        ([0.0, 0.3, 0.6, 0.9], 0.05, 0.0),  # a p-value that underflowed to 0 is still rejected
+        ([0.04, 0.5, 0.6, 0.7], 0.05, None),  # 0.04 > 0.05 * 1 / 4: nothing rejected
+        ([0.5, 0.9], 0.05, None),
+        ([], 0.05, None),
+    ],
+)
+def test_bh_cut(pvalues: list[float], q: float, cut: float | None) -> None:
+    got = bh_cut(np.array(pvalues), q=q)
+    assert got == (None if cut is None else pytest.approx(cut))
+
+
+@pytest.mark.parametrize(
+    ("p", "cut", "flagged"), [(0.01, 0.01, True), (0.001, 0.01, True), (0.02, 0.01, False)]
+)
+def test_pvalue_scores_put_half_at_the_cut(p: float, cut: float, flagged: bool) -> None:
+    s = float(pvalue_scores(np.array([p]), cut=cut)[0])
+    assert (s >= 0.5) is flagged
+    if p == cut:
+        assert s == pytest.approx(0.5)

@@ -82,9 +82,16 @@ class Detector(ABC):
     name: str = ""
     #: models this detector relies on, for the manifest
     models: tuple[str, ...] = ()
+    #: the inputs its result is a function of (``texts``, ``labels``, ``embeddings``): the result cache
+    #: keys on exactly these, so e.g. a relabel does not invalidate a check that never reads labels
+    depends_on: tuple[str, ...] = ("texts", "labels", "embeddings")
 
     def setup(self) -> None:  # noqa: B027 - optional hook, most detectors load nothing
         """Load models once per process; the default loads nothing."""
+
+    def cache_params(self) -> dict[str, Any]:
+        """Parameters and external code versions that change the result, for the result cache key."""
+        return {}
 
     @abstractmethod
     def detect(self, ctx: DetectorContext) -> DetectorResult:

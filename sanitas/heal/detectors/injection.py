@@ -13,14 +13,14 @@ import numpy as np
 
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
 from sanitas.heal.engine.calibrate import logistic_score
-from sanitas.heal.engine.far import FENCE_Z, clipped_fence, far_stats
+from sanitas.heal.engine.far import FENCE_Z, bulk_fence, clipped_fence
 from sanitas.heal.engine.injection_rules import (
     EXEMPLARS,
     instruction_like,
     pattern_hits,
     split_sentences,
 )
-from sanitas.heal.engine.shared import K_NEIGHBOURS
+from sanitas.heal.engine.shared import K_NEIGHBOURS, novelty
 
 PATTERN_SCORE = {"steers_the_answer": 0.8}
 DEFAULT_PATTERN_SCORE = 0.95
@@ -40,6 +40,7 @@ class InjectionDetector(Detector):
 
     name = "injection"
     models = ("injection-patterns", "sentence-novelty", "attack-exemplars")
+    depends_on = ("texts", "embeddings")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Row score = max(pattern score, instruction-sentence score); flagged at 0.5."""
@@ -55,7 +56,7 @@ class InjectionDetector(Detector):
         cand_sents: list[str] = []
         # A foreign sentence pulls its comment away from the comment's own cluster, so only comments
         # further out than the median are worth embedding sentence by sentence (halves the cost).
-        dist = far_stats(ctx).distance
+        dist = novelty(ctx)
         median = float(np.median(dist)) if ctx.n else 0.0
         for i, text in enumerate(ctx.texts):
             if scores[i] >= 0.9 or dist[i] < median:
@@ -88,7 +89,6 @@ class InjectionDetector(Detector):
     ) -> None:
         assert ctx.embed is not None
         emb = ctx.embeddings
-        st = far_stats(ctx)
         ex = ctx.shared("injection_exemplars", lambda: ctx.embed(list(EXEMPLARS)))  # type: ignore[misc]
         vecs = ctx.embed(sents)
         dist = np.zeros(len(sents))
@@ -105,7 +105,7 @@ class InjectionDetector(Detector):
             _, d_sigma, d_fence = clipped_fence(dist, k=FENCE_Z)
             _, a_sigma, a_fence = clipped_fence(attack, k=FENCE_Z)
         else:
-            d_sigma, d_fence = st.sigma, st.fence
+            _, d_sigma, d_fence = bulk_fence(ctx)
             _, a_sigma, a_fence = clipped_fence((emb @ ex.T).max(axis=1).astype(np.float64), k=FENCE_Z)
         far = logistic_score(dist, centre=d_fence, width=max(d_sigma / 2, 1e-6))
         near_attack = logistic_score(attack, centre=a_fence, width=max(a_sigma / 2, 1e-6))

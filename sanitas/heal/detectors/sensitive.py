@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
+from sanitas.heal.engine.resultcache import source_digest
 from sanitas.heal.engine.rowcache import RowCache
 
 # Types that identify a person or unlock something; an organization, a city or a bare date alone does not.
@@ -30,6 +32,20 @@ def is_sensitive(entity: dict[str, Any], text: str) -> bool:
 
 ENGINE_VERSION = "1"
 _BATCH = 256
+
+
+def pii_package_dir() -> Path | None:
+    """Where ``sanitas.pii`` lives, found without importing it (its import pulls in spaCy and torch)."""
+    try:
+        spec = find_spec("sanitas.pii")
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for loc in locations:
+        if (Path(loc) / "engine.py").is_file():
+            return Path(loc)
+    return None
+
 
 _FALLBACK: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("email", re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")),
@@ -71,6 +87,7 @@ class SensitiveDetector(Detector):
     """Flags rows with at least one sensitive entity; the score is the strongest entity's score."""
 
     name = "sensitive"
+    depends_on = ("texts",)
 
     def __init__(self, *, method: str = "aimon_pii_m1", threshold: float = 0.3) -> None:
         self.method = method
@@ -80,8 +97,8 @@ class SensitiveDetector(Detector):
 
     @property
     def models(self) -> tuple[str, ...]:  # type: ignore[override]
-        """The PII backend in use."""
-        return (self.backend,)
+        """The PII backend in use (the planned one while every row came from the per-text cache)."""
+        return (self._planned_backend(),)
 
     def setup(self) -> None:
         """Load the PII engine once; fall back to a small pattern set when it cannot load."""
@@ -109,14 +126,29 @@ class SensitiveDetector(Detector):
     def _planned_backend(self) -> str:
         if self.backend != "none":
             return self.backend
-        return f"sanitas.pii:{self.method}" if find_spec("sanitas.pii.engine") else "fallback-patterns"
+        return f"sanitas.pii:{self.method}" if pii_package_dir() is not None else "fallback-patterns"
+
+    def _engine_version(self, backend: str) -> str:
+        """The engine's code as well as our constant: the PII engine evolves on its own."""
+        pkg = pii_package_dir() if backend.startswith("sanitas.pii") else None
+        return f"{ENGINE_VERSION}:{source_digest(pkg)[:16] if pkg is not None else ''}"
+
+    def cache_params(self) -> dict[str, Any]:
+        """Backend, method and threshold, and the PII engine's code version."""
+        backend = self._planned_backend()
+        return {
+            "backend": backend,
+            "method": self.method,
+            "threshold": self.threshold,
+            "engine": self._engine_version(backend),
+        }
 
     def _entities(self, ctx: DetectorContext) -> list[list[dict[str, Any]]]:
         """Entities per row: from the per-text cache, the rest computed (the engine loads only then)."""
         backend = self._planned_backend()
         cache = None
         if ctx.cache_dir is not None:
-            namespace = f"pii:{backend}:{self.threshold}:{ENGINE_VERSION}"
+            namespace = f"pii:{backend}:{self.threshold}:{self._engine_version(backend)}"
             cache = RowCache(ctx.cache_dir / "heal_rows.sqlite", namespace=namespace)
         ents: list[list[dict[str, Any]] | None] = [None] * ctx.n
         if cache is not None:

@@ -1,9 +1,11 @@
 """Turn raw detector statistics into [0, 1] scores with thresholds taken from the dataset itself.
 
-Every check measures something on a scale of its own (a distance, a count, a probability). We place
-the flagging threshold where the bulk of the dataset stops — a robust fence (median + k * MAD) — and
-map the statistic through a logistic centred on that fence, so a score of 0.5 always means "at the
-calibrated threshold" and the ordering of rows is preserved.
+Every check measures something on a scale of its own (a distance, a count, a probability). Two ways
+of placing the flagging threshold live here. A robust fence (median + k * MAD) where the bulk of the
+dataset stops, with a logistic centred on it. And, where part of the dataset is known to belong (an
+empirical null), p-values against that null (``tail_pvalues``) with a Benjamini-Hochberg cut at a
+false discovery rate (``bh_cut``), which adapts to any shape of distribution. Either way a score of
+0.5 means "at the calibrated threshold" and the ordering of rows is preserved.
 """
 
 from __future__ import annotations
@@ -65,3 +67,43 @@ def ecdf_percent(values: np.ndarray) -> np.ndarray:
     counts = np.bincount(inv)
     ranks = (sums / counts)[inv]
     return 100.0 * ranks / max(v.size - 1, 1)
+
+
+def tail_pvalues(values: np.ndarray, null: np.ndarray, *, tail: float = 0.1) -> np.ndarray:
+    """One-sided p-values of ``values`` (large = unusual) against an empirical ``null`` sample.
+
+    Below the null's upper ``tail`` share a value's p-value is conformal, ``(1 + #null >= v) / (n0 + 1)``;
+    in the tail it comes from an exponential fitted to the null's excesses over that quantile (peaks
+    over threshold), which smooths the few tail points and lets a value far past every null point
+    get a p-value far below ``1 / (n0 + 1)`` instead of sharing that floor with values barely past it.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    ns = np.sort(np.asarray(null, dtype=np.float64))
+    n0 = ns.size
+    if n0 == 0:
+        return np.ones_like(v)
+    p = (1.0 + n0 - np.searchsorted(ns, v, side="left")) / (n0 + 1.0)
+    u = float(np.quantile(ns, 1.0 - tail))
+    excess = ns[ns > u] - u
+    if excess.size == 0:
+        return np.asarray(p)
+    beta = max(float(excess.mean()), 1e-12)
+    p_tail = (excess.size + 1.0) / (n0 + 1.0) * np.exp(-(v - u) / beta)
+    return np.asarray(np.where(v > u, p_tail, p))
+
+
+def bh_cut(pvalues: np.ndarray, *, q: float) -> float | None:
+    """Benjamini-Hochberg: the largest p-value rejected at false discovery rate ``q``, None if none.
+
+    (A cut of exactly 0 is a real cut: p-values far in a fitted tail underflow to 0.)
+    """
+    p = np.sort(np.asarray(pvalues, dtype=np.float64))
+    m = p.size
+    ok = np.flatnonzero(p <= q * np.arange(1, m + 1) / max(m, 1))
+    return float(p[ok[-1]]) if ok.size else None
+
+
+def pvalue_scores(pvalues: np.ndarray, *, cut: float) -> np.ndarray:
+    """Scores in [0, 1] from p-values: 0.5 exactly at ``cut``, towards 1 as p-values shrink below it."""
+    c = max(float(cut), 1e-300)
+    return np.asarray(1.0 / (1.0 + np.asarray(pvalues, dtype=np.float64) / c))
