@@ -10,10 +10,13 @@ Corpora (built with shared/bench/pii_corpus.py):
   pe1000          a fresh 1,000-text sample from presidio-evaluator's generator (if it is installed)
 For each: the peer (`presidio_baseline.py --batch`), then Sanitas with `aimon_pii_m1` and with `heuristics`,
 every pii_type; all scored by `score_pii.py`. Speed on presidio-synth is the median ratio over
-`--speed-repeats` back-to-back peer/ours runs (default 3), since a shared machine's load swings.
+`--speed-repeats` back-to-back peer/ours runs (default 3), since a shared machine's load swings. Ours
+runs with the engine's worker pool (`SANITAS_PII_PROCESSES`, default min(CPUs, 2); the count used is
+recorded as `processes`); each round also times ours in one process (`<method>_1proc`) for comparison.
 Results go to bench/results/pii_<corpus>.json, a markdown table to stdout and
 bench/results/pii_summary.json. `--big-mb N` also anonymizes one N MB text in a child process and
-records its peak memory. shared/ is found beside the repository (override: SANITAS_SHARED).
+records its peak memory (its own and with its worker processes). shared/ is found beside the
+repository (override: SANITAS_SHARED).
 """
 
 from __future__ import annotations
@@ -118,14 +121,18 @@ def run_peer(corpus: Path) -> dict[str, Any]:
     }
 
 
-def run_ours(corpus: Path, method: str) -> dict[str, Any]:
-    """Sanitas with every pii_type; timed like the peer (models loaded and warmed up first)."""
+def run_ours(corpus: Path, method: str, processes: int | None = None) -> dict[str, Any]:
+    """Sanitas with every pii_type; timed like the peer (models loaded and warmed up first, the worker
+    pool started and set up in every worker, as a server does once at startup)."""
     from sanitas.pii.engine import PiiEngine
 
     rows = [json.loads(line) for line in open(corpus / "input.jsonl") if line.strip()]
-    engine = PiiEngine(method=method)
+    engine = PiiEngine(method=method, processes=processes)
     engine.setup()
     engine.analyze_batch(["warm up John Smith, 12 Main Street"])
+    t0 = time.perf_counter()
+    pooled = engine.warm_pool()
+    pool_start = time.perf_counter() - t0
     t0 = time.perf_counter()
     results = engine.analyze_batch([r["text"] for r in rows])
     dt = time.perf_counter() - t0
@@ -136,8 +143,23 @@ def run_ours(corpus: Path, method: str) -> dict[str, Any]:
     return {
         "texts_per_s": round(len(rows) / dt, 1),
         "seconds": round(dt, 2),
+        "processes": engine.processes if pooled else 1,
+        "pool_start_s": round(pool_start, 2),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
         **score(corpus / "truth.jsonl", pred),
     }
+
+
+def speed_round(corpus: Path, speed: dict[str, list[float]], peer: dict[str, Any] | None) -> None:
+    """One more back-to-back round: the peer (unless given), ours with the pool, ours in one process
+    (``<method>_1proc``: the figure without parallelism, for honesty)."""
+    if peer is not None:
+        speed["peer"].append(peer["texts_per_s"])
+        for m in SPEED:
+            speed[m].append(run_ours(corpus, m)["texts_per_s"])
+        speed["load_avg_1m"].append(round(os.getloadavg()[0], 2))
+    for m in SPEED:
+        speed.setdefault(f"{m}_1proc", []).append(run_ours(corpus, m, processes=1)["texts_per_s"])
 
 
 def check(name: str, ours: dict[str, Any], peer: dict[str, Any], speed: dict[str, Any]) -> dict[str, Any]:
@@ -159,17 +181,49 @@ def check(name: str, ours: dict[str, Any], peer: dict[str, Any], speed: dict[str
             ratios = [o / p for o, p in zip(speed.get(method, []), speed.get("peer", []), strict=False)]
             ratios = ratios or [ours[method]["texts_per_s"] / peer["texts_per_s"]]
             ratio = statistics.median(ratios)
+            single = [o / p for o, p in zip(speed.get(f"{method}_1proc", []), speed["peer"], strict=False)]
             out[f"speed_{method}"] = {
                 "target": f">= {factor}x peer",
                 "reached": round(ratio, 2),
                 "ratios": [round(r, 2) for r in ratios],
+                "processes": ours[method]["processes"],
+                "single_process_reached": round(statistics.median(single), 2) if single else None,
+                "single_process_ratios": [round(r, 2) for r in single],
                 "ok": ratio >= factor,
             }
     return out
 
 
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants (the worker pool included), in MB."""
+    parent_of: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent_of[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [c for c, p in parent_of.items() if p == pid and c not in tree]
+        tree.update(kids)
+        frontier.extend(kids)
+    total_kb = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
 def big_text(mb: int, work: Path, method: str) -> dict[str, Any]:
-    """Anonymize one ``mb`` MB text in a child process; report its peak RSS."""
+    """Anonymize one ``mb`` MB text in a child process; report the child's own peak RSS and the peak
+    of the child and its worker processes together (sampled every 0.2 s)."""
     src = work / f"big-{mb}mb.txt"
     if not src.exists():
         texts = [
@@ -183,13 +237,31 @@ def big_text(mb: int, work: Path, method: str) -> dict[str, Any]:
         "import json,resource,sys,time;from sanitas.pii.runner import anonymize_file;t=time.time();"
         f"s=anonymize_file({str(src)!r},out={str(work / 'big.out.txt')!r},"
         f"entities_path={str(work / 'big.ents')!r},method={method!r});"
+        "from sanitas.pii.pool import pool_running;"
         "print(json.dumps({'seconds':round(time.time()-t,1),'entities':sum(s['entity_summary'].values()),"
-        "'peak_rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
+        "'pool':pool_running(),'peak_rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
     )
-    out = json.loads(
-        run([PY, "-c", code], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"}).strip().splitlines()[-1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [PY, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    out.update({"mb": round(src.stat().st_size / 1e6, 1), "method": method, "ok": out["peak_rss_mb"] < 2048})
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_mb(proc.pid))
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"big text run failed:\n{stderr.decode()[-3000:]}")
+    out = json.loads(stdout.decode().strip().splitlines()[-1])
+    out.update(
+        {
+            "mb": round(src.stat().st_size / 1e6, 1),
+            "method": method,
+            "peak_tree_rss_mb": round(peak, 1),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+            "ok": max(out["peak_rss_mb"], peak) < 2048,
+        }
+    )
     return out
 
 
@@ -235,11 +307,19 @@ def main() -> None:
         peer = run_peer(corpus)
         ours = {m: run_ours(corpus, m) for m in ("aimon_pii_m1", "heuristics")}
         speed: dict[str, list[float]] = {k: [r["texts_per_s"]] for k, r in {"peer": peer, **ours}.items()}
-        for _ in range(args.speed_repeats - 1 if name == "presidio-synth" else 0):
-            speed["peer"].append(run_peer(corpus)["texts_per_s"])
-            for m in ours:
-                speed[m].append(run_ours(corpus, m)["texts_per_s"])
-        res = {"corpus": name, "texts": peer["texts"], "peer": peer, "ours": ours, "speed_runs": speed}
+        speed["load_avg_1m"] = [ours["heuristics"]["load_avg_1m"]]
+        if name == "presidio-synth":
+            speed_round(corpus, speed, peer=None)
+            for _ in range(args.speed_repeats - 1):
+                speed_round(corpus, speed, peer=run_peer(corpus))
+        res = {
+            "corpus": name,
+            "texts": peer["texts"],
+            "processes": ours["aimon_pii_m1"]["processes"],
+            "peer": peer,
+            "ours": ours,
+            "speed_runs": speed,
+        }
         res["targets"] = check(name, ours, peer, speed)
         all_results[name] = res
         (RESULTS / f"pii_{name}.json").write_text(json.dumps(res, indent=1))
@@ -250,16 +330,27 @@ def main() -> None:
             ),
             file=sys.stderr,
         )
-    md = table(all_results)
-    summary: dict[str, Any] = {
-        "table_markdown": md,
-        "targets": {k: v["targets"] for k, v in all_results.items()},
+    # The summary keeps the corpora not run this time (their stored results) and the last big-text run.
+    summary_path = RESULTS / "pii_summary.json"
+    summary: dict[str, Any] = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    stored = {
+        name: json.loads((RESULTS / f"pii_{name}.json").read_text())
+        for name in summary.get("targets", {})
+        if (RESULTS / f"pii_{name}.json").exists()
     }
+    stored.update(all_results)
+    md = table(stored)
+    summary["table_markdown"] = md
+    summary["targets"] = {k: v["targets"] for k, v in stored.items()}
     if args.big_mb:
-        summary["big_text"] = big_text(args.big_mb, work, args.big_method)
-        print(f"big text: {summary['big_text']}", file=sys.stderr)
+        big = big_text(args.big_mb, work, args.big_method)
+        # One entry per method, so a heuristics run and a model run are both kept.
+        runs = summary.get("big_text", {})
+        runs = {runs["method"]: runs} if "method" in runs else runs
+        summary["big_text"] = {**runs, args.big_method: big}
+        print(f"big text: {big}", file=sys.stderr)
     summary["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    (RESULTS / "pii_summary.json").write_text(json.dumps(summary, indent=1))
+    summary_path.write_text(json.dumps(summary, indent=1))
     print(md)
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from itertools import islice
 
+from sanitas.pii import pool as _pool
 from sanitas.pii.calibration import calibrate
 from sanitas.pii.chunking import CHUNK_CHARS, iter_chunks, shift
 from sanitas.pii.entities import Entity
@@ -102,7 +103,10 @@ class PiiEngine:
     """Detects PII spans of ``pii_types`` with ``method``; calibrated scores >= ``threshold`` are kept.
 
     ``setup()`` loads models once; ``analyze_batch`` is pure given the loaded models, so the same engine
-    serves every batch of a job (and every worker stage of the executor).
+    serves every batch of a job (and every worker stage of the executor). A large batch is spread over
+    ``processes`` worker processes (default from ``SANITAS_PII_PROCESSES``, see ``sanitas.pii.pool``),
+    each with its own engine of the same method, types and threshold; the results are those of the
+    in-process path, in input order.
     """
 
     def __init__(
@@ -112,6 +116,7 @@ class PiiEngine:
         pii_types: list[str] | None = None,
         threshold: float = 0.3,
         llm: LlmConfig | None = None,
+        processes: int | None = None,
     ) -> None:
         self.method = normalize_method(method)
         self.pii_types = normalize_types(pii_types)
@@ -122,6 +127,8 @@ class PiiEngine:
         if "llm" in self.parts and llm is None:
             llm = LlmConfig.from_env()
         self.llm = llm
+        self.processes = _pool.configured_processes() if processes is None else max(1, int(processes))
+        self._key: _pool.EngineKey = (self.method, tuple(self.pii_types), self.threshold)
         self._recognizers: list[Recognizer] | None = None
         self._llm_client: LlmClient | None = None
         wanted = set(self.pii_types)
@@ -157,7 +164,8 @@ class PiiEngine:
                 return [Entity(e.start, e.end, target, e.score)]
         return []
 
-    def _detect_chunks(self, chunks: list[str]) -> list[list[Entity]]:
+    def detect_chunks(self, chunks: list[str]) -> list[list[Entity]]:
+        """Raw (uncalibrated, unresolved) spans per chunk, offsets into that chunk."""
         assert self._recognizers is not None
         # Identical texts (templates, repeated signatures) are detected once.
         unique = list(dict.fromkeys(chunks))
@@ -187,22 +195,93 @@ class PiiEngine:
                 for offset, window in iter_chunks(text):
                     yield idx, offset, window
 
-    def analyze_batch(self, texts: list[str]) -> list[list[Entity]]:
-        """Entities per text, offsets into that text, labels among ``pii_types``."""
+    def _keep(self, ents: list[Entity]) -> list[Entity]:
+        """Calibrated spans at or above the threshold (per span: done per chunk, so a long text never
+        holds its below-threshold spans)."""
+        return [c for c in (calibrate(e) for e in ents) if c.score >= self.threshold]
+
+    def _resolve(self, text: str, kept: list[Entity]) -> list[Entity]:
+        """Resolve overlaps and map labels: a text's kept spans to its entities."""
+        resolved = resolve_overlaps(kept)
+        return sorted((x for e in resolved for x in self._label(text, e)), key=lambda x: x.start)
+
+    def detect_kept(self, chunks: list[str]) -> list[list[Entity]]:
+        """Calibrated spans above the threshold per chunk, offsets into that chunk (a pool task)."""
+        return [self._keep(ents) for ents in self.detect_chunks(chunks)]
+
+    def analyze_local(self, texts: list[str]) -> list[list[Entity]]:
+        """``analyze_batch`` in this process only (what each pool worker runs)."""
         if self._recognizers is None:
             self.setup()
         raw: list[list[Entity]] = [[] for _ in texts]
         stream = self._chunks(texts)
         while batch := list(islice(stream, BATCH_CHUNKS)):
-            results = self._detect_chunks([chunk for _, _, chunk in batch])
+            results = self.detect_chunks([chunk for _, _, chunk in batch])
             for (idx, offset, _), ents in zip(batch, results, strict=True):
-                raw[idx].extend(shift(ents, offset) if offset else ents)
-        out: list[list[Entity]] = []
-        for text, ents in zip(texts, raw, strict=True):
-            kept = [c for c in (calibrate(e) for e in ents) if c.score >= self.threshold]
-            resolved = resolve_overlaps(kept)
-            out.append(sorted((x for e in resolved for x in self._label(text, e)), key=lambda x: x.start))
+                raw[idx].extend(self._keep(shift(ents, offset) if offset else ents))
+        return [self._resolve(text, ents) for text, ents in zip(texts, raw, strict=True)]
+
+    def analyze_batch(self, texts: list[str]) -> list[list[Entity]]:
+        """Entities per text, offsets into that text, labels among ``pii_types``.
+
+        Batches of at least ``pool.MIN_TEXTS`` texts or ``pool.MIN_CHARS`` characters go to the worker
+        pool when ``processes`` > 1; if the pool breaks, the batch is run again in-process.
+        """
+        if self._recognizers is None:
+            self.setup()
+        pool = self._pool_for(texts)
+        if pool is not None:
+            try:
+                return self._analyze_pooled(pool, texts)
+            except _pool.PoolUnavailableError as exc:
+                _pool.discard_pool(pool, exc)
+        return self.analyze_local(texts)
+
+    def _pool_for(self, texts: list[str]) -> _pool.WorkerPool | None:
+        # LLM calls are network-bound and carry the endpoint's key: they stay in this process.
+        if self.processes < 2 or "llm" in self.parts:
+            return None
+        if len(texts) < _pool.MIN_TEXTS and sum(map(len, texts)) < _pool.MIN_CHARS:
+            return None
+        return _pool.get_pool(self.processes, self._key)
+
+    def warm_pool(self) -> bool:
+        """Start the worker pool now and set this engine up in every worker (a server at startup, the
+        benchmark before timing); False when this engine would not use one."""
+        if self.processes < 2 or "llm" in self.parts:
+            return False
+        pool = _pool.get_pool(self.processes, self._key)
+        if pool is None:
+            return False
+        try:
+            pool.warm(self._key)
+        except _pool.PoolUnavailableError as exc:
+            _pool.discard_pool(pool, exc)
+            return False
+        return True
+
+    def _analyze_pooled(self, pool: _pool.WorkerPool, texts: list[str]) -> list[list[Entity]]:
+        out: list[list[Entity]] = [[] for _ in texts]
+        # Kept spans of the long text being assembled; its chunks come back in order, then it is resolved.
+        pending: list[Entity] = []
+        for (kind, where, last), results in pool.run_ordered(
+            self._key, _pool.plan_tasks(texts, pool.processes)
+        ):
+            if kind == "texts":
+                for idx, ents in zip(where, results, strict=True):
+                    out[idx] = ents
+                continue
+            idx, offsets = where
+            for offset, ents in zip(offsets, results, strict=True):
+                pending.extend(shift(ents, offset) if offset else ents)
+            if last:
+                out[idx] = self._resolve(texts[idx], pending)
+                pending = []
         return out
+
+    def close(self) -> None:
+        """Stop the worker pool (shared by the engines of this process; a later big batch restarts it)."""
+        _pool.shutdown_pool()
 
     def analyze(self, text: str) -> list[Entity]:
         """Entities of one text."""
