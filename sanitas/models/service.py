@@ -8,6 +8,7 @@ identical even if a recomputation would differ in the last bit.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -148,7 +149,10 @@ def _entity_engine() -> Any | None:
             try:
                 from sanitas.pii.engine import PiiEngine
 
-                _ENGINE.append(PiiEngine())
+                # Patterns and validators only by default: the spaCy pass would halve the rate at which
+                # cold predictions stream (it costs about as much as the embedding itself).
+                method = os.environ.get("SANITAS_ENTITY_METHOD", "heuristics")
+                _ENGINE.append(PiiEngine(method=method))
             except ImportError:
                 _ENGINE.append(None)
         return _ENGINE[0]
