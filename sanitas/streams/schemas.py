@@ -30,7 +30,7 @@ class LabelThreshold(Strict):
 class StreamModel(Strict):
     """The pinned model a stream predicts with."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     label_thresholds: list[LabelThreshold] | None = Field(default=None, min_length=1, max_length=4096)
 
 

@@ -52,6 +52,8 @@ BAD_CREATE: list[tuple[str, dict[str, Any], int, str]] = [
     ("long title", {"name": "s", "title": "t" * 129}, 422, "title"),
     ("unknown version", {"name": "s", "model": {"version": 9}}, 422, "does not exist"),
     ("unpinned version", {"name": "s", "model": {"version": 2}}, 422, "not pinned"),
+    ("version past a 32-bit integer", {"name": "s", "model": {"version": 2**31}}, 422, "version"),
+    ("version zero", {"name": "s", "model": {"version": 0}}, 422, "version"),
     (
         "threshold over 1",
         {"name": "s", "model": {"version": 1, "label_thresholds": [{"name": ["A"], "threshold": 1.5}]}},
