@@ -38,6 +38,8 @@ from sqlalchemy import insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from streams_cold import build_cold, embedding_rate  # noqa: E402
+
 from sanitas.auth.service import create_key  # noqa: E402
 from sanitas.config import load_settings  # noqa: E402
 from sanitas.datasets.schemas import DatasetFields  # noqa: E402
@@ -166,92 +168,6 @@ def seed_model(db: Database, dataset_id: str) -> None:
                 }
             )
         s.execute(insert(Prediction), rows)
-
-
-def shared_dir() -> Path:
-    """``../shared`` beside the project (``SANITAS_SHARED`` overrides)."""
-    return Path(os.environ.get("SANITAS_SHARED", ROOT.parent / "shared"))
-
-
-def build_cold(db: Database, home: Path, n: int) -> tuple[list[str], list[str]]:
-    """Dataset ``cold`` of ``n`` unique BANKING77 test texts and a real pinned model (version 1).
-
-    The model is trained on 2,000 rows of the train split (``train_classifier``, as a model job does)
-    and nothing is predicted ahead, so the stream computes every prediction while it is read. Returns
-    (the texts, another ``n`` texts never seen) so the embedding rate can be measured on fresh ones.
-    """
-    import csv
-
-    from sanitas.embeddings import get_embedder
-    from sanitas.models.classifier import train_classifier
-
-    data = shared_dir() / "data" / "banking77"
-    with (data / "train.csv").open() as f:
-        train = list(csv.DictReader(f))[:2000]
-    with (data / "test.csv").open() as f:
-        test = list(dict.fromkeys(r["text"] for r in csv.DictReader(f)))
-    texts, fresh = test[:n], test[n : 2 * n]
-    get_embedder()
-    model = train_classifier(
-        [r["text"] for r in train], [[(r["category"],)] for r in train], cache=None, seed=0
-    )
-    path = home / "models" / "cold" / "1"
-    model.save(path)
-    with db.write() as s:
-        src, _ = put_source(session=s, project="bench", name="mail-cold", fields=SourceFields())
-        labels = sorted({r["category"] for r in train})
-        fields = DatasetFields.model_validate({"label_defs": [{"name": [lb]} for lb in labels]})
-        ds, _ = put_dataset(session=s, project="bench", name="cold", fields=fields)
-        attach_source(session=s, dataset=ds, source_id=src.id)
-        when = START
-        rows = []
-        for i, t in enumerate(texts):
-            msgs = [{"body": {"text": t}}]
-            rows.append(
-                {
-                    "source_id": src.id,
-                    "id": f"cold{i:06d}",
-                    "thread_id": None,
-                    "timestamp": START,
-                    "body": {"timestamp": "2025-01-01T00:00:00.000000Z", "messages": msgs},
-                    "content_hash": hashlib.sha256(t.encode()).hexdigest(),
-                    "text": comment_text(msgs),
-                    "created_at": when,
-                    "last_modified": when,
-                }
-            )
-        pks = [
-            pk
-            for (pk,) in s.execute(insert(Comment).returning(Comment.pk, sort_by_parameter_order=True), rows)
-        ]
-        append_to_datasets(session=s, source_id=src.id, comment_pks=pks, created_at=when)
-        s.add(
-            ModelVersion(
-                dataset_id=ds.id,
-                version=1,
-                job_id="bench-cold",
-                branch_id=None,
-                path=str(path),
-                pinned=True,
-                labels=[[lb] for lb in labels],
-                metrics={},
-                thresholds={},
-                trained_on=len(train),
-                created_at=datetime.now(UTC),
-            )
-        )
-    return texts, fresh
-
-
-def embedding_rate(texts: list[str]) -> float:
-    """Texts/s of the embedder alone, in this process, with no cache (what a cold stream must match)."""
-    from sanitas.embeddings import embed_texts, get_embedder
-
-    embedder = get_embedder()
-    embed_texts(texts[:64], cache=None, embedder=embedder)  # first-call costs are not the rate
-    t0 = time.perf_counter()
-    embed_texts(texts, cache=None, embedder=embedder)
-    return len(texts) / (time.perf_counter() - t0)
 
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
