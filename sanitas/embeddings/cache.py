@@ -5,12 +5,29 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 _CHUNK = 900  # stays under SQLite's default limit on bound parameters
+
+
+@contextmanager
+def immediate(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction on an autocommit connection, taking the write lock at once.
+
+    ``BEGIN IMMEDIATE`` so two processes sharing a cache file wait on the lock instead of failing later
+    with "database is locked" when a read transaction tries to upgrade.
+    """
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 class EmbeddingCache:
@@ -54,11 +71,5 @@ class EmbeddingCache:
         rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
         if not rows:
             return
-        con = self._conn()
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self._conn()) as con:
             con.executemany("INSERT OR IGNORE INTO vectors (key, vec) VALUES (?, ?)", rows)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise

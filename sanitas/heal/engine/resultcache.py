@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from sanitas.embeddings.cache import immediate
 from sanitas.heal.detectors.base import DetectorResult
 
 # Bump when the stored format or anything a check computes changes in a way sources do not show.
@@ -155,19 +156,14 @@ class CheckCache:
     def put(self, key: bytes, entry: CachedCheck) -> None:
         """Store an outcome and drop the least recently used entries beyond ``MAX_ENTRIES``."""
         blob = _encode(entry)
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
-            self.con.execute(
+        with immediate(self.con) as con:
+            con.execute(
                 "INSERT OR REPLACE INTO checks (key, value, used) VALUES (?, ?, ?)", (key, blob, time.time())
             )
-            self.con.execute(
+            con.execute(
                 "DELETE FROM checks WHERE key NOT IN (SELECT key FROM checks ORDER BY used DESC LIMIT ?)",
                 (MAX_ENTRIES,),
             )
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         """Close the connection."""

@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from sanitas.embeddings.cache import immediate
+
 _CHUNK = 900
 
 
@@ -46,13 +48,8 @@ class RowCache:
         if not items:
             return
         rows = [(self.key(t), json.dumps(v)) for t, v in items]
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
-            self.con.executemany("INSERT OR REPLACE INTO rows (key, value) VALUES (?, ?)", rows)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        with immediate(self.con) as con:
+            con.executemany("INSERT OR REPLACE INTO rows (key, value) VALUES (?, ?)", rows)
 
     def close(self) -> None:
         """Close the connection."""
