@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Text, bindparam, cast, func, select
@@ -27,6 +27,7 @@ from sanitas.db import Database
 from sanitas.errors import InvalidInput, NotFound
 from sanitas.jobs import service as jobs
 from sanitas.jobs.tables import Job
+from sanitas.models.inflight import Inflight
 from sanitas.models.tables import ModelVersion, Prediction
 from sanitas.sources.text import locate
 from sanitas.timeutil import iso
@@ -36,6 +37,7 @@ _CHUNK = 900
 _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 _ENGINE: list[Any] = []
+INFLIGHT = Inflight()
 
 
 @dataclass(frozen=True)
@@ -221,29 +223,78 @@ def _read(
     return out
 
 
+class VersionRef(Protocol):
+    """What predictions need of a model version (a ``ModelVersion`` row or a detached copy)."""
+
+    @property
+    def dataset_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+
+
+# How long a reader waits for another thread's computation of the same rows before doing it itself.
+_WAIT_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class PinnedVersion:
+    """A model version detached from any session (for background work)."""
+
+    dataset_id: str
+    version: int
+    path: str
+
+
 def predictions(
-    *, db: Database, session: Session, version: ModelVersion, items: Sequence[Item]
+    *, db: Database, session: Session, version: VersionRef, items: Sequence[Item]
 ) -> dict[str, tuple[str, str]]:
     """``content_hash -> (labels JSON, entities JSON)`` for ``items``: cached rows, computing misses.
 
-    Labels are stored rendered (``[{"name", "probability"}]``, most probable first).
+    Labels are stored rendered (``[{"name", "probability"}]``, most probable first). Rows another
+    thread of this process is computing (a stream's read-ahead) are waited for, not computed twice.
     """
+    return predictions_and_misses(db=db, session=session, version=version, items=items)[0]
+
+
+def predictions_and_misses(
+    *, db: Database, session: Session, version: VersionRef, items: Sequence[Item]
+) -> tuple[dict[str, tuple[str, str]], int]:
+    """:func:`predictions` and how many distinct comments were not stored when asked."""
     hashes = list(dict.fromkeys(i.content_hash for i in items))
     found = _read(session, version.dataset_id, version.version, hashes)
     missing = {i.content_hash: i for i in items if i.content_hash not in found}
     if not missing:
-        return found
-    rows = _compute(version.path, list(missing.values()))
+        return found, 0
+    ds, ver = version.dataset_id, version.version
+    claim = INFLIGHT.claim((ds, ver, h) for h in missing)
+    try:
+        if claim.mine:
+            _store(db, version, [missing[h] for _, _, h in claim.mine])
+    finally:
+        INFLIGHT.release(claim.mine)
+    for event in claim.theirs:
+        event.wait(_WAIT_SECONDS)
+    # Whoever wrote first wins; read back so every caller returns the stored values.
+    with db.read() as rs:
+        found.update(_read(rs, ds, ver, list(missing)))
+    late = [i for h, i in missing.items() if h not in found]
+    if late:  # the other computation failed or is stuck: do it here
+        _store(db, version, late)
+        with db.read() as rs:
+            found.update(_read(rs, ds, ver, [i.content_hash for i in late]))
+    return found, len(missing)
+
+
+def _store(db: Database, version: VersionRef, items: list[Item]) -> None:
+    rows = _compute(version.path, items)
     for row in rows:
         row["dataset_id"], row["version"] = version.dataset_id, version.version
     with db.write() as ws:
         ins = sqlite_insert if db.is_sqlite else pg_insert
         for k in range(0, len(rows), 200):
             ws.execute(ins(Prediction).on_conflict_do_nothing(), rows[k : k + 200])
-    # Whoever wrote first wins; read back so every caller returns the stored values.
-    with db.read() as rs:
-        found.update(_read(rs, version.dataset_id, version.version, list(missing)))
-    return found
 
 
 def render_labels(

@@ -27,6 +27,7 @@ from sanitas.models import service as models
 from sanitas.models.tables import ModelVersion
 from sanitas.sources.tables import Comment
 from sanitas.sources.text import comment_text
+from sanitas.streams import readahead
 from sanitas.streams.filters import compile_filter
 from sanitas.streams.service import get_stream
 from sanitas.streams.tables import Stream
@@ -150,14 +151,19 @@ def _rows(session: Session, dataset_id: str, after: int, limit: int) -> list[Any
 
 
 def _scan(
-    session: Session, dataset: Dataset, stream: Stream, size: int, max_filtered: int | None
+    session: Session,
+    dataset: Dataset,
+    position: int,
+    comment_filter: Any,
+    size: int,
+    max_filtered: int | None,
 ) -> tuple[list[Kept], int, int, bool]:
-    """Matching comments, filtered count, last scanned seq and whether more exist after it."""
-    match = compile_filter(stream.comment_filter)
+    """Matching comments after ``position``, filtered count, last scanned seq and whether more exist."""
+    match = compile_filter(comment_filter)
     allowance = max_filtered if (match is not None and max_filtered) else 0
     kept: list[Kept] = []
     filtered = consumed = 0
-    last = stream.position
+    last = position
     branch = get_branch(session=session, dataset=dataset)
     while True:
         limit = max(size - consumed + max(0, allowance - filtered), 1) + 1
@@ -212,6 +218,44 @@ def _extraction(label: dict[str, Any], thresholds: dict[tuple[str, ...], float] 
     }
 
 
+def _items(kept: list[Kept]) -> list[models.Item]:
+    items = []
+    for k in kept:
+        if k.rewritten:
+            messages = orjson.loads(k.raw)["messages"]
+            items.append(models.Item(models.content_hash(messages), k.text, messages=messages))
+        else:
+            items.append(models.Item(k.row.content_hash, k.text, raw_body=k.raw))
+    return items
+
+
+def _read_ahead(
+    db: Database,
+    dataset_id: str,
+    stream: Stream,
+    version: ModelVersion,
+    position: int,
+    size: int,
+    max_filtered: int | None,
+) -> None:
+    """Predict, in the background, the batch a consumer reads after advancing past ``position``."""
+    pinned = models.PinnedVersion(version.dataset_id, version.version, version.path)
+    comment_filter = stream.comment_filter
+
+    def work() -> int:
+        with db.read() as session:
+            dataset = session.get(Dataset, dataset_id)
+            if dataset is None:
+                return 0
+            kept = _scan(session, dataset, position, comment_filter, size, max_filtered)[0]
+            if not kept:
+                return 0
+            items = _items(kept)
+            return models.predictions_and_misses(db=db, session=session, version=pinned, items=items)[1]
+
+    readahead.schedule((stream.id, stream.epoch, position, size), stream.id, work)
+
+
 def _read_once(
     *,
     db: Database,
@@ -226,7 +270,9 @@ def _read_once(
     with db.read() as session:
         dataset = get_dataset(session=session, project=project, name=dataset_name)
         stream = get_stream(session=session, dataset=dataset, name=stream_name)
-        kept, filtered, last, more = _scan(session, dataset, stream, size, max_filtered)
+        kept, filtered, last, more = _scan(
+            session, dataset, stream.position, stream.comment_filter, size, max_filtered
+        )
         token = TokenEncoder(secret, stream.id, stream.epoch)
         preds: dict[str, tuple[str, str]] = {}
         hashes: list[str] = []
@@ -238,15 +284,13 @@ def _read_once(
                     f"model version {stream.model_version} of stream {stream.name!r} no longer exists",
                     code="MODEL_NOT_FOUND",
                 )
-            items = []
-            for k in kept:
-                if k.rewritten:
-                    messages = orjson.loads(k.raw)["messages"]
-                    items.append(models.Item(models.content_hash(messages), k.text, messages=messages))
-                else:
-                    items.append(models.Item(k.row.content_hash, k.text, raw_body=k.raw))
+            items = _items(kept)
             hashes = [i.content_hash for i in items]
-            preds = models.predictions(db=db, session=session, version=version, items=items)
+            preds, computed = models.predictions_and_misses(
+                db=db, session=session, version=version, items=items
+            )
+            if more and readahead.wanted(stream.id, computed):
+                _read_ahead(db, dataset.id, stream, version, last, size, max_filtered)
             if stream.label_thresholds is not None:
                 thresholds = {tuple(lt["name"]): float(lt["threshold"]) for lt in stream.label_thresholds}
         results = []

@@ -12,6 +12,7 @@ from sanitas.config import Settings
 from sanitas.db import Database
 from sanitas.jobs.worker import Worker
 from sanitas.models.tables import Prediction
+from sanitas.streams import readahead
 from tests.streams.helpers import BASE, make_dataset, upload
 
 pytest.importorskip("sanitas.models.classifier")
@@ -77,9 +78,10 @@ def test_train_versions_pin_and_stream(client: TestClient, db: Database, setting
     batch = client.post(f"{BASE}/streams/s/fetch", json={"size": 12}).json()
     top = [r["labels"][0]["name"] for r in batch["results"]]
     assert top == [["Card"]] * 12
+    readahead.wait_idle()
     with db.read() as s:
         cached = s.scalar(select(func.count()).select_from(Prediction).where(Prediction.version == 2))
-    assert cached == 12
+    assert cached == 24  # the 12 read and, read ahead in the background, the 12 after them
     r = client.post(
         f"{BASE}/labellers/2/predict",
         json={"documents": [{"messages": [{"body": {"text": "refund my order please"}}]}]},
