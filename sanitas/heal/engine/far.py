@@ -19,6 +19,7 @@ a far row whose label was confirmed by chance (likely when the dataset has only 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,13 @@ import numpy as np
 if TYPE_CHECKING:
     from sanitas.heal.detectors.base import DetectorContext
 
-from sanitas.heal.engine.calibrate import bh_cut, pvalue_scores, robust_location_scale, tail_pvalues
+from sanitas.heal.engine.calibrate import (
+    bh_cut,
+    pvalue_scores,
+    robust_location_scale,
+    storey_pi0,
+    tail_pvalues,
+)
 from sanitas.heal.engine.shared import label_ids, label_probs, novelty
 
 # Robust z beyond which a kNN distance is not part of the bulk (~1 clean row in 4,000 for a normal bulk);
@@ -79,22 +86,28 @@ def clipped_fence(values: np.ndarray, *, k: float, iterations: int = 20) -> tupl
 
 
 def bh_families(
-    pvalues: np.ndarray, families: list[np.ndarray], *, q: float = FDR_LEVEL
+    pvalues: np.ndarray,
+    families: list[np.ndarray],
+    *,
+    q: float = FDR_LEVEL,
+    adaptive: Sequence[bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Benjamini-Hochberg within each family (boolean masks): scores (0.5 at the family's cut) and flags.
 
-    Rows in no family score 0 and are never flagged.
+    ``adaptive[k]`` runs family ``k`` at level ``q / pi0`` (Storey's adaptive BH), for families that
+    are built to be rich in signals. Rows in no family score 0 and are never flagged.
     """
     n = len(pvalues)
     scores = np.zeros(n)
     flags = np.zeros(n, dtype=bool)
-    for fam in families:
+    for k, fam in enumerate(families):
         m = int(fam.sum())
         if m == 0:
             continue
-        cut = bh_cut(pvalues[fam], q=q)
+        level = q / storey_pi0(pvalues[fam]) if adaptive is not None and adaptive[k] else q
+        cut = bh_cut(pvalues[fam], q=level)
         # with nothing rejected the scale is the level the best row would have had to reach
-        scores[fam] = pvalue_scores(pvalues[fam], cut=q / m if cut is None else cut)
+        scores[fam] = pvalue_scores(pvalues[fam], cut=level / m if cut is None else cut)
         flags[fam] = False if cut is None else pvalues[fam] <= cut
     return scores, flags
 
