@@ -79,7 +79,7 @@ def _place(lex: Lexicons, value: str) -> bool:
     return key in lex.cities or key in lex.coarse_places
 
 
-def _name_shaped(lex: Lexicons, tokens: list[str]) -> bool:
+def name_shaped(lex: Lexicons, tokens: list[str]) -> bool:
     """1-3 capitalized words (initials allowed), none an English word unless also a known name."""
     words = [t for t in tokens if len(t.rstrip(".")) > 1]
     if not 1 <= len(words) <= 3 or not all(_name_token(t) for t in tokens):
@@ -93,7 +93,7 @@ def looks_like_person(lex: Lexicons, text: str, start: int, end: int) -> float:
     """A person score for an ORG span shaped like a name (0 when it is not): a known given name first,
     a family-name ending, or words around it that only a person takes."""
     tokens = text[start:end].split()
-    if not _name_shaped(lex, tokens):
+    if not name_shaped(lex, tokens):
         return 0.0
     words = [t for t in tokens if len(t.rstrip(".")) > 1]
     if _PERSON_BEFORE.search(text, max(0, start - 30), start) or _PERSON_AFTER.match(text[end : end + 30]):
@@ -135,7 +135,7 @@ def _split(lex: Lexicons, text: str, start: int, end: int) -> list[Piece] | None
         left, right = (start, start + k), (start + k + len(sep), end)
         who, firm = (left, right) if person_first else (right, left)
         name = text[who[0] : who[1]].split()
-        if name and lex.is_first_name(name[0]) and _name_shaped(lex, name):
+        if name and lex.is_first_name(name[0]) and name_shaped(lex, name):
             return [(who[0], who[1], "person", 0.0), (firm[0], firm[1], "organization", 0.55)]
     return None
 
@@ -172,7 +172,7 @@ def org_pieces(text: str, start: int, end: int) -> list[Piece]:
     if wrap:
         key = next(g for g in ("a", "b", "c") if wrap.group(g) is not None)
         inner = wrap.group(key)
-        if _place(lex, inner) or key == "a" and (inner.isupper() or _name_shaped(lex, inner.split())):
+        if _place(lex, inner) or key == "a" and (inner.isupper() or name_shaped(lex, inner.split())):
             return [(start + wrap.start(key), start + wrap.end(key), "location", 0.0)]
     if _STREET_END.search(value):
         return [(start, end, "street_address", 0.5)]

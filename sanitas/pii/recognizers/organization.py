@@ -13,6 +13,8 @@ from sanitas.pii.registry import register
 
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w&'’-]*"
 _FORMS = (
+    # Capitals too: registers and security lists write "ZELTRONIKA CO.LTD.", "VELMAR CORPORATION".
+    r"Co\.,? ?Ltd\.?|CO\.,? ?LTD\.?|INC\.?|LTD\.?|CORP\.?|CORPORATION|LIMITED|COMPANY|HOLDINGS|GROUP|"
     r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|Group|Corp\.?|Corporation|Company|Co\.|PLC|plc|GmbH|AG|"
     r"S\.A\.|SA|BV|NV|Partners|Associates|Holdings|Technologies|Systems|Solutions|Consulting|Industries|"
     r"International|Agency|Labs|Bank|Insurance|Foundation|University|Institute|Hospital|Clinic"

@@ -44,7 +44,8 @@ _STRONG = (
 # Cues that also precede other things ("this is urgent", "call the bank"): the name must be known.
 _WEAK = ("this is", "i am", "i'm", "call", "contact", "ask for", "speak to", "talk to")
 # Greetings and "call me": the next capitalized word is a name unless it is an everyday word ("Hi Team").
-_GREETING = ("hi", "hello", "hey", "call me", "thanks", "thank you", "goodbye", "bye")
+# "what is your family name? Quistorp" answers a question about a name the same way.
+_GREETING = ("hi", "hello", "hey", "call me", "thanks", "thank you", "goodbye", "bye", "name?")
 
 
 _KIND = {
@@ -64,7 +65,7 @@ def _cue_ends(lower: str) -> list[tuple[int, str]]:
     out = []
     for m in _CUES.finditer(lower):
         end = m.end()
-        if m.group(0)[-1] in ".,:" or end == len(lower) or not lower[end].isalnum():
+        if m.group(0)[-1] in ".,:?" or end == len(lower) or not lower[end].isalnum():
             out.append((end, _KIND[m.group(0)]))
     return out
 

@@ -24,12 +24,19 @@ _GLUED = (
     r"markt|park|hof|stieg|bahn|brücke|berg|gränd|backe|stigen|kaari|raitti|tori|aukio"
 )
 _WORD = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’.-]*"
-_LOWER_WORD = r"(?:de|del|la|le|les|du|des|da|do|dos|van|von|der|den|di|of|the|y|e|al|el)"
+# Particles inside street and place names across Romance, Germanic and Slavic languages.
+_LOWER_WORD = (
+    r"(?:de|del|della|delle|dello|degli|dei|la|le|les|du|des|da|do|dos|das|van|von|der|den|di|of|the|y|e|"
+    r"al|el|am|an|im|zum|zur|op|ter|te|sur|sous|nad|pod|u|v|na)"
+)
 _UNIT = r"(?:,?\s*(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm)\b\.?|#)\s*[\w-]{1,6})"
+# "(?<=\\n)": a box right after an escaped line break ("PLC\\nUSNV Tarrant") has no word boundary.
+_BOX_START = r"(?:\b|(?<=\\n))"
 _PO_BOX = re.compile(
-    r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b|\b(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{3,5}"
-    r"(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?|\b(?:USNS|USS|USNV|USCGC)\s+\w+"
-    r"(?:\s*\n?\s*(?:FPO)\s+A[AEP]\s+\d{5})?"
+    rf"(?i){_BOX_START}P\.?\s?O\.?\s+Box\s+\d{{1,6}}\b|{_BOX_START}(?:PSC|Unit|CMR)\s+\d{{3,5}},?\s+Box\s+\d{{3,5}}"
+    r"(?:\s*(?:\n|\\n)?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?"
+    rf"|{_BOX_START}(?:USNS|USS|USNV|USCGC)\s+\w+"
+    r"(?:\s*(?:\n|\\n)?\s*(?:FPO)\s+A[AEP]\s+\d{5})?"
 )
 _TOKEN = r"[^\W\d_][\w'’.-]*"
 _CALENDAR = set(
@@ -39,15 +46,30 @@ _CALENDAR = set(
 )
 # "the corner of 92 Circle Way and Paterson Pass"
 _NAME_WORD = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’-]*"
+_ANY_LOWER = r"[^\W\d_A-Z][\w'’-]*\.?"
 _CORNER = re.compile(
-    rf"\b(?:the )?corner of (?:\d{{1,6}} )?{_NAME_WORD}"
-    rf"(?: (?:{_NAME_WORD}|{_LOWER_WORD}|\d{{1,5}}\.?)){{0,4}} "
-    rf"(?:and|&) (?:\d{{1,6}} )?{_NAME_WORD}(?: (?:{_NAME_WORD}|\d{{1,5}})){{0,3}}"
+    rf"\b(?:the )?corner of (?:\d{{1,6}} )?(?:{_ANY_LOWER} )?{_NAME_WORD}"
+    rf"(?: (?:{_NAME_WORD}|{_ANY_LOWER}|\d{{1,5}}\.?)){{0,4}} "
+    rf"(?:and|&) (?:\d{{1,6}} )?(?:{_LOWER_WORD} )?{_NAME_WORD}(?: (?:{_NAME_WORD}|\d{{1,5}})){{0,3}}"
+)
+# "512 9 Rue Ibn Khaldoun El Wardi,", "318 4 rue des tanneurs Vieux": a number and a foreign street
+# word (never an English one: "take 5 route changes") may head a name without a house number after it.
+_FOREIGN_PREFIX = (
+    r"(?i:rue|calle|avenida|avda\.|av\.|rua|rúa|ul\.|ulica|piazza|carrer|chemin|strada|corso|largo|"
+    r"travessa|praça|alameda|paseo|camino|carretera|allée|impasse|plac|aleja|al\.|viale|avenue)"
+)
+# One scan of the lowercased text for those words first (the form starts at every number otherwise).
+_HEADED_HINT = re.compile(r"\b" + _FOREIGN_PREFIX.replace("(?i:", "(?:").replace(r"\.", "") + r"\b")
+_HEADED = re.compile(
+    rf"(?<![\w.,-])\d{{1,6}}(?:\s+\d{{1,5}})?\s+{_FOREIGN_PREFIX}\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}"
+    rf"{_NAME_WORD}(?=[ \t]*(?:[.,;!?)]|$|\n|\\n|[ \t]+(?:street|St\b)))"
 )
 _PREFIX_HINT = re.compile("|".join(re.escape(k) for k in sorted(_PREFIX_KEYS, key=len, reverse=True)))
 _GLUED_KEYS = tuple({w.replace("\\", "") for w in _GLUED.split("|")})
 _DIGIT = re.compile(r"\d")
 _LINE_END = re.compile(r"[ \t.,;?!)>]*(?:\n|\\n|$)")
+# A line that ends in a postcode ("Cyprus 36903? I am ...") closes the address whatever follows it.
+_ENDS_POSTCODE = re.compile(r"\s\d{4,6}(?:-\d{3,4})?$")
 _ANY_WORD = r"[^\W\d_][\w'’.-]*"
 # Words that start a new clause, not the next part of an address.
 _STOP = {
@@ -84,10 +106,15 @@ _STOP = {
 _CONTEXT = ("live at", "address", "located at", "lives at", "send", "deliver", "moved to", "meet", "at ")
 
 
+# What exports write for an empty field ("Toronto, nan 12345": the region was missing).
+_EMPTY = r"(?:nan|NaN|null|N/A|n/a)(?![\w/])"
+
+
 def _tail_pattern(word: str) -> re.Pattern[str]:
     part = (
-        rf"(?:{_UNIT}|\d{{2,6}}(?:[ -]\d{{2,4}})?(?![ -]?\d)(?:\s[A-Z]{{2}}\b)?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|"
-        rf"{word}(?:[ -](?:{word}|{_LOWER_WORD})){{0,3}}(?:\s*\([\w ]+\))?(?:,?\s+[A-Z]{{2}}\b)?"
+        rf"(?:{_UNIT}|{_EMPTY}(?:\s+\d{{3,6}}(?:[ -]\d{{2,4}})?)?|"
+        rf"\d{{2,6}}(?:[ -]\d{{2,4}})?(?![ -]?\d)(?:\s[A-Z]{{2}}\b)?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|"
+        rf"{word}(?:[ -](?:{word}|{_LOWER_WORD})){{0,3}}(?:\s*\([\w ]+\))?(?:,?\s+(?:[A-Z]{{2}}\b|{_EMPTY}))?"
         rf"(?:\s+\d{{3,6}}(?:-\d{{3,4}})?)?)"
     )
     return re.compile(
@@ -99,6 +126,29 @@ def _tail_pattern(word: str) -> re.Pattern[str]:
 
 _TAIL_CAPS = _tail_pattern(_WORD)
 _TAIL_ANY = _tail_pattern(_ANY_WORD)
+# "... Suite 207 Ashgrove New Zealand", "... Apt. 61 Borgo Lario Como. It opens ...": after a
+# unit, capitalized words up to the clause's end are the town, region and country of that address.
+_UNIT_END = re.compile(rf"{_UNIT}$", re.IGNORECASE)
+
+
+def _place_run(word: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"[ \t]+({word}(?:[ -](?:{word}|{_LOWER_WORD})){{0,4}}(?:,?[ \t]+(?:[A-Z]{{2,3}}|{_EMPTY}))?"
+        rf"(?:[ \t]+\d{{3,6}}(?:[ -]\d{{2,4}})?)?)(?=[ \t]*(?:[.,;:?!)]|\n|\\n|$|[ \t]+[a-z]))"
+    )
+
+
+_PLACE_RUN = _place_run(_WORD)
+# In a text without capitals every word may be a place: the run then goes to the clause's end.
+_PLACE_RUN_ANY = re.compile(
+    rf"[ \t]+({_ANY_WORD}(?:[ -]{_ANY_WORD}){{0,5}}(?:[ \t]+\d{{3,6}})?)(?=[ \t]*(?:[.,;:?!)]|\n|$))"
+)
+# "947 trg revolucije 17 apt. 858", "3747 3911 fourth avenue suite 112": in a text without capitals only
+# a number, words and a unit number (an apartment, a suite) are evidence enough of an address.
+_UNCASED = re.compile(
+    r"(?<![\w.,-])\d{1,6}(?:[ -]\d{1,5})?(?: [^\W\d_][\w'’.-]*){1,5}(?: \d{1,5}[a-z]?\.?)?"
+    r",? (?:apt|apartment|suite|unit|flat)\.? ?#?\d{1,5}\b"
+)
 _AFTER_SUFFIX = re.compile(rf"\.?(?:\s+[NSEW]{{1,2}}\b\.?)?{_UNIT}?")
 
 
@@ -144,6 +194,8 @@ class StreetAddressRecognizer(Recognizer):
             re.compile(numbered),
             re.compile(cued),
             _CORNER,
+            _HEADED,
+            _UNCASED,
         ]
 
     def _plausible_name(self, words: str, *, cued: bool) -> bool:
@@ -192,11 +244,20 @@ class StreetAddressRecognizer(Recognizer):
         tail = _TAIL_ANY if not any(c.isupper() for c in text) else _TAIL_CAPS
         n_parts = 0
         while n_parts < 6:
+            if _UNIT_END.search(text, max(0, end - 16), end):
+                run = (_PLACE_RUN if tail is _TAIL_CAPS else _PLACE_RUN_ANY).match(text, end)
+                if run and run.group(1).split()[0].lower() not in _STOP:
+                    end, n_parts = run.end(), n_parts + 1
+                    continue
             m = tail.match(text, end)
             if not m or m.group(1).split()[0].lower().strip(",") in _STOP:
                 break
             sep = text[end : m.start(1)]
-            if ("\n" in sep or "\\n" in sep) and not _LINE_END.match(text, m.end()):
+            if (
+                ("\n" in sep or "\\n" in sep)
+                and not _LINE_END.match(text, m.end())
+                and not _ENDS_POSTCODE.search(m.group(1))
+            ):
                 # A part on a new line must fill that line: "Artilleros" does, "What are my options?"
                 # (the next text after a line break) does not.
                 break
@@ -218,7 +279,17 @@ class StreetAddressRecognizer(Recognizer):
         lower = text.lower()
         # The prefixed form backtracks over every capitalized word; one scan for its keywords tells
         # first whether it can match at all.
-        runs = (True, _PREFIX_HINT.search(lower) is not None, True, True, True, "corner of" in lower)
+        uncased = not any(c.isupper() for c in text)
+        runs = (
+            True,
+            _PREFIX_HINT.search(lower) is not None,
+            True,
+            True,
+            True,
+            "corner of" in lower,
+            _HEADED_HINT.search(lower) is not None,
+            uncased,
+        )
         for k, pattern in enumerate(self._patterns):
             if not runs[k]:
                 continue
@@ -237,7 +308,7 @@ class StreetAddressRecognizer(Recognizer):
                     if k == 4:
                         start = m.start("words")
                 full = self._trim(text, start, self._tail(text, end))
-                score = {3: 0.5, 4: 0.4}.get(k, 0.7)
+                score = {3: 0.5, 4: 0.4, 6: 0.6}.get(k, 0.7)
                 if full > end or re.search(_UNIT, text[start:end]):
                     score += 0.15
                 out.append(Entity(start, full, "street_address", score))

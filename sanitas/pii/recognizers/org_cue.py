@@ -1,0 +1,48 @@
+"""Employers after a cue: "I work for Quorblex", "spent a year at Pardoe-Lindqvist", "employed by ...".
+
+A one-word trade name ("Quorblex", "Zentrivo") carries no legal form and spaCy's small model rarely
+knows it; the cue says it is an employer. Places are left to the place recognizers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sanitas.pii.entities import Entity
+from sanitas.pii.lexicons import lexicons
+from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.org_shape import everyday_words
+from sanitas.pii.registry import register
+
+_CAP = r"[A-ZÀ-ÖØ-Þ0-9][\w&'’.-]*"
+_CUE = re.compile(
+    r"\b(?:(?:I|we|she|he|they)\s+(?:work|works|worked|am\s+working|is\s+working)\s+(?:for|at)|"
+    r"employed\s+by|employee\s+of|intern(?:ed|ing)?\s+at|job\s+at|joined|spent\s+(?:a|one|two|\d+)\s+"
+    r"(?:year|years|months?)\s+at|(?:CEO|CTO|CFO|founder|head|director)\s+of)\s+"
+    rf"(?P<v>{_CAP}(?:[ -](?:{_CAP}|&|and|of|de|the)){{0,5}}?)(?=[ \t]*(?:[.,;:!?)'’]|$|\n|\\n|[ \t]+[a-z]))"
+)
+
+
+@register
+class OrganizationCueRecognizer(Recognizer):
+    """A capitalized name after an employment cue: 0.5 (0 for a place or a phrase of everyday words)."""
+
+    name = "organization_cue"
+    labels = frozenset({"organization"})
+    kind = "model"
+
+    def setup(self) -> None:
+        """Build the gazetteers before the first text."""
+        lexicons()
+
+    def find(self, text: str) -> list[Entity]:
+        """Employers named after employment cues."""
+        lex = lexicons()
+        out: list[Entity] = []
+        for m in _CUE.finditer(text):
+            value = m.group("v").rstrip(".")
+            key = value.lower().removeprefix("the ")
+            if key in lex.cities or key in lex.coarse_places or everyday_words(lex, value):
+                continue
+            out.append(Entity(m.start("v"), m.start("v") + len(value), "organization", 0.5))
+        return out
