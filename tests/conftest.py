@@ -21,6 +21,7 @@ from sanitas.api.app import create_app  # noqa: E402
 from sanitas.auth.service import create_key  # noqa: E402
 from sanitas.config import Settings, load_settings  # noqa: E402
 from sanitas.db import Base, Database, import_all_tables, migrate  # noqa: E402
+from sanitas.streams import readahead  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("SANITAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("SANITAS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
@@ -85,6 +86,7 @@ def db(settings: Settings) -> Iterator[Database]:
     """The test's database."""
     database = Database(settings.database_url)
     yield database
+    readahead.wait_idle()  # a stream's read-ahead may still use the database
     database.dispose()
 
 

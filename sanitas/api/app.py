@@ -19,6 +19,7 @@ from sanitas.api.responses import OrjsonResponse as ORJSONResponse
 from sanitas.config import Settings, load_settings
 from sanitas.db import Database
 from sanitas.errors import SanitasError
+from sanitas.streams import readahead
 
 log = logging.getLogger("sanitas.api")
 
@@ -144,6 +145,8 @@ def create_app(
         finally:
             for w in started:
                 w.stop.set()
+            # Before the database goes away: a read-ahead still running would use it.
+            readahead.drain()
 
     app = FastAPI(
         lifespan=lifespan,

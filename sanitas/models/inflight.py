@@ -9,8 +9,36 @@ model. Keys are ``(dataset_id, version, content_hash)``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# One thread computes every prediction of the process. Two threads embedding at once on a small
+# machine each bring their own OpenMP team, and the teams' spinning threads slow both; in turn,
+# a batch of 1,024 comments keeps every core busy on its own.
+_THREAD = "sanitas-predict"
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD)
+
+
+def on_prediction_thread() -> bool:
+    """Whether the caller is the prediction thread."""
+    return threading.current_thread().name.startswith(_THREAD)
+
+
+def submit(work: Callable[[], T]) -> Future[T]:
+    """Queue ``work`` on the prediction thread."""
+    return _POOL.submit(work)
+
+
+def run_serially(work: Callable[[], T]) -> T:
+    """Run ``work`` on the prediction thread (inline when already there) and return its result."""
+    if on_prediction_thread():
+        return work()
+    return _POOL.submit(work).result()
+
 
 Key = tuple[str, int, str]
 

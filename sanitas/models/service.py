@@ -27,7 +27,7 @@ from sanitas.db import Database
 from sanitas.errors import InvalidInput, NotFound
 from sanitas.jobs import service as jobs
 from sanitas.jobs.tables import Job
-from sanitas.models.inflight import Inflight
+from sanitas.models.inflight import Inflight, run_serially
 from sanitas.models.tables import ModelVersion, Prediction
 from sanitas.sources.text import locate
 from sanitas.timeutil import iso
@@ -271,7 +271,8 @@ def predictions_and_misses(
     claim = INFLIGHT.claim((ds, ver, h) for h in missing)
     try:
         if claim.mine:
-            _store(db, version, [missing[h] for _, _, h in claim.mine])
+            todo = [missing[h] for _, _, h in claim.mine]
+            run_serially(lambda: _store(db, version, todo))
     finally:
         INFLIGHT.release(claim.mine)
     for event in claim.theirs:
@@ -281,7 +282,7 @@ def predictions_and_misses(
         found.update(_read(rs, ds, ver, list(missing)))
     late = [i for h, i in missing.items() if h not in found]
     if late:  # the other computation failed or is stuck: do it here
-        _store(db, version, late)
+        run_serially(lambda: _store(db, version, late))
         with db.read() as rs:
             found.update(_read(rs, ds, ver, [i.content_hash for i in late]))
     return found, len(missing)

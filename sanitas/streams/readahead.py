@@ -16,12 +16,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+
+from sanitas.models import inflight
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 4
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sanitas-readahead")
 _LOCK = threading.Lock()
 _PENDING: dict[Hashable, Future[None]] = {}
 _COLD: dict[Hashable, None] = {}  # insertion-ordered set of cold streams, oldest dropped first
@@ -66,13 +67,24 @@ def schedule(key: Hashable, stream: Hashable, work: Callable[[], int]) -> bool:
                         while len(_COLD) > _MAX_COLD:
                             del _COLD[next(iter(_COLD))]
 
-        _PENDING[key] = _POOL.submit(run)
+        # On the prediction thread, where the consumer's own misses are computed too: one at a time.
+        _PENDING[key] = inflight.submit(run)
         return True
 
 
 def wait_idle(timeout: float = 60.0) -> None:
-    """Wait until nothing is pending (tests and orderly shutdown)."""
+    """Wait until nothing is pending."""
     with _LOCK:
         futures = list(_PENDING.values())
     for future in futures:
         future.result(timeout)
+
+
+def drain(timeout: float = 60.0) -> None:
+    """Drop queued read-aheads and wait for the one running (server shutdown: nothing is lost, since
+    a consumer's fetch computes whatever was not read ahead)."""
+    with _LOCK:
+        for key, future in list(_PENDING.items()):
+            if future.cancel():
+                del _PENDING[key]
+    wait_idle(timeout)

@@ -162,3 +162,28 @@ def test_two_readers_compute_each_comment_once(
     first.join()
     assert computed == [6]
     assert results[0] == results[1] and len(results[0]) == 6
+
+
+def test_drain_drops_queued_work_and_waits_for_the_running_one() -> None:
+    started, gate, ran = threading.Event(), threading.Event(), []
+
+    def running() -> int:
+        started.set()
+        gate.wait(10)
+        ran.append("running")
+        return 0
+
+    def queued() -> int:
+        ran.append("queued")
+        return 0
+
+    assert readahead.schedule(("drain", 1), "drain", running)
+    assert readahead.schedule(("drain", 2), "drain", queued)
+    assert not readahead.schedule(("drain", 2), "drain", queued)  # already pending
+    assert started.wait(10)
+    threading.Timer(0.2, gate.set).start()
+    readahead.drain()
+    assert ran == ["running"]
+    assert readahead.schedule(("drain", 2), "drain", queued)  # nothing pending any more
+    readahead.wait_idle()
+    assert ran == ["running", "queued"]
