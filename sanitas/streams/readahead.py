@@ -5,7 +5,9 @@ a fetch's time. After a fetch that had to compute predictions, the next batch af
 one background thread, so that the consumer's next fetch finds it stored (or waits for the work in
 flight, never repeating it: see ``sanitas.models.inflight``). A stream stays "cold" (read ahead on
 every fetch, even one that found its batch ready) until a read-ahead finds the next batch already
-stored; streams over cached predictions thus pay nothing. Predictions are deterministic and cached
+stored; streams over cached predictions thus pay nothing. With several server processes, a fetch that
+lands on another process computes the batch itself; the first stored value wins, so every response
+stays identical. Predictions are deterministic and cached
 per (comment, version), so reading ahead changes no response, only when the work is done. At most a few
 batches are pending per process; ``SANITAS_STREAM_READAHEAD=0`` turns it off.
 """
