@@ -120,6 +120,14 @@ def _person(text: str, start: int, end: int) -> Entity | None:
     known = sum(lex.is_name_token(t) for t in tokens)
     if known:
         score = 0.75 + 0.1 * min(known, 2)
+    elif (
+        len(tokens) >= 2
+        and not value.islower()
+        and all(t.isupper() or lex.is_english_word(t) for t in tokens)
+    ):
+        # "Developer Mode", "Cancel Transaction", "Granite Harbor": no known name, only dictionary
+        # words (or an acronym) name a product, a firm or a button far more often than a person.
+        return Entity(start, end, "organization", 0.4)
     elif len(tokens) >= 2:
         score = 0.45
     else:

@@ -77,6 +77,16 @@ _RESIDENCE = {
 _NOT_PLACE = {
     "the",
     "a",
+    "you",
+    "we",
+    "they",
+    "he",
+    "she",
+    "it",
+    "i",
+    "me",
+    "us",
+    "them",
     "an",
     "my",
     "your",
@@ -130,6 +140,26 @@ def _score(cue: str, value: str) -> float:
     return 0.6
 
 
+# Up to three uncased words after a residence cue, a place only when the gazetteer knows it (not after a
+# trip cue: "travelling to japan" says little about who someone is).
+_LOWER = re.compile(r"[ \t]+([^\W\d_][\w'’-]+)(?:([ -])([^\W\d_][\w'’-]+))?(?:([ -])([^\W\d_][\w'’-]+))?")
+
+
+def _lower_place(text: str, pos: int) -> tuple[int, str] | None:
+    """Start and text of the longest uncased run after ``pos`` that is a known settlement, country or
+    state ("moved here from lisbon", "lives in new york now")."""
+    m = _LOWER.match(text, pos)
+    if m is None or not text[m.start(1) : m.end()].islower():
+        return None
+    lex = lexicons()
+    ends = [m.end(k) for k in (1, 3, 5) if m.group(k)]
+    for end in reversed(ends):
+        value = text[m.start(1) : end]
+        if value.replace("-", " ") in lex.cities or value in lex.coarse_places:
+            return m.start(1), value
+    return None
+
+
 @register
 class LocationCueRecognizer(Recognizer):
     """A capitalized place right after a whereabouts cue: 0.6; a country or state only after a residence
@@ -151,9 +181,11 @@ class LocationCueRecognizer(Recognizer):
             while i >= 0:
                 if i == 0 or not lower[i - 1].isalnum():
                     m = _PLACE.match(text, i + len(cue))
-                    if m is not None and m.group("v").split()[0].lower().strip(".") not in _NOT_PLACE:
-                        value = m.group("v").rstrip(".")
-                        start = m.start("v")
+                    found = (m.start("v"), m.group("v").rstrip(".")) if m is not None else None
+                    if found is None and cue in _RESIDENCE:
+                        found = _lower_place(text, i + len(cue))
+                    if found is not None and found[1].split()[0].lower() not in _NOT_PLACE:
+                        start, value = found
                         score = _score(cue, value)
                         if score:
                             out.append(Entity(start, start + len(value), "location", score))

@@ -105,6 +105,10 @@ class NameLexiconRecognizer(Recognizer):
                 score = 0.6
             elif _SENTENCE_START.search(text[max(0, m.start() - 4) : m.start()]) or m.start() == 0:
                 score = 0.25
+            elif not lex.is_first_name(tokens[0]) and lex.is_english_word(tokens[0]):
+                # A lone family name that is also a dictionary word ("in English", "Forget it") is
+                # the word far more often than the name.
+                score = 0.25
             else:
                 score = 0.4
             out.append(Entity(m.start(), m.end(), "person", score))

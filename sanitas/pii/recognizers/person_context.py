@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
 from sanitas.pii.recognizers.base import Recognizer
@@ -63,6 +65,7 @@ def _unknown_name(lex: Lexicons, word: str) -> bool:
     return (
         not word.isupper()
         and key not in _CALENDAR
+        and key not in STOP_WORDS
         and not lex.is_english_word(word)
         and key not in lex.coarse_places
         and key not in lex.cities
@@ -73,7 +76,9 @@ def _unknown_name(lex: Lexicons, word: str) -> bool:
 def _person_words(lex: Lexicons, value: str) -> float:
     """0.6 when the words hold a known name and no place, 0.5 when all may be rare names, else 0."""
     words = [w for w in value.split() if len(w.rstrip(".")) > 1]
-    if not words or any(w.lower() in lex.coarse_places or w.lower() in _CALENDAR for w in words):
+    if not words or any(
+        w.lower() in lex.coarse_places or w.lower() in _CALENDAR or w.lower() in STOP_WORDS for w in words
+    ):
         return 0.0
     if any(lex.is_name_token(w) for w in words) and all(
         lex.is_name_token(w) or _unknown_name(lex, w) for w in words

@@ -114,7 +114,8 @@ def _tail_pattern(word: str) -> re.Pattern[str]:
     part = (
         rf"(?:{_UNIT}|{_EMPTY}(?:\s+\d{{3,6}}(?:[ -]\d{{2,4}})?)?|"
         rf"\d{{2,6}}(?:[ -]\d{{2,4}})?(?![ -]?\d)(?:\s[A-Z]{{2}}\b)?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|"
-        rf"{word}(?:[ -](?:{word}|{_LOWER_WORD})){{0,3}}(?:\s*\([\w ]+\))?(?:,?\s+(?:[A-Z]{{2}}\b|{_EMPTY}))?"
+        rf"{word}(?:[ -](?:{word}|{_LOWER_WORD}\b)){{0,3}}(?:\s*\([\w ]+\))?"
+        rf"(?:,?\s+(?:[A-Z]{{2}}\b|{_EMPTY}))?"
         rf"(?:\s+\d{{3,6}}(?:-\d{{3,4}})?)?)"
     )
     return re.compile(
@@ -133,7 +134,7 @@ _UNIT_END = re.compile(rf"{_UNIT}$", re.IGNORECASE)
 
 def _place_run(word: str) -> re.Pattern[str]:
     return re.compile(
-        rf"[ \t]+({word}(?:[ -](?:{word}|{_LOWER_WORD})){{0,4}}(?:,?[ \t]+(?:[A-Z]{{2,3}}|{_EMPTY}))?"
+        rf"[ \t]+({word}(?:[ -](?:{word}|{_LOWER_WORD}\b)){{0,4}}(?:,?[ \t]+(?:[A-Z]{{2,3}}|{_EMPTY}))?"
         rf"(?:[ \t]+\d{{3,6}}(?:[ -]\d{{2,4}})?)?)(?=[ \t]*(?:[.,;:?!)]|\n|\\n|$|[ \t]+[a-z]))"
     )
 
@@ -293,8 +294,11 @@ class StreetAddressRecognizer(Recognizer):
         for k, pattern in enumerate(self._patterns):
             if not runs[k]:
                 continue
-            for m in pattern.finditer(text):
+            pos = 0
+            while (m := pattern.search(text, pos)) is not None:
                 start, end = m.span()
+                # A rejected match gives its text back: "at 12 Ringvej 5" fails as "at 12" first.
+                pos = m.start() + 1
                 if k == 0:
                     us_end = self._us_end(text, m)
                     if us_end is None:
@@ -307,6 +311,7 @@ class StreetAddressRecognizer(Recognizer):
                         continue
                     if k == 4:
                         start = m.start("words")
+                pos = max(pos, m.end())
                 full = self._trim(text, start, self._tail(text, end))
                 score = {3: 0.5, 4: 0.4, 6: 0.6}.get(k, 0.7)
                 if full > end or re.search(_UNIT, text[start:end]):
