@@ -24,3 +24,13 @@ class Recognizer(ABC):
     @abstractmethod
     def find(self, text: str) -> list[Entity]:
         """Return candidate spans (offsets into ``text``) with raw scores in [0, 1]."""
+
+
+class GazetteerRecognizer(Recognizer):
+    """A recognizer that reads the name, place and word gazetteers (``sanitas.pii.lexicons``)."""
+
+    def setup(self) -> None:
+        """Build the gazetteers before the first text (once per process)."""
+        from sanitas.pii.lexicons import lexicons
+
+        lexicons()

@@ -10,7 +10,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
 _CAP = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’.-]*"
@@ -47,16 +47,12 @@ def _place_score(lex: Lexicons, value: str) -> float:
 
 
 @register
-class CityRecognizer(Recognizer):
+class CityRecognizer(GazetteerRecognizer):
     """A known city (or a long name in capitals) after a place preposition: 0.45-0.55."""
 
     name = "city"
     labels = frozenset({"location"})
     kind = "model"
-
-    def setup(self) -> None:
-        """Build the gazetteer before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """The longest run of capitalized words after a preposition that is a known place."""

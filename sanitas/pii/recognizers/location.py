@@ -6,7 +6,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
 _CUES = (
@@ -161,16 +161,12 @@ def _lower_place(text: str, pos: int) -> tuple[int, str] | None:
 
 
 @register
-class LocationCueRecognizer(Recognizer):
+class LocationCueRecognizer(GazetteerRecognizer):
     """A capitalized place right after a whereabouts cue: 0.6; a country or state only after a residence
     cue ("lives in"), otherwise 0.25 ("I am in China" says little about who someone is)."""
 
     name = "location_cue"
     labels = frozenset({"location"})
-
-    def setup(self) -> None:
-        """Build the place gazetteer before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """Places after whereabouts cues, found with str.find then one anchored regex each."""

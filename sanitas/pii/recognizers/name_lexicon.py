@@ -10,7 +10,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
 _RUN = re.compile(
@@ -63,17 +63,13 @@ def _unknown_surname(lex: Lexicons, token: str) -> bool:
 
 
 @register
-class NameLexiconRecognizer(Recognizer):
+class NameLexiconRecognizer(GazetteerRecognizer):
     """Two or more known names in a row: 0.7; a speaker label ("Maria: ..."): 0.6; a known given name and
     an unknown family-name-shaped word: 0.55; one name inside a sentence: 0.4; opening a sentence: 0.25."""
 
     name = "name_lexicon"
     labels = frozenset({"person", "first_name", "last_name"})
     kind = "model"
-
-    def setup(self) -> None:
-        """Build the gazetteer before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """Runs of capitalized known names (initials allowed inside)."""

@@ -11,7 +11,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.recognizers.org_shape import everyday_words
 from sanitas.pii.registry import register
 
@@ -35,17 +35,13 @@ _OFFICE_HINT = re.compile(r"office|headquarters|HQ|branch|factory|store")
 
 
 @register
-class OrganizationCueRecognizer(Recognizer):
+class OrganizationCueRecognizer(GazetteerRecognizer):
     """A capitalized name after an employment or address cue, or owning an office: 0.5 (0 for a place,
     a person or a phrase of everyday words)."""
 
     name = "organization_cue"
     labels = frozenset({"organization"})
     kind = "model"
-
-    def setup(self) -> None:
-        """Build the gazetteers before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """Employers named after employment cues."""

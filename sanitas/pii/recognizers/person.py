@@ -6,10 +6,10 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
-# Name tokens are joined by spaces only: a line break ends a name ("My name is Rubija\nWhat ...").
+# Name tokens are joined by spaces only: a line break ends a name ("My name is Tavrik\nWhat ...").
 _NAME = re.compile(
     r"[ \t]+(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?[ \t]+)?"
     r"(?P<v>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ \t]+(?:[A-Z]\.|[A-ZÀ-ÖØ-Þ][\w'’-]+)){0,3}"
@@ -71,16 +71,12 @@ def _cue_ends(lower: str) -> list[tuple[int, str]]:
 
 
 @register
-class PersonCueRecognizer(Recognizer):
+class PersonCueRecognizer(GazetteerRecognizer):
     """Strong cue: 0.6 (+0.25 when a token is a known name); greeting: 0.5 (+0.25), for a word that is
     no everyday one and ends the clause; weak cue: 0.6 only for known names."""
 
     name = "person_cue"
     labels = frozenset({"person", "first_name", "last_name"})
-
-    def setup(self) -> None:
-        """Build the name gazetteer before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """Names after introduction cues."""

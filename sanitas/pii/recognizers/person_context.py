@@ -17,7 +17,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
 # A capitalized word of two letters or more before any apostrophe or hyphen ("I'm" is no name).
@@ -123,17 +123,13 @@ def _lists(lex: Lexicons, text: str) -> list[Entity]:
 
 
 @register
-class PersonContextRecognizer(Recognizer):
+class PersonContextRecognizer(GazetteerRecognizer):
     """A name as the subject of a verb people take or after a speech verb: 0.6 with a known name, 0.5
     for a rare word; a dialogue's speaker labels and the items of a list of given names: the same."""
 
     name = "person_context"
     labels = frozenset({"person", "first_name", "last_name"})
     kind = "model"
-
-    def setup(self) -> None:
-        """Build the gazetteers before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """People by their context (see the module docstring)."""

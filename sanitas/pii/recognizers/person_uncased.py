@@ -14,7 +14,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
 # Phrases after which a name is a person: introductions, and verbs whose object is a person.
@@ -44,16 +44,12 @@ def _full_name(lex: Lexicons, value: str) -> bool:
 
 
 @register
-class PersonUncasedRecognizer(Recognizer):
+class PersonUncasedRecognizer(GazetteerRecognizer):
     """A lowercase given name and family name after an introduction or a verb for meeting someone: 0.6."""
 
     name = "person_uncased"
     labels = frozenset({"person", "first_name", "last_name"})
     kind = "model"
-
-    def setup(self) -> None:
-        """Build the gazetteers before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """Lowercase full names after person cues (cased names are the model's)."""

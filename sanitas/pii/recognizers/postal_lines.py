@@ -11,7 +11,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.recognizers.signature_block import is_job_title, line_spans
 from sanitas.pii.registry import register
 
@@ -21,16 +21,12 @@ _TOWN = re.compile(r"[^\W\d_][\w'’.-]*(?:[ -][\w'’.-]+){0,4}")
 
 
 @register
-class PostalLinesRecognizer(Recognizer):
+class PostalLinesRecognizer(GazetteerRecognizer):
     """A country alone on a line of a multi-line text: 0.5; the town line just above it: 0.45."""
 
     name = "postal_lines"
     labels = frozenset({"location"})
     kind = "model"
-
-    def setup(self) -> None:
-        """Build the place gazetteer before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """Country lines and the town lines above them."""

@@ -19,7 +19,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.recognizers.street_address import _GLUED_KEYS, StreetAddressRecognizer
 from sanitas.pii.registry import register
 
@@ -68,16 +68,12 @@ def _name_end(words: list[str], has_num: bool, has_st: bool) -> int:
 
 
 @register
-class UncasedStreetRecognizer(Recognizer):
+class UncasedStreetRecognizer(GazetteerRecognizer):
     """A street address in a text with no capital letter: 0.6, 0.75 with a place or unit after it."""
 
     needs_digit = True
     name = "street_uncased"
     labels = frozenset({"street_address"})
-
-    def setup(self) -> None:
-        """Build the gazetteers before the first text."""
-        lexicons()
 
     def find(self, text: str) -> list[Entity]:
         """Addresses by shape in uncased texts only (cased ones are ``street_address``'s)."""
