@@ -259,14 +259,23 @@ def predictions(
 
 
 def predictions_and_misses(
-    *, db: Database, session: Session, version: VersionRef, items: Sequence[Item]
+    *,
+    db: Database,
+    session: Session,
+    version: VersionRef,
+    items: Sequence[Item],
+    min_misses: int = 1,
 ) -> tuple[dict[str, tuple[str, str]], int]:
-    """:func:`predictions` and how many distinct comments were not stored when asked."""
+    """:func:`predictions` and how many distinct comments were not stored when asked.
+
+    With ``min_misses``, fewer misses than that are left uncomputed (and absent from the result): a
+    read-ahead skips a pass that would embed only a few texts, since small passes embed slowly.
+    """
     hashes = list(dict.fromkeys(i.content_hash for i in items))
     found = _read(session, version.dataset_id, version.version, hashes)
     missing = {i.content_hash: i for i in items if i.content_hash not in found}
-    if not missing:
-        return found, 0
+    if len(missing) < max(1, min_misses):
+        return found, len(missing)
     ds, ver = version.dataset_id, version.version
     claim = INFLIGHT.claim((ds, ver, h) for h in missing)
     try:

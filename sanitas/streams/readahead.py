@@ -1,15 +1,16 @@
 """Read-ahead for streams with a model: predict the next batch while the consumer handles this one.
 
 A cold batch (comments no model version has predicted yet) costs an embedding pass, which is most of
-a fetch's time. After a fetch that had to compute predictions, the next batch after it is predicted in
-one background thread, so that the consumer's next fetch finds it stored (or waits for the work in
-flight, never repeating it: see ``sanitas.models.inflight``). A stream stays "cold" (read ahead on
-every fetch, even one that found its batch ready) until a read-ahead finds the next batch already
-stored; streams over cached predictions thus pay nothing. With several server processes, a fetch that
-lands on another process computes the batch itself; the first stored value wins, so every response
-stays identical. Predictions are deterministic and cached
-per (comment, version), so reading ahead changes no response, only when the work is done. At most a few
-batches are pending per process; ``SANITAS_STREAM_READAHEAD=0`` turns it off.
+a fetch's time. After a fetch that had to compute predictions, the comments after it (a window of at
+least ``MIN_WINDOW``, computed once half of it is missing) are predicted in one background thread, so
+that the consumer's next fetch finds its batch stored (or waits for the work in flight, never
+repeating it: see ``sanitas.models.inflight``). A stream stays "cold" (read ahead on every fetch, even
+one that found its batch ready) until a read-ahead finds nothing missing; streams over cached
+predictions thus pay nothing. With several server processes, a fetch that lands on another process
+computes the batch itself; the first stored value wins, so every response stays identical.
+Predictions are deterministic and cached per (comment, version), so reading ahead changes no
+response, only when the work is done. At most a few windows are pending per process;
+``SANITAS_STREAM_READAHEAD=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from sanitas.models import inflight
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 4
+# Comments predicted per read-ahead pass at least (a fetch may ask for fewer).
+MIN_WINDOW = 1024
 _LOCK = threading.Lock()
 _PENDING: dict[Hashable, Future[None]] = {}
 _COLD: dict[Hashable, None] = {}  # insertion-ordered set of cold streams, oldest dropped first

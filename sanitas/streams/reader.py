@@ -238,20 +238,29 @@ def _read_ahead(
     size: int,
     max_filtered: int | None,
 ) -> None:
-    """Predict, in the background, the batch a consumer reads after advancing past ``position``."""
+    """Predict, in the background, what a consumer reads after advancing past ``position``.
+
+    The window is at least ``readahead.MIN_WINDOW`` comments, whatever the fetch size: embedding runs
+    much faster over a thousand texts than over a few dozen. A window is computed only when at least
+    half of it is missing, so a consumer of small batches makes a big pass every half window instead of
+    a small pass per fetch.
+    """
     pinned = models.PinnedVersion(version.dataset_id, version.version, version.path)
     comment_filter = stream.comment_filter
+    window = max(size, readahead.MIN_WINDOW)
 
     def work() -> int:
         with db.read() as session:
             dataset = session.get(Dataset, dataset_id)
             if dataset is None:
                 return 0
-            kept = _scan(session, dataset, position, comment_filter, size, max_filtered)[0]
+            kept = _scan(session, dataset, position, comment_filter, window, max_filtered)[0]
             if not kept:
                 return 0
             items = _items(kept)
-            return models.predictions_and_misses(db=db, session=session, version=pinned, items=items)[1]
+            return models.predictions_and_misses(
+                db=db, session=session, version=pinned, items=items, min_misses=(len(items) + 1) // 2
+            )[1]
 
     readahead.schedule((stream.id, stream.epoch, position, size), stream.id, work)
 

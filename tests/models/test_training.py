@@ -81,7 +81,8 @@ def test_train_versions_pin_and_stream(client: TestClient, db: Database, setting
     readahead.wait_idle()
     with db.read() as s:
         cached = s.scalar(select(func.count()).select_from(Prediction).where(Prediction.version == 2))
-    assert cached == 24  # the 12 read and, read ahead in the background, the 12 after them
+    # The 12 read and, read ahead in the background, the 24 after them (a window is 1,024 at least).
+    assert cached == 36
     r = client.post(
         f"{BASE}/labellers/2/predict",
         json={"documents": [{"messages": [{"body": {"text": "refund my order please"}}]}]},

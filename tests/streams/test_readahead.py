@@ -43,6 +43,12 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def window_of_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests read ahead exactly one batch of 2 (the window's own tests set it again)."""
+    monkeypatch.setattr(readahead, "MIN_WINDOW", 2)
+
+
 def _setup(client: TestClient, db: Database, model_dir: Path, n: int = 8) -> str:
     make_dataset(client, labels=[["Card"], ["Refund"]])
     dataset_id = str(client.get(BASE).json()["dataset"]["id"])
@@ -101,6 +107,35 @@ def test_cold_fetch_predicts_the_next_batch_ahead(
     assert [labels for _, labels in _labels(second)] == expected
     # Read-ahead goes on while the stream is cold: the batch after the second is stored too.
     assert _stored(db) == (6 if setting == "1" else 4)
+
+
+@pytest.mark.parametrize(
+    ("window", "stored"),
+    [
+        # (minimum window, predictions stored after each of three fetches of 2, advancing between)
+        (2, [4, 6, 8]),  # one batch ahead per fetch
+        (4, [6, 8, 10]),  # 2 + 4 ahead; then 2 of the next 4 missing is half: computed
+        (6, [8, 8, 12]),  # 2 + 6 ahead; 2 of 6 missing is under half: waits; then 4 of 6 is not
+    ],
+)
+def test_read_ahead_window_is_wide_and_computed_when_half_missing(
+    client: TestClient,
+    db: Database,
+    model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    window: int,
+    stored: list[int],
+) -> None:
+    monkeypatch.setattr(readahead, "MIN_WINDOW", window)
+    _setup(client, db, model_dir, n=12)
+    create_stream(client, model={"version": 1})
+    seen = []
+    for _ in stored:
+        batch = fetch(client, size=2)
+        readahead.wait_idle()
+        seen.append(_stored(db))
+        client.post(f"{BASE}/streams/s/advance", json={"sequence_id": batch["sequence_id"]})
+    assert seen == stored
 
 
 def test_no_read_ahead_over_cached_predictions(client: TestClient, db: Database, model_dir: Path) -> None:
