@@ -105,16 +105,20 @@ def build_cold(db: Database, home: Path, n: int) -> list[str]:
     return texts
 
 
-def embedding_rate(texts: list[str]) -> float:
+def embedding_rate(texts: list[str], window: int | None = None) -> float:
     """Texts/s of the embedder alone, in this process, with no cache (what a cold stream must match).
 
     Measured on the very texts the stream embedded: the server never caches embeddings on that path
-    and runs in another process, so nothing is reused, and the two rates see the same lengths.
+    and runs in another process, so nothing is reused, and the two rates see the same lengths. With
+    ``window``, the texts are embedded that many at a time, as a stream reading batches of that size
+    gets them (the embedder then sorts and batches within each window only).
     """
     from sanitas.embeddings import embed_texts, get_embedder
 
     embedder = get_embedder()
     embed_texts(texts[:64], cache=None, embedder=embedder)  # first-call costs are not the rate
+    step = window or len(texts)
     t0 = time.perf_counter()
-    embed_texts(texts, cache=None, embedder=embedder)
+    for start in range(0, len(texts), step):
+        embed_texts(texts[start : start + step], cache=None, embedder=embedder)
     return len(texts) / (time.perf_counter() - t0)
