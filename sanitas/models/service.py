@@ -259,23 +259,14 @@ def predictions(
 
 
 def predictions_and_misses(
-    *,
-    db: Database,
-    session: Session,
-    version: VersionRef,
-    items: Sequence[Item],
-    min_misses: int = 1,
+    *, db: Database, session: Session, version: VersionRef, items: Sequence[Item]
 ) -> tuple[dict[str, tuple[str, str]], int]:
-    """:func:`predictions` and how many distinct comments were not stored when asked.
-
-    With ``min_misses``, fewer misses than that are left uncomputed (and absent from the result): a
-    read-ahead skips a pass that would embed only a few texts, since small passes embed slowly.
-    """
+    """:func:`predictions` and how many distinct comments were not stored when asked."""
     hashes = list(dict.fromkeys(i.content_hash for i in items))
     found = _read(session, version.dataset_id, version.version, hashes)
     missing = {i.content_hash: i for i in items if i.content_hash not in found}
-    if len(missing) < max(1, min_misses):
-        return found, len(missing)
+    if not missing:
+        return found, 0
     ds, ver = version.dataset_id, version.version
     claim = INFLIGHT.claim((ds, ver, h) for h in missing)
     try:
@@ -295,6 +286,46 @@ def predictions_and_misses(
         with db.read() as rs:
             found.update(_read(rs, ds, ver, [i.content_hash for i in late]))
     return found, len(missing)
+
+
+_KNOWN = select(Prediction.content_hash).where(
+    Prediction.dataset_id == bindparam("dataset_id"),
+    Prediction.version == bindparam("version"),
+    Prediction.content_hash.in_(bindparam("hashes", expanding=True)),
+)
+
+
+def precompute(
+    *, db: Database, session: Session, version: VersionRef, items: Sequence[Item], min_misses: int = 1
+) -> int:
+    """Store the predictions of ``items`` that nobody has stored or is computing; returns how many
+    distinct comments were not stored when asked.
+
+    Background work (a stream's read-ahead) on the prediction thread: it never waits for another
+    caller's computation, which may be queued behind it on that very thread, and reads nothing back.
+    Fewer than ``min_misses`` misses are left for later: small passes embed slowly.
+    """
+    hashes = list(dict.fromkeys(i.content_hash for i in items))
+    conn = session.connection()
+    known: set[str] = set()
+    for k in range(0, len(hashes), _CHUNK):
+        params = {
+            "dataset_id": version.dataset_id,
+            "version": version.version,
+            "hashes": hashes[k : k + _CHUNK],
+        }
+        known.update(conn.execute(_KNOWN, params).scalars())
+    missing = {i.content_hash: i for i in items if i.content_hash not in known}
+    if len(missing) < max(1, min_misses):
+        return len(missing)
+    claim = INFLIGHT.claim((version.dataset_id, version.version, h) for h in missing)
+    try:
+        if claim.mine:
+            todo = [missing[h] for _, _, h in claim.mine]
+            run_serially(lambda: _store(db, version, todo))
+    finally:
+        INFLIGHT.release(claim.mine)
+    return len(missing)
 
 
 def _store(db: Database, version: VersionRef, items: list[Item]) -> None:

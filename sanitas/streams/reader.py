@@ -258,9 +258,9 @@ def _read_ahead(
             if not kept:
                 return 0
             items = _items(kept)
-            return models.predictions_and_misses(
+            return models.precompute(
                 db=db, session=session, version=pinned, items=items, min_misses=(len(items) + 1) // 2
-            )[1]
+            )
 
     readahead.schedule((stream.id, stream.epoch, position, size), stream.id, work)
 

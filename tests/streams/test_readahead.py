@@ -199,6 +199,52 @@ def test_two_readers_compute_each_comment_once(
     assert results[0] == results[1] and len(results[0]) == 6
 
 
+def test_background_work_never_waits_for_a_reader_queued_behind_it(
+    client: TestClient, db: Database, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-ahead runs on the prediction thread; a reader's own computation may be queued behind it
+    there. Waiting for that reader would stall both (until a timeout, then compute twice)."""
+    from sanitas.models import inflight, service
+
+    dataset_id = _setup(client, db, model_dir, n=0)
+    monkeypatch.setattr(service, "_WAIT_SECONDS", 5.0)  # what a stall would cost, instead of 300 s
+    computed: list[list[str]] = []
+    real = service._compute
+
+    def counting(path: str, items: Any) -> Any:
+        computed.append(sorted(i.content_hash for i in items))
+        return real(path, items)
+
+    monkeypatch.setattr(service, "_compute", counting)
+    version = service.PinnedVersion(dataset_id, 1, str(model_dir))
+    items = [service.Item(f"h{i}", f"my card was declined {i}") for i in range(4)]
+    gate = threading.Event()
+    busy = inflight.submit(lambda: gate.wait(30))  # the prediction thread is busy ...
+
+    def background() -> int:
+        with db.read() as s:
+            return service.precompute(db=db, session=s, version=version, items=items)
+
+    queued = inflight.submit(background)  # ... a read-ahead is queued behind that ...
+    results: list[dict[str, tuple[str, str]]] = []
+
+    def reader() -> None:
+        with db.read() as s:
+            results.append(service.predictions(db=db, session=s, version=version, items=items[:2]))
+
+    thread = threading.Thread(target=reader)  # ... and a reader claims two of its comments
+    thread.start()
+    deadline = time.monotonic() + 30
+    while len(service.INFLIGHT) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.set()
+    assert busy.result(30)
+    assert queued.result(60) == 4
+    thread.join(60)
+    assert computed == [["h2", "h3"], ["h0", "h1"]]  # each comment once: the read-ahead its own two
+    assert sorted(results[0]) == ["h0", "h1"]
+
+
 def test_drain_drops_queued_work_and_waits_for_the_running_one() -> None:
     started, gate, ran = threading.Event(), threading.Event(), []
 
