@@ -268,14 +268,7 @@ def predictions_and_misses(
     if not missing:
         return found, 0
     ds, ver = version.dataset_id, version.version
-    claim = INFLIGHT.claim((ds, ver, h) for h in missing)
-    try:
-        if claim.mine:
-            todo = [missing[h] for _, _, h in claim.mine]
-            run_serially(lambda: _store(db, version, todo))
-    finally:
-        INFLIGHT.release(claim.mine)
-    for event in claim.theirs:
+    for event in _compute_unclaimed(db, version, missing):
         event.wait(_WAIT_SECONDS)
     # Whoever wrote first wins; read back so every caller returns the stored values.
     with db.read() as rs:
@@ -316,8 +309,13 @@ def precompute(
         }
         known.update(conn.execute(_KNOWN, params).scalars())
     missing = {i.content_hash: i for i in items if i.content_hash not in known}
-    if len(missing) < max(1, min_misses):
-        return len(missing)
+    if len(missing) >= max(1, min_misses):
+        _compute_unclaimed(db, version, missing)
+    return len(missing)
+
+
+def _compute_unclaimed(db: Database, version: VersionRef, missing: dict[str, Item]) -> list[threading.Event]:
+    """Compute and store the comments nobody else is computing; return the others' events."""
     claim = INFLIGHT.claim((version.dataset_id, version.version, h) for h in missing)
     try:
         if claim.mine:
@@ -325,7 +323,7 @@ def precompute(
             run_serially(lambda: _store(db, version, todo))
     finally:
         INFLIGHT.release(claim.mine)
-    return len(missing)
+    return claim.theirs
 
 
 def _store(db: Database, version: VersionRef, items: list[Item]) -> None:
