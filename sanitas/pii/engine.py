@@ -10,9 +10,11 @@ from sanitas.pii import pool as _pool
 from sanitas.pii.calibration import calibrate
 from sanitas.pii.chunking import CHUNK_CHARS, iter_chunks, shift
 from sanitas.pii.entities import Entity
+from sanitas.pii.escapes import unescape_breaks
 from sanitas.pii.lexicons import lexicons
 from sanitas.pii.llm import LlmClient, LlmConfig, LlmNotConfiguredError
 from sanitas.pii.ner import load_nlp, ner_entities
+from sanitas.pii.postpass import refine
 from sanitas.pii.recognizers.base import Recognizer
 from sanitas.pii.registry import build_recognizers
 from sanitas.pii.types import METHOD_PARTS, normalize_method, normalize_types
@@ -172,15 +174,16 @@ class PiiEngine:
         found: dict[str, list[Entity]] = {c: [] for c in unique}
         always = [r for r in self._recognizers if not r.needs_digit]
         digit_only = [r for r in self._recognizers if r.needs_digit]
-        for chunk in unique:
+        views = [unescape_breaks(c) for c in unique]
+        for chunk, view in zip(unique, views, strict=True):
             ents = found[chunk]
             for rec in always:
-                ents.extend(rec.find(chunk))
-            if _DIGIT.search(chunk):
+                ents.extend(rec.find(view))
+            if _DIGIT.search(view):
                 for rec in digit_only:
-                    ents.extend(rec.find(chunk))
+                    ents.extend(rec.find(view))
         if "model" in self.parts:
-            for chunk, ner in zip(unique, ner_entities(unique, min_score=self.threshold), strict=True):
+            for chunk, ner in zip(unique, ner_entities(views, min_score=self.threshold), strict=True):
                 found[chunk].extend(ner)
         if self._llm_client is not None:
             for chunk in unique:
@@ -202,7 +205,7 @@ class PiiEngine:
 
     def _resolve(self, text: str, kept: list[Entity]) -> list[Entity]:
         """Resolve overlaps and map labels: a text's kept spans to its entities."""
-        resolved = resolve_overlaps(kept)
+        resolved = refine(unescape_breaks(text), resolve_overlaps(kept), min_score=self.threshold)
         return sorted((x for e in resolved for x in self._label(text, e)), key=lambda x: x.start)
 
     def detect_kept(self, chunks: list[str]) -> list[list[Entity]]:

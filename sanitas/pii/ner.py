@@ -59,6 +59,7 @@ _THEN_WORD = re.compile(r" [a-z]{2,}\b")
 # Just above the highest score a span found in uncased words can get (a known name: 0.95 x 0.3).
 UNCASED_MAX = 0.29
 _TITLE = re.compile(r"^(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr)\.?\s+)+", re.IGNORECASE)
+_UNIT_TAIL = re.compile(r"\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm)\.?$", re.IGNORECASE)
 _BAD_PERSON = re.compile(r"[\d@/#:_=<>|\\]")
 
 _lock = threading.Lock()
@@ -105,6 +106,10 @@ def _person(text: str, start: int, end: int) -> Entity | None:
         end -= 1
     if text[end - 2 : end] in ("'s", "’s"):
         end -= 2
+    unit = _UNIT_TAIL.search(text, start, end)
+    if unit is not None:
+        # "Vera Lind Apt. 4": the model runs a name into the address unit that follows it.
+        end = unit.start()
     value = text[start:end]
     if not value or _BAD_PERSON.search(value):
         return None

@@ -13,7 +13,7 @@ from sanitas.pii.lexicons import Lexicons, lexicons
 from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
-_CAP = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’.-]*"
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’.-]*"
 _CANDIDATE = re.compile(
     r"(?i:\b(?:in|to|from|near|around|outside|visit(?:ing|ed)?|toward|towards|via|serving|at|of))\s+"
     rf"(?P<v>{_CAP}(?:[ -](?:{_CAP}|(?:de|del|la|le|nad|am|an|upon|sur|en|di)(?= ))){{0,4}})"

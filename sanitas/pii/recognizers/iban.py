@@ -20,6 +20,8 @@ class IbanRecognizer(PatternRecognizer):
     patterns = (
         (re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?\b"), 0.3),
         (re.compile(r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b"), 0.3),
+        # Typed in lowercase ("my iban is de89..."): only the checksum tells it from a random string.
+        (re.compile(r"\b[a-z]{2}\d{2}[a-z0-9]{11,30}\b"), 0.0),
     )
     context = ("iban", "account", "bank", "transfer", "wire")
 

@@ -55,7 +55,7 @@ _TRAVEL = {
 }
 # Cues too common to take any capitalized word after them for a place ("back to Work").
 _KNOWN_ONLY = {"coming to", "returned to", "back to", "moving to", "here from"}
-_CAP = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’-]{2,}"
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’-]{2,}"
 _PLACE = re.compile(rf"[ \t]+(?P<v>{_CAP}(?:[ -](?:{_CAP}|(?:de|del|la|le|upon|sur|nad)\b)){{0,3}})")
 # Cues that say where someone lives or comes from: even a country is personal there.
 _RESIDENCE = {

@@ -14,7 +14,7 @@ from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
 _RUN = re.compile(
-    r"(?:(?<![\w@.\\])|(?<=\\n))[A-ZÀ-ÖØ-Þ][\w'’-]+(?: (?:[A-Z]\.? )?[A-ZÀ-ÖØ-Þ][\w'’-]+){0,3}(?![\w@])"
+    r"(?:(?<![\w@.\\])|(?<=\\n))[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+(?: (?:[A-Z]\.? )?[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+){0,3}(?![\w@])"
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?:\"“>\n]\s*|\\n\W*)$")
 # "Maria: Remember me?" - a name as a speaker label.
@@ -25,7 +25,7 @@ _PEOPLE_CUE = re.compile(
     r"(?i:\b(?:co-?)?(?:founders|children|kids|sons|daughters|friends|siblings|parents|authors|guests|"
     r"employees|members|owners))(?:[ \t]+(?:are|were))?[ \t]*:[ \t]*$"
 )
-_ITEM = r"[A-ZÀ-ÖØ-Þ][\w'’-]+(?: [A-ZÀ-ÖØ-Þ][\w'’-]+){0,2}"
+_ITEM = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+(?: [A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+){0,2}"
 _PEOPLE_LIST = re.compile(rf"(?P<list>{_ITEM}(?:, {_ITEM})*,? (?:and|&) {_ITEM})")
 
 
@@ -47,7 +47,13 @@ def people_list(text: str) -> list[Entity]:
     return out
 
 
-_SURNAME_SHAPE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]*[a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?")
+# Letters of any Latin script ("Stanković", "Żółkiewski"), one capital first, lowercase after it but for
+# a capital after a hyphen or apostrophe ("Nowak-Lis", "O'Dare").
+_SURNAME_SHAPE = re.compile(r"[^\W\d_a-zß-ÿ][^\W\d_A-ZÀ-ÖØ-Þ]*(?:['’-][^\W\d_][^\W\d_A-ZÀ-ÖØ-Þ]*)?")
+
+
+# Address unit words that follow a name on an address line ("Vera Lind Suite 4").
+_UNIT_WORDS = frozenset(("apt", "apartment", "suite", "unit", "flat", "room"))
 
 
 def _unknown_surname(lex: Lexicons, token: str) -> bool:
@@ -55,11 +61,51 @@ def _unknown_surname(lex: Lexicons, token: str) -> bool:
     t = token.rstrip(".,")
     return (
         bool(_SURNAME_SHAPE.fullmatch(t))
+        and any(c.islower() for c in t)
         and len(t) >= 3
         and not lex.is_common_word(t)
         and t.lower() not in lex.coarse_places
         and t.lower() not in lex.street_words
+        and t.lower() not in _UNIT_WORDS
     )
+
+
+def _given_then_family(lex: Lexicons, text: str, start: int, run: str) -> Entity | None:
+    """A known given name, other known names, then an unknown family-name-shaped word ("Halina
+    Zielinska"): 0.55; the run may open on words that are not names ("The Halina Zielinska show",
+    "Producer Halina Zielinska"), which are left out (then known names only: 0.6); a rare word and
+    a known family name: 0.5."""
+    words = [(w.start(), w.group(0)) for w in re.finditer(r"\S+", run)]
+    tokens = [w for _, w in words if len(w.rstrip(".")) > 1]
+    if (
+        2 <= len(tokens) <= 3
+        and lex.is_name_token(tokens[-1])
+        and not lex.is_english_word(tokens[-1])
+        and all(not lex.is_name_token(t) and _unknown_surname(lex, t) for t in tokens[:-1])
+        and not any(lex.is_english_word(t) for t in tokens[:-1])
+    ):
+        # "Vostrid Halvorsen": a given name too rare for the gazetteer, then a known family name.
+        return Entity(start, start + len(run), "person", 0.5)
+    for k, (offset, word) in enumerate(words):
+        if not lex.is_first_name(word):
+            if lex.is_name_token(word) or k >= len(words) - 2:
+                return None
+            continue
+        tokens = [w for _, w in words[k:] if len(w.rstrip(".")) > 1]
+        known = [lex.is_name_token(t) for t in tokens]
+        if not 2 <= len(tokens) <= 3 or not all(known[:-1]):
+            return None
+        if (
+            known[-1]
+            and k
+            and not lex.is_english_word(tokens[-1])
+            and not any(t.lower() in lex.coarse_places or lex.is_common_word(t) for t in tokens)
+        ):
+            return Entity(start + offset, start + len(run), "person", 0.6)
+        if not known[-1] and _unknown_surname(lex, tokens[-1]):
+            return Entity(start + offset, start + len(run), "person", 0.55)
+        return None
+    return None
 
 
 @register
@@ -81,13 +127,16 @@ class NameLexiconRecognizer(GazetteerRecognizer):
                 continue
             known = [lex.is_name_token(t) for t in tokens]
             if not all(known):
-                # "Halina Zielinska": a known given name, then an unknown family-name-shaped word.
-                if 2 <= len(tokens) <= 3 and lex.is_first_name(tokens[0]) and not known[-1]:
-                    if all(known[:-1]) and _unknown_surname(lex, tokens[-1]):
-                        out.append(Entity(m.start(), m.end(), "person", 0.55))
+                found = _given_then_family(lex, text, m.start(), m.group(0))
+                if found is not None:
+                    out.append(found)
                 continue
+            # "Noor K Paris": a given name, an initial and a family name are a person's, even when
+            # the family name is also a place.
+            initial = len(tokens) < len(m.group(0).split()) and lex.is_first_name(tokens[0])
             if (
                 any(t.lower() in lex.coarse_places for t in tokens)
+                and not initial
                 or len(tokens) == 1
                 and tokens[0].isupper()
             ):

@@ -15,7 +15,7 @@ from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.recognizers.org_shape import everyday_words
 from sanitas.pii.registry import register
 
-_CAP = r"[A-ZÀ-ÖØ-Þ0-9][\w&'’.-]*"
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ0-9][\w&'’.-]*"
 _CUE = re.compile(
     r"\b(?:(?:I|we|she|he|they)\s+(?:used\s+to\s+)?(?:work|works|worked|am\s+working|is\s+working)\s+(?:for|at)|"
     r"(?i:the\s+)?address\s+of|"
@@ -31,6 +31,9 @@ _OFFICE = re.compile(
     r"(?:office|offices|headquarters|HQ|branch|factory|store)\b"
 )
 
+# "I work for NATO": an acronym after an employment cue is the employer even when the dictionary
+# lists it as a word.
+_ACRONYM = re.compile(r"[A-Z]{3,6}")
 _OFFICE_HINT = re.compile(r"office|headquarters|HQ|branch|factory|store")
 
 
@@ -58,6 +61,7 @@ class OrganizationCueRecognizer(GazetteerRecognizer):
                 key in lex.cities
                 or key in lex.coarse_places
                 or everyday_words(lex, value)
+                and not _ACRONYM.fullmatch(value)
                 or all(lex.is_name_token(w) for w in words)
                 and lex.is_first_name(words[0])
             ):

@@ -11,7 +11,7 @@ from sanitas.pii.recognizers.org_shape import everyday_words
 from sanitas.pii.recognizers.pattern import PatternRecognizer
 from sanitas.pii.registry import register
 
-_CAP = r"[A-ZÀ-ÖØ-Þ][\w&'’-]*"
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w&'’-]*"
 _FORMS = (
     # Capitals too: registers and security lists write "ZELTRONIKA CO.LTD.", "VELMAR CORPORATION".
     r"Co\.,? ?Ltd\.?|CO\.,? ?LTD\.?|INC\.?|LTD\.?|CORP\.?|CORPORATION|LIMITED|COMPANY|HOLDINGS|GROUP|"

@@ -12,7 +12,7 @@ from sanitas.pii.registry import register
 # Name tokens are joined by spaces only: a line break ends a name ("My name is Tavrik\nWhat ...").
 _NAME = re.compile(
     r"[ \t]+(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?[ \t]+)?"
-    r"(?P<v>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ \t]+(?:[A-Z]\.|[A-ZÀ-ÖØ-Þ][\w'’-]+)){0,3}"
+    r"(?P<v>[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+(?:[ \t]+(?:[A-Z]\.|[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+)){0,3}"
     r"(?:,?[ \t]+(?:MD|DVM|DDS|PhD|Jr\.?|Sr\.?|II|III|IV|Esq\.?))?)"
 )
 # After a greeting the name ends the clause: "Hi Ladolfo, ...", "call me Lorencz".
@@ -58,6 +58,7 @@ _CUES = re.compile(
     r"(?<![^\W_])(?:" + "|".join(re.escape(c) for c in sorted(_KIND, key=len, reverse=True)) + ")"
 )
 _SCORE = {"strong": 0.6, "weak": 0.35, "greeting": 0.5}
+_UNIT_WORDS = frozenset(("apt", "apartment", "suite", "ste", "unit", "flat", "room"))
 
 
 def _cue_ends(lower: str) -> list[tuple[int, str]]:
@@ -89,6 +90,10 @@ class PersonCueRecognizer(GazetteerRecognizer):
                 continue
             start, end = m.span("v")
             tokens = text[start:end].split()
+            if len(tokens) > 1 and tokens[-1].rstrip(".").lower() in _UNIT_WORDS:
+                # "Mrs. Vera Lind Apt. 4 ...": the address unit after the name is not part of it.
+                tokens = tokens[:-1]
+                end = start + text[start:end].rindex(tokens[-1]) + len(tokens[-1])
             known = [lex.is_name_token(t) for t in tokens]
             if kind == "weak" and (not known[0] or tokens[0].lower() in lex.coarse_places):
                 continue

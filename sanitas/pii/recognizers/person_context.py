@@ -4,10 +4,11 @@ spaCy's small model and the name gazetteer miss rare and foreign names ("Oyelara
 known name opening a sentence is scored low, since it is as often an ordinary word. The context
 settles it: the word is the subject of a verb only people take ("Quillon lives on ...") or follows a
 speech verb ("says Oyelaran."), it follows words only said of people ("my son Tavrik", "directed by
-...") or owns a relative ("Brisela's daughter"), it labels a speaker in a dialogue ("Orvena: Are you
-there?" then "Paul: Yes."), or it is an item in a list of given names ("Jorunn, Peter, Clara
-and Anna"). Every word is checked against the dictionary, places and months, so a capitalized
-ordinary word in the same spot is not taken."""
+...") or owns a relative ("Brisela's daughter") or, for a known name, a phone number or an address
+("Marit's address"), it is addressed before a request ("Orvenka, can you ...?"), it labels a speaker in a
+dialogue ("Orvena: Are you there?" then "Paul: Yes."), or it is an item in a list of given names
+("Jorunn, Peter, Clara and Anna"). Every word is checked against the dictionary, places and months,
+so a capitalized ordinary word in the same spot is not taken."""
 
 from __future__ import annotations
 
@@ -21,15 +22,20 @@ from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
 
 # A capitalized word of two letters or more before any apostrophe or hyphen ("I'm" is no name).
-_CAP = r"[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:['’-][^\W\d_]+)?"
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſ][^\W\d_]+(?:['’-][^\W\d_]+)?"
 # Verbs (and verb phrases) whose subject is a person.
 _HUMAN_VERB = (
     r"(?:lives|lived|was\s+born|grew\s+up|got\s+married|married|died|shouted|whispered|smiled|laughed|"
-    r"cried|replied|wrote\s+(?:to|his|her)|sang|works\s+as|worked\s+as|is\s+the\s+(?:ceo|founder))\b"
+    r"cried|replied|wrote\s+(?:to|his|her)|sang|works\s+as|worked\s+as|is\s+the\s+(?:ceo|founder)|"
+    r"began\s+(?:writing|singing|working|studying|teaching|painting)|told\s+(?:me|us|him|her)|"
+    r"spent\s+(?:a|one|two|three|\d+)\s+(?:years?|months?|weeks?)\s+(?:at|in|with)|graduated|retired)\b"
 )
-_SUBJECT = re.compile(rf"(?<![\w@.])(?P<v>{_CAP}(?: (?:[A-Z]\. )?{_CAP}){{0,2}})(?:'s|’s)? {_HUMAN_VERB}")
-# "..., says Oyelaran." / "said Tallqvist,": a speech verb, then a name closing the clause.
-_SPEAKER_AFTER = re.compile(rf"\b(?:says|said|asks|asked|replied)\s+(?P<v>{_CAP}(?: {_CAP})?)(?=[.,;!?]|$)")
+_SUBJECT = re.compile(rf"(?<![\w@.])(?P<v>{_CAP}(?: (?:[A-Z]\.? )?{_CAP}){{0,2}})(?:'s|’s)? {_HUMAN_VERB}")
+# "..., says Oyelaran." / "said Tallqvist," / "said Orm to Tallqvist.": a speech verb, then a name
+# closing the clause or followed by whom it was said to.
+_SPEAKER_AFTER = re.compile(
+    rf"\b(?:says|said|asks|asked|replied)\s+(?:(?i:to)\s+)?(?P<v>{_CAP}(?: {_CAP})?)(?=[.,;!?]|$| to\b)"
+)
 # Words only a person takes just before or after: "my son Tavrik", "directed by Ludovica Fernsby",
 # "was called Zolvan Aritzeta", "I'm Daniel's daughter".
 _BEFORE = re.compile(
@@ -39,7 +45,16 @@ _BEFORE = re.compile(
 )
 _OWNER = re.compile(
     rf"(?<![\w@.])(?P<v>{_CAP}(?: {_CAP})?)(?:'s|’s)\s+(?:daughter|son|wife|husband|mother|father|kids?|"
-    rf"children|parents|brother|sister|birthday|funeral)\b"
+    rf"children|parents|brother|sister|birthday|funeral|date\s+of\s+birth|maiden\s+name)\b"
+)
+# "Marit's address", "Jonas's phone number": firms have those too, so only a known name is taken.
+_OWNER_CONTACT = re.compile(
+    rf"(?<![\w@.])(?P<v>{_CAP}(?: {_CAP})?)(?:'s|’s)\s+(?:home\s+|e-?mail\s+|postal\s+)?"
+    rf"(?:address|phone\s+number|mobile\s+number|cell\s+number)\b"
+)
+# "Orvenka, can you call me back?": one word opening a sentence, addressed before a question or request.
+_VOCATIVE = re.compile(
+    rf"(?:^|(?<=[.!?]\s)|(?<=\n))(?P<v>{_CAP}), (?=(?:can|could|would|will|do|did|please|are|have)\b)"
 )
 # Each pattern with a cheap necessary condition: most texts skip the patterns that open on a capital.
 _PATTERNS = (
@@ -47,6 +62,8 @@ _PATTERNS = (
     (_SPEAKER_AFTER, re.compile(r"\b(?:says|said|asks|asked|replied)\s")),
     (_BEFORE, re.compile(r"(?i)\b(?:my|by|starring|called|named)\b")),
     (_OWNER, re.compile(r"['’]s\s")),
+    (_OWNER_CONTACT, re.compile(r"['’]s\s")),
+    (_VOCATIVE, re.compile(r", (?:can|could|would|will|do|did|please|are|have)\b")),
 )
 # A speaker label opening a line: "Orvena: ...", ">Paul: \"Who is it?\"" (real or escaped breaks).
 _LABEL = re.compile(r"(?:^|\n|\\n)[ \t>]*(?P<v>[^\W\d_][\w'’-]+)[ \t]*:(?=[ \t]*\S)")
@@ -140,7 +157,10 @@ class PersonContextRecognizer(GazetteerRecognizer):
                 continue
             for m in pattern.finditer(text):
                 score = _person_words(lex, m.group("v"))
-                if score:
+                if pattern is _VOCATIVE and score < 0.6 and len(m.group("v")) < 5:
+                    # A short rare word opening a sentence is as often a typo or a brand.
+                    continue
+                if score and (score >= 0.6 or pattern is not _OWNER_CONTACT):
                     out.append(Entity(m.start("v"), m.end("v"), "person", score))
         if ":" in text:
             out.extend(_speakers(lex, text))

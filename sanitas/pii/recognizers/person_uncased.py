@@ -33,12 +33,29 @@ _HINT = re.compile(
 )
 
 
+def _rare_surname(lex: Lexicons, word: str) -> bool:
+    """A family name too rare for the gazetteer: letters only, no English word, place or street word,
+    and a letter outside plain ASCII ("žilková", "krølund"), the mark of a foreign name rather than
+    a typo or a word the dictionary lacks."""
+    return (
+        len(word) >= 4
+        and word.isalpha()
+        and not word.isascii()
+        and not lex.is_english_word(word)
+        and word not in lex.cities
+        and word not in lex.coarse_places
+        and word not in lex.street_words
+    )
+
+
 def _full_name(lex: Lexicons, value: str) -> bool:
     """A known given name, then known names; neither the first nor the last an everyday word."""
     words = [w for w in value.split() if len(w.rstrip(".")) > 1]
     if len(words) < 2 or not lex.is_first_name(words[0]) or lex.is_common_word(words[0]):
         return False
-    if not all(lex.is_name_token(w) for w in words[1:]):
+    if not all(
+        lex.is_name_token(w) or k == len(words) - 2 and _rare_surname(lex, w) for k, w in enumerate(words[1:])
+    ):
         return False
     return not lex.is_common_word(words[-1]) and not any(w in lex.coarse_places for w in words)
 

@@ -13,7 +13,8 @@ from sanitas.pii.registry import register
 
 # Separators are spaces, tabs, dots or dashes: a number never runs over a line break.
 _CANDIDATE = re.compile(
-    r"(?<![\w+/.,#£$€-])"
+    # A comma right before is a thousands separator only after a digit ("1,2345678" is no phone).
+    r"(?<![\w+/.#£$€-])(?<!\d,)"
     r"(?:\+\d{1,3}[ \t.-]?|00\d{1,2}[ \t.-])?"
     r"(?:\(\d{1,5}\)[ \t.-]?|\(0\)[ \t]?)?"
     r"\d{1,15}(?:(?:[ \t.-]|\)[ \t]?)\(?\d{1,12}\)?){0,6}"

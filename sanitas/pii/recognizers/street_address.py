@@ -23,7 +23,7 @@ _GLUED = (
     r"plein|dreef|kade|väg|vägen|gata|utca|polku|rinne|ranta|stræde|torv|plads|vei|steig|ring|damm|ufer|"
     r"markt|park|hof|stieg|bahn|brücke|berg|gränd|backe|stigen|kaari|raitti|tori|aukio"
 )
-_WORD = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’.-]*"
+_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’.-]*"
 # Particles inside street and place names across Romance, Germanic and Slavic languages.
 _LOWER_WORD = (
     r"(?:de|del|della|delle|dello|degli|dei|la|le|les|du|des|da|do|dos|das|van|von|der|den|di|of|the|y|e|"
@@ -45,12 +45,12 @@ _CALENDAR = set(
     "room gate terminal level step version section item part number no table figure".split()
 )
 # "the corner of 92 Circle Way and Paterson Pass"
-_NAME_WORD = r"[A-ZÀ-ÖØ-ÞΑ-ΩА-Я][\w'’-]*"
+_NAME_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’-]*"
 _ANY_LOWER = r"[^\W\d_A-Z][\w'’-]*\.?"
 _CORNER = re.compile(
     rf"\b(?:the )?corner of (?:\d{{1,6}} )?(?:{_ANY_LOWER} )?{_NAME_WORD}"
-    rf"(?: (?:{_NAME_WORD}|{_ANY_LOWER}|\d{{1,5}}\.?)){{0,4}} "
-    rf"(?:and|&) (?:\d{{1,6}} )?(?:{_LOWER_WORD} )?{_NAME_WORD}(?: (?:{_NAME_WORD}|\d{{1,5}})){{0,3}}"
+    rf"(?: (?:{_NAME_WORD}\.?|{_ANY_LOWER}|\d{{1,5}}\.?)){{0,4}} "
+    rf"(?:and|&) (?:\d{{1,6}} )?(?:{_ANY_LOWER} )?{_NAME_WORD}(?: (?:{_NAME_WORD}|\d{{1,5}})){{0,3}}"
 )
 # "512 9 Rue Ibn Khaldoun El Wardi,", "318 4 rue des tanneurs Vieux": a number and a foreign street
 # word (never an English one: "take 5 route changes") may head a name without a house number after it.
