@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from sanitas.pii.entities import Entity
@@ -34,3 +36,23 @@ class GazetteerRecognizer(Recognizer):
         from sanitas.pii.lexicons import lexicons
 
         lexicons()
+
+
+Hint = re.Pattern[str] | tuple[str, ...]
+
+
+def hinted_matches(
+    text: str, patterns: Iterable[tuple[re.Pattern[str], Hint]]
+) -> Iterator[tuple[re.Pattern[str], re.Match[str]]]:
+    """Each ``(pattern, match)`` in ``text``, trying a pattern only when its cheap hint is there.
+
+    A hint is a necessary condition of the pattern: a small regex, or substrings one of which must occur.
+    Most texts fail every hint, which spares them the costlier patterns that open on a capital.
+    """
+    for pattern, hint in patterns:
+        present = (
+            hint.search(text) is not None if isinstance(hint, re.Pattern) else any(h in text for h in hint)
+        )
+        if present:
+            for m in pattern.finditer(text):
+                yield pattern, m

@@ -13,7 +13,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import GazetteerRecognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer, hinted_matches
 from sanitas.pii.recognizers.org_shape import everyday_words
 from sanitas.pii.registry import register
 
@@ -105,17 +105,14 @@ class OrganizationRelationRecognizer(GazetteerRecognizer):
         """Firms named by relation (see the module docstring)."""
         lex = lexicons()
         out: list[Entity] = []
-        for pattern, hints in _PATTERNS:
-            if not any(h in text for h in hints):
+        for pattern, m in hinted_matches(text, _PATTERNS):
+            if "p" in pattern.groupindex and not _person(lex, m.group("p")):
                 continue
-            for m in pattern.finditer(text):
-                if "p" in pattern.groupindex and not _person(lex, m.group("p")):
-                    continue
-                if pattern is _OF and _town_shaped(m.group("v")):
-                    continue
-                start, value = m.start("v"), m.group("v").rstrip(".")
-                if value.startswith(("The ", "the ")) and pattern is not _CALLED:
-                    start, value = start + 4, value[4:]
-                if _firm(lex, value):
-                    out.append(Entity(start, start + len(value), "organization", 0.5))
+            if pattern is _OF and _town_shaped(m.group("v")):
+                continue
+            start, value = m.start("v"), m.group("v").rstrip(".")
+            if value.startswith(("The ", "the ")) and pattern is not _CALLED:
+                start, value = start + 4, value[4:]
+            if _firm(lex, value):
+                out.append(Entity(start, start + len(value), "organization", 0.5))
         return out

@@ -18,7 +18,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import GazetteerRecognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer, hinted_matches
 from sanitas.pii.registry import register
 
 # A capitalized word of two letters or more before any apostrophe or hyphen ("I'm" is no name).
@@ -152,16 +152,13 @@ class PersonContextRecognizer(GazetteerRecognizer):
         """People by their context (see the module docstring)."""
         lex = lexicons()
         out: list[Entity] = []
-        for pattern, hint in _PATTERNS:
-            if hint.search(text) is None:
+        for pattern, m in hinted_matches(text, _PATTERNS):
+            score = _person_words(lex, m.group("v"))
+            if pattern is _VOCATIVE and score < 0.6 and len(m.group("v")) < 5:
+                # A short rare word opening a sentence is as often a typo or a brand.
                 continue
-            for m in pattern.finditer(text):
-                score = _person_words(lex, m.group("v"))
-                if pattern is _VOCATIVE and score < 0.6 and len(m.group("v")) < 5:
-                    # A short rare word opening a sentence is as often a typo or a brand.
-                    continue
-                if score and (score >= 0.6 or pattern is not _OWNER_CONTACT):
-                    out.append(Entity(m.start("v"), m.end("v"), "person", score))
+            if score and (score >= 0.6 or pattern is not _OWNER_CONTACT):
+                out.append(Entity(m.start("v"), m.end("v"), "person", score))
         if ":" in text:
             out.extend(_speakers(lex, text))
         if " and " in text or " & " in text:

@@ -15,7 +15,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import GazetteerRecognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer, hinted_matches
 from sanitas.pii.registry import register
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’.-]*"
@@ -100,14 +100,11 @@ class PlaceTopicRecognizer(GazetteerRecognizer):
         """Places the sentence is about (see the module docstring)."""
         lex = lexicons()
         out: list[Entity] = []
-        for pattern, hint in _PATTERNS:
-            if hint.search(text) is None:
-                continue
-            for m in pattern.finditer(text):
-                value = m.group("v")
-                place = _any_place(lex, value) if pattern in (_HOME, _FIELD) else _known(lex, value)
-                if place:
-                    start = m.start("v")
-                    score = 0.5 if pattern in (_REGION, _SUBJECT, _SCENE) else 0.55
-                    out.append(Entity(start, start + len(place), "location", score))
+        for pattern, m in hinted_matches(text, _PATTERNS):
+            value = m.group("v")
+            place = _any_place(lex, value) if pattern in (_HOME, _FIELD) else _known(lex, value)
+            if place:
+                start = m.start("v")
+                score = 0.5 if pattern in (_REGION, _SUBJECT, _SCENE) else 0.55
+                out.append(Entity(start, start + len(place), "location", score))
         return out
