@@ -32,8 +32,7 @@ def _words(value: str) -> set[str]:
             and w[:1].isalpha()
             and w.lower() not in STOP_WORDS
             and not lex.is_english_word(w)
-            and w.lower() not in lex.coarse_places
-            and w.lower() not in lex.street_words
+            and not lex.is_place_word(w, cities=False)
         ):
             out.add(w)
     return out

@@ -81,6 +81,12 @@ class Lexicons:
         """Whether ``token`` is an everyday English word (so a capitalized one is likely a sentence word)."""
         return token.strip(".,'’!?:;").lower() in self.common_words
 
+    def is_place_word(self, token: str, *, cities: bool = True) -> bool:
+        """Whether ``token`` (any case) names a country or region, a street part ("road", "apt") or,
+        with ``cities``, a settlement: a word that names where, never who."""
+        t = token.lower()
+        return t in self.coarse_places or t in self.street_words or cities and t in self.cities
+
     def is_english_word(self, token: str) -> bool:
         """Whether ``token`` (any case, plural or inflected) is an English dictionary word."""
         t = token.strip(".,'’!?:;\"()").lower()

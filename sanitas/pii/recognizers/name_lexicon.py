@@ -64,8 +64,7 @@ def _unknown_surname(lex: Lexicons, token: str) -> bool:
         and any(c.islower() for c in t)
         and len(t) >= 3
         and not lex.is_common_word(t)
-        and t.lower() not in lex.coarse_places
-        and t.lower() not in lex.street_words
+        and not lex.is_place_word(t, cities=False)
         and t.lower() not in _UNIT_WORDS
     )
 

@@ -84,9 +84,7 @@ def _unknown_name(lex: Lexicons, word: str) -> bool:
         and key not in _CALENDAR
         and key not in STOP_WORDS
         and not lex.is_english_word(word)
-        and key not in lex.coarse_places
-        and key not in lex.cities
-        and key not in lex.street_words
+        and not lex.is_place_word(key)
     )
 
 

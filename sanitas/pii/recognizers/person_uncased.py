@@ -42,9 +42,7 @@ def _rare_surname(lex: Lexicons, word: str) -> bool:
         and word.isalpha()
         and not word.isascii()
         and not lex.is_english_word(word)
-        and word not in lex.cities
-        and word not in lex.coarse_places
-        and word not in lex.street_words
+        and not lex.is_place_word(word)
     )
 
 
