@@ -8,7 +8,13 @@ import random
 import numpy as np
 import pytest
 
-from sanitas.embeddings.embedder import PASS_COST_TOKENS, embed_texts, get_embedder, token_batches
+from sanitas.embeddings.embedder import (
+    PASS_COST_TOKENS,
+    embed_texts,
+    embed_workers,
+    get_embedder,
+    token_batches,
+)
 
 
 def _cost(lengths: list[int], batches: list[np.ndarray]) -> int:
@@ -78,6 +84,36 @@ def test_encode_matches_sentence_transformers_in_input_order() -> None:
     assert ours.shape == (5, embedder.dim) and ours.dtype == np.float32
     np.testing.assert_allclose(ours, ref, atol=2e-5)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(["one lonely text"], id="one-text"),
+        pytest.param(["two", "texts of two lengths here"], id="one-pass-halved"),
+        pytest.param([f"text number {i} " + "word " * (i % 37) for i in range(300)], id="many-passes"),
+    ],
+)
+def test_passes_side_by_side_give_the_vectors_of_one_at_a_time(
+    texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = get_embedder()
+    ids = embedder.token_ids(texts)
+    monkeypatch.setenv("SANITAS_EMBED_WORKERS", "2")
+    together = embedder.encode_ids(ids)
+    monkeypatch.setenv("SANITAS_EMBED_WORKERS", "1")
+    alone = embedder.encode_ids(ids)
+    assert together.shape == (len(texts), embedder.dim)
+    np.testing.assert_allclose(together, alone, atol=2e-6)
+    ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    np.testing.assert_allclose(together, ref, atol=2e-5)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("3", 3), ("1", 1), ("0", 1), ("", 2), ("many", 2), ("-2", 2)])
+def test_embed_workers_setting(raw: str, expected: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setenv("SANITAS_EMBED_WORKERS", raw)
+    assert embed_workers() == expected
 
 
 class _Counting:
