@@ -102,10 +102,12 @@ class TrainedModel:
         if not texts:
             return []
         p = np.round(self.predict_proba(texts, embeddings=embeddings, cache=cache), 6)
+        # ``self.labels`` is sorted, so a stable sort on the negated scores breaks ties by label.
+        orders = np.argsort(-p, axis=1, kind="stable").tolist()
+        labels = self.labels
         out = []
-        for row in p:
-            order = sorted(range(len(row)), key=lambda j: (-row[j], self.labels[j]))
-            out.append([(self.labels[j], float(row[j])) for j in order if row[j] >= min_probability])
+        for row, order in zip(p.tolist(), orders, strict=True):
+            out.append([(labels[j], row[j]) for j in order if row[j] >= min_probability])
         return out
 
     def save(self, directory: Path) -> None:

@@ -196,8 +196,8 @@ def _compute(model_path: str, items: Sequence[Item]) -> list[dict[str, Any]]:
     entities = find_entities(items)
     rows = []
     for item, labels, ents in zip(items, scored, entities, strict=True):
-        ordered = sorted(((list(n), float(p)) for n, p in labels), key=lambda lp: (-lp[1], lp[0]))
-        rendered = [{"name": n, "probability": p} for n, p in ordered]
+        # ``predict`` orders them already: most probable first, ties by label.
+        rendered = [{"name": list(n), "probability": p} for n, p in labels]
         rows.append({"content_hash": item.content_hash, "labels": rendered, "entities": ents})
     return rows
 

@@ -165,6 +165,29 @@ def test_predict_output_shape(multi) -> None:
         model.predict_proba(texts[:2], embeddings=emb[:1])
 
 
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ([0.2, 0.5, 0.3], [1, 2, 0]),
+        ([0.4, 0.2, 0.4], [0, 2, 1]),  # a tie goes to the label that sorts first
+        ([0.1, 0.1, 0.1], [0, 1, 2]),
+        ([0.0, 1.0, 0.0], [1, 0, 2]),
+    ],
+)
+def test_predict_orders_by_probability_then_label(
+    multi, scores: list[float], expected: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = multi[0]
+    wanted = [model.labels[j] for j in expected]
+    row = np.zeros(len(model.labels))
+    row[:3] = scores
+    monkeypatch.setattr(model, "predict_proba", lambda texts, **kw: np.array([row]))
+    got = model.predict(["anything"], embeddings=np.zeros((1, 16)))[0]
+    assert [lb for lb, _ in got[:3]] == wanted
+    assert [p for _, p in got[:3]] == sorted(scores, reverse=True)
+    assert all(isinstance(p, float) for _, p in got)
+
+
 def test_save_load_round_trip(multi, single, tmp_path: Path) -> None:
     for name, (model, texts, _, emb) in (("m", multi), ("s", single)):
         model.save(tmp_path / name)
@@ -270,6 +293,42 @@ def test_tfidf_view_round_trip_and_registry() -> None:
     assert set(VIEWS) == {"minilm", "tfidf"}
     with pytest.raises(KeyError, match="unknown feature view"):
         make_view("bag-of-magic")
+
+
+_CHAR_TEXTS = [
+    "card arrived late",
+    "Late  CARD\tarrived\nagain",
+    "",
+    "   ",
+    "a",
+    "x\u00a0y\u2003z and\x1cgroup separators",
+    "İstanbul Straße ÉCOLE ﬁne ǅ",
+    "zero\u200bwidth joins",
+    "card!!! ?? refund... late-late",
+]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(_CHAR_TEXTS, id="mixed"),
+        pytest.param(["late card", "late card", "card"], id="repeated-words"),
+        pytest.param(["qqq zzz"], id="no-known-n-gram"),
+        pytest.param(["a " * 60], id="one-letter-words"),
+        pytest.param([], id="empty-batch"),
+    ],
+)
+def test_char_ngrams_per_word_equal_scikit_learn(texts: list[str]) -> None:
+    view = TfidfView()
+    view.fit(_CHAR_TEXTS + ["refund my card", "late delivery"], np.zeros((11, 2)))
+    vec = view._vectorizer("char", "char_wb", (2, 5))
+    for _ in range(2):  # the second pass reads the per-word cache
+        got = view._char_wb_counts(vec, texts)
+        ref = vec.transform(texts).tocsr()
+        ref.sort_indices()
+        assert got.shape == ref.shape
+        assert np.array_equal(got.indptr, ref.indptr) and np.array_equal(got.indices, ref.indices)
+        assert np.array_equal(got.data, ref.data)
 
 
 @pytest.mark.slow
