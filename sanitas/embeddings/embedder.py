@@ -26,7 +26,7 @@ _EMBEDDERS: dict[str, Embedder] = {}
 MAX_BATCH_TOKENS = 2048
 MAX_BATCH_TEXTS = 256
 PASS_COST_TOKENS = 64
-# Passes run side by side, one per core, each on a single torch thread: on short texts that embeds ~12%
+# Passes run side by side, one per core, each on a single torch thread: on short texts that embeds 6-12%
 # faster than one pass at a time spread over the cores by torch (its per-operator hand-offs between
 # threads cost more than the passes' Python code sharing the GIL), and work that takes a core for a
 # moment (a server answering a request) delays one pass instead of stalling both halves of each pass.
@@ -37,6 +37,10 @@ def embed_workers() -> int:
     """Forward passes run at once: ``SANITAS_EMBED_WORKERS``, else one per CPU core."""
     raw = os.environ.get("SANITAS_EMBED_WORKERS", "")
     return max(1, int(raw)) if raw.strip().isdigit() else max(1, os.cpu_count() or 1)
+
+
+# A forked child has none of the parent's pool threads: it starts its own pool when it needs one.
+os.register_at_fork(after_in_child=_POOL.clear)
 
 
 def _pool() -> ThreadPoolExecutor:
