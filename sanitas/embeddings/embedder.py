@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -137,10 +138,8 @@ class Embedder:
             # A single pass would leave the other cores idle: halve it (similar lengths either side).
             half = (len(batches[0]) + 1) // 2
             batches = [batches[0][:half], batches[0][half:]]
-        if workers > 1 and len(batches) > 1:
-            done = _pool().map(lambda idx: self._forward(ids, lengths, idx), batches)
-        else:
-            done = map(lambda idx: self._forward(ids, lengths, idx), batches)
+        forward = functools.partial(self._forward, ids, lengths)
+        done = _pool().map(forward, batches) if workers > 1 and len(batches) > 1 else map(forward, batches)
         for idx, vecs in zip(batches, done, strict=True):
             out[idx] = vecs
         return out
