@@ -15,7 +15,7 @@ from sanitas.datasets.imports import import_rows
 from sanitas.db import Database
 from sanitas.errors import BadRequest, Conflict, InvalidInput, NotFound
 from sanitas.jobs import service as jobs
-from sanitas.jobs.views import render_job
+from sanitas.jobs.schemas import render_job
 
 router = APIRouter(tags=["files and branches"])
 DB = Annotated[Database, Depends(get_db)]

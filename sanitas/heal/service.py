@@ -11,8 +11,8 @@ from sanitas.datasets.tables import Dataset
 from sanitas.errors import NotFound
 from sanitas.heal.schemas import HealRequest
 from sanitas.jobs import service as jobs
+from sanitas.jobs.schemas import duration
 from sanitas.jobs.tables import Job
-from sanitas.jobs.views import duration
 from sanitas.timeutil import iso
 
 KIND = "heal"

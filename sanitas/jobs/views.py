@@ -10,42 +10,10 @@ from sanitas.api.deps import check_project, get_db, reader, visible_projects, wr
 from sanitas.auth.service import Principal
 from sanitas.db import Database
 from sanitas.jobs import service
-from sanitas.jobs.tables import Job
-from sanitas.timeutil import as_utc, iso
+from sanitas.jobs.schemas import render_job
 
 router = APIRouter(tags=["jobs"])
 DB = Annotated[Database, Depends(get_db)]
-
-
-def duration(job: Job) -> float | None:
-    """Seconds from start to finish (or to now while running)."""
-    if job.started_at is None:
-        return None
-    from sanitas.timeutil import utcnow
-
-    end = as_utc(job.finished_at) if job.finished_at else utcnow()
-    return round((end - as_utc(job.started_at)).total_seconds(), 3)
-
-
-def render_job(job: Job) -> dict[str, Any]:
-    """The native job object."""
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "project": job.project,
-        "dataset_id": job.dataset_id,
-        "status": job.status,
-        "progress": round(job.progress, 1),
-        "phase": job.phase,
-        "message": job.message,
-        "error": job.error,
-        "attempts": job.attempts,
-        "result": job.result,
-        "created_at": iso(job.created_at),
-        "started_at": iso(job.started_at),
-        "finished_at": iso(job.finished_at),
-        "duration_seconds": duration(job),
-    }
 
 
 @router.get("/api/jobs")

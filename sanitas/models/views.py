@@ -14,7 +14,7 @@ from sanitas.auth.service import Principal
 from sanitas.datasets.service import get_dataset, resolve_uids
 from sanitas.datasets.tables import Dataset
 from sanitas.db import Database
-from sanitas.jobs.views import render_job
+from sanitas.jobs.schemas import render_job
 from sanitas.models import service
 from sanitas.models.schemas import PredictComments, PredictDocuments, PredictOptions, TrainRequest
 from sanitas.models.tables import ModelVersion
