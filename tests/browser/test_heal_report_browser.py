@@ -7,7 +7,6 @@ the page (so the session cookie is set the way the web UI sets it) and opens the
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,8 @@ from sanitas.jobs.worker import Worker
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-SHARED = Path(os.environ.get("SANITAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+# 100 BANKING77 queries, four intents (CC BY 4.0; origin and licence in tests/data/SOURCES.md).
+BANKING77_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "banking77_sample.csv"
 CHECKS = ("mislabeled", "outlier", "poisoned", "off_topic", "injection", "sensitive")
 # A row whose text is markup: the report must show it as text, never run it.
 HOSTILE = '<img src="x" onerror="window.__xss = 1"> my card never arrived <b>bold</b>'
@@ -49,7 +49,7 @@ def browser() -> Iterator[Any]:
 def _rows() -> list[dict[str, Any]]:
     wanted = {"card_arrival": 0, "exchange_rate": 0, "lost_or_stolen_card": 0, "top_up_failed": 0}
     rows = []
-    with open(SHARED / "data/banking77/train.csv", newline="") as fh:
+    with open(BANKING77_SAMPLE, newline="") as fh:
         for rec in csv.DictReader(fh):
             if wanted.get(rec["category"], 99) < 25:
                 wanted[rec["category"]] += 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ from sanitas.config import Settings
 from sanitas.db import Database
 from sanitas.jobs.worker import Worker
 
-SHARED = Path(os.environ.get("SANITAS_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+# 100 BANKING77 queries, four intents (CC BY 4.0; origin and licence in tests/data/SOURCES.md).
+BANKING77_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "banking77_sample.csv"
 RESPONSE_FIELDS = {
     "id",
     "dataset_id",
@@ -60,7 +60,7 @@ def sample_rows(per_class: int = 25) -> list[dict[str, Any]]:
     wanted = ["card_arrival", "exchange_rate", "lost_or_stolen_card", "top_up_failed"]
     counts = dict.fromkeys(wanted, 0)
     rows = []
-    with open(SHARED / "data/banking77/train.csv", newline="") as fh:
+    with open(BANKING77_SAMPLE, newline="") as fh:
         for rec in csv.DictReader(fh):
             if rec["category"] in counts and counts[rec["category"]] < per_class:
                 counts[rec["category"]] += 1

@@ -1,21 +1,21 @@
-"""Conformance: every request example of seeds/streams-api.txt, replayed against a running server.
+"""Conformance: every request example of the Re:infer Streams API documentation, replayed against a server.
 
-The seed's curl examples are parsed (method, path, body) together with the documented response that
-follows each; each request is sent to ``sanitas serve`` and the answer must have the documented
-shape (same keys, same JSON types, recursively). Vendor tokens in the examples are replaced by ones
-the server issued, since a foreign token must be refused.
+The examples (method, path, body and the documented response of each page of UiPath Communications
+Mining's Developer guide, "Streams": create, update, get, list, delete, fetch, advance, reset, tag and
+untag) are in ``tests/data/reinfer_streams_examples.json`` (origin in ``tests/data/SOURCES.md``). Each
+request is sent to ``sanitas serve`` and the answer must have the documented shape (same keys, same
+JSON types, recursively). Vendor tokens in the examples are replaced by ones the server issued, since a
+foreign token must be refused.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from sanitas.config import Settings
 from sanitas.datasets.service import attach_source
@@ -26,27 +26,12 @@ from sanitas.timeutil import utcnow
 from tests.streams.helpers import seed_model
 from tests.streams.server import running_server
 
-SHARED = Path(os.environ.get("SANITAS_SHARED") or Path(__file__).resolve().parents[3] / "shared")
-SEED = SHARED / "seeds" / "streams-api.txt"
-CURL = re.compile(r"curl -X (\w+) '([^']+)'(.*?)\n(?=const request)", re.S)
-PY_PRINT = "print(json.dumps(response.json(), indent=2, sort_keys=True))\n"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "reinfer_streams_examples.json"
 
 
-def parse_seed(text: str) -> list[dict[str, Any]]:
-    """Each example: method, path (after the host), JSON body or None, documented response."""
-    out = []
-    for m in CURL.finditer(text):
-        method, url, rest = m.group(1), m.group(2), m.group(3)
-        body = None
-        data = re.search(r"-d '(.*)'", rest, re.S)
-        if data:
-            body = json.loads(data.group(1))
-        after = text.index(PY_PRINT, m.end()) + len(PY_PRINT)
-        documented, _ = json.JSONDecoder().raw_decode(text[after:])
-        out.append(
-            {"method": method, "path": url.split("<my_api_endpoint>", 1)[1], "body": body, "doc": documented}
-        )
-    return out
+def load_examples() -> list[dict[str, Any]]:
+    """Each documented example: title, method, path (after the host), JSON body or None, response."""
+    return list(json.loads(EXAMPLES.read_text())["examples"])
 
 
 def _kind(v: Any) -> str:
@@ -73,10 +58,9 @@ def shape_errors(doc: Any, got: Any, where: str = "$") -> list[str]:
     return errors
 
 
-def test_seed_parses_into_every_documented_request() -> None:
-    if not SEED.exists():
-        pytest.skip(f"{SEED} not found (set SANITAS_SHARED)")
-    examples = parse_seed(SEED.read_text())
+def test_examples_cover_every_documented_request() -> None:
+    examples = load_examples()
+    assert all(e["doc"]["status"] == "ok" for e in examples)
     routes = [(e["method"], re.sub(r"\?.*", "", e["path"]).rsplit("/collateral", 1)[1]) for e in examples]
     assert routes == [
         ("PUT", "/streams"),
@@ -92,7 +76,7 @@ def test_seed_parses_into_every_documented_request() -> None:
     ]
 
 
-def _prepare(db: Database, seed_comments: list[dict[str, Any]]) -> tuple[str, str]:
+def _prepare(db: Database) -> tuple[str, str]:
     """Project ``project1``: dataset ``collateral`` fed by source ``18ba5ce699f8da1f``, pinned version 8."""
     from sanitas.auth.service import ensure_project
     from sanitas.datasets.schemas import DatasetFields
@@ -123,7 +107,7 @@ def _prepare(db: Database, seed_comments: list[dict[str, Any]]) -> tuple[str, st
     return dataset_id, "18ba5ce699f8da1f"
 
 
-def _upload_seed_comments(
+def _upload_documented_comments(
     base: str, headers: dict[str, str], doc_fetch: dict[str, Any]
 ) -> list[dict[str, Any]]:
     server_fields = {"uid", "source_id", "created_at", "last_modified", "context"}
@@ -144,14 +128,12 @@ def _upload_seed_comments(
     return comments
 
 
-def test_every_seed_request_gets_the_documented_shape(
+def test_every_documented_request_gets_the_documented_shape(
     settings: Settings, db: Database, make_key: Any
 ) -> None:
-    if not SEED.exists():
-        pytest.skip(f"{SEED} not found (set SANITAS_SHARED)")
-    examples = parse_seed(SEED.read_text())
+    examples = load_examples()
     by_route = {(e["method"], e["path"].split("?")[0].rsplit("/", 1)[-1]): e for e in examples}
-    dataset_id, _ = _prepare(db, [])
+    dataset_id, _ = _prepare(db)
     headers = {"Authorization": f"Bearer {make_key()}"}
     with running_server(settings) as base, httpx.Client(base_url=base, headers=headers, timeout=60) as http:
         create, update = examples[0], examples[1]
@@ -165,7 +147,9 @@ def test_every_seed_request_gets_the_documented_shape(
             got = r.json()
             assert got["status"] == "ok", name
             doc = ex["doc"]
-            if doc_key:  # the seed shows "Get all" answering one `stream`; clients expect `streams: [...]`
+            if (
+                doc_key
+            ):  # the documentation shows "Get all" answering one `stream`; clients expect `streams: [...]`
                 doc, got = doc["stream"], got["streams"][0]
             problems[name] = shape_errors(doc, got)
             return dict(r.json())
@@ -175,7 +159,7 @@ def test_every_seed_request_gets_the_documented_shape(
         send("get", by_route[("GET", "dispute")])
         send("list", by_route[("GET", "streams")], doc_key="stream")
         fetch_ex = by_route[("POST", "fetch")]
-        comments = _upload_seed_comments(base, headers, fetch_ex["doc"])
+        comments = _upload_documented_comments(base, headers, fetch_ex["doc"])
         with db.write() as s:
             for c in comments:
                 row = s.query(Comment).filter_by(source_id="18ba5ce699f8da1f", id=c["id"]).one()
