@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,34 @@ class JobLost(Exception):
     """Raised inside a job when its lease was taken over (the worker must stop writing)."""
 
 
+class JobInterrupted(Exception):
+    """Raised inside a job when its worker shuts down (the job is released for another worker)."""
+
+
+# Temporary outputs are named ``.<name>.attempt<N>`` by every job kind, then renamed into place.
+_ATTEMPT_FILE = re.compile(r"^\..+\.attempt(\d+)$")
+
+
+def remove_attempt_files(folder: Path, *, attempt: int | None = None, before: int | None = None) -> int:
+    """Delete the temporary files of one ``attempt`` (or of every attempt ``before`` a number).
+
+    A failed or killed attempt never renames its temporary file into place; left there it holds disk
+    space (the very space a full disk was missing). Returns how many files were removed.
+    """
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.iterdir():
+        m = _ATTEMPT_FILE.match(path.name)
+        if m is None or not path.is_file():
+            continue
+        n = int(m.group(1))
+        if (attempt is not None and n == attempt) or (before is not None and n < before):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 @dataclass
 class JobContext:
     """Handed to a job kind's ``run``; progress is written by the worker's heartbeat thread."""
@@ -34,6 +63,7 @@ class JobContext:
     _state: dict[str, Any] = field(default_factory=dict)
     cancelled: threading.Event = field(default_factory=threading.Event)
     lost: threading.Event = field(default_factory=threading.Event)
+    interrupted: threading.Event = field(default_factory=threading.Event)
     on_progress: Callable[[float, str, str], None] | None = None
 
     @property
@@ -42,9 +72,14 @@ class JobContext:
         return self.job.payload
 
     @property
+    def job_dir(self) -> Path:
+        """The job-scoped folder for outputs, whether or not it was created yet."""
+        return self.settings.files_dir / "jobs" / self.job.id
+
+    @property
     def output_dir(self) -> Path:
         """The job-scoped folder for outputs (same path on every attempt, so rewrites are idempotent)."""
-        path = self.settings.files_dir / "jobs" / self.job.id
+        path = self.job_dir
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -64,15 +99,17 @@ class JobContext:
             return dict(self._state)
 
     def check(self) -> None:
-        """Stop here if the job was cancelled or its lease was lost."""
+        """Stop here if the job was cancelled, its lease was lost or its worker is shutting down."""
         if self.lost.is_set():
             raise JobLost(self.job.id)
         if self.cancelled.is_set():
             raise JobCancelled(self.job.id)
+        if self.interrupted.is_set():
+            raise JobInterrupted(self.job.id)
 
     def should_cancel(self) -> bool:
-        """True when the job must stop (cancelled or lost)."""
-        return self.lost.is_set() or self.cancelled.is_set()
+        """True when the job must stop (cancelled, lost, or its worker is shutting down)."""
+        return self.lost.is_set() or self.cancelled.is_set() or self.interrupted.is_set()
 
     def sleep(self, seconds: float) -> None:
         """Wait while staying responsive to cancellation."""

@@ -227,3 +227,21 @@ def mark_cancelled(*, db: Database, job_id: str, worker_id: str) -> None:
         if job is not None:
             job.status, job.phase, job.message = "cancelled", "cancelled", "cancelled by request"
             job.finished_at, job.updated_at, job.lease_until = now, now, None
+
+
+def release(*, db: Database, job_id: str, worker_id: str, reason: str) -> bool:
+    """Give a running job back to the queue because its worker is shutting down; False if not ours.
+
+    The attempt is not held against the job (a deploy is not the job's fault): ``max_attempts`` grows
+    by one rather than ``attempts`` going back, so attempt numbers (and the temporary file names built
+    from them) are never reused by the next worker.
+    """
+    now = utcnow()
+    with db.write() as s:
+        job = _owned(s, job_id, worker_id)
+        if job is None:
+            return False
+        job.status, job.phase, job.message = "queued", "queued", f"released: {reason}; waiting for a worker"
+        job.worker_id, job.lease_until, job.updated_at = None, None, now
+        job.max_attempts += 1
+        return True

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +19,7 @@ from sanitas.db import Database
 from sanitas.errors import InvalidInput
 from sanitas.jobs.context import JobContext
 from sanitas.jobs.registry import JobKind, register
+from sanitas.pii.llm import LlmNotConfiguredError
 
 LABELS = [["Billing"], ["Billing", "Refund"], ["Cards", "Lost"], ["Transfers"]]
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -49,13 +53,43 @@ def _gate(ctx: JobContext) -> dict[str, Any]:
     return {"released": True}
 
 
+# What ``test.fail`` raises, by the payload's ``error``.
+ERRORS: dict[str, Any] = {
+    "read-only": lambda path: OSError(errno.EROFS, os.strerror(errno.EROFS), str(path)),
+    "no-space": lambda path: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+    "permission": lambda path: PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path)),
+    "bad-config": lambda path: LlmNotConfiguredError(),
+    "io-error": lambda path: OSError(errno.EIO, os.strerror(errno.EIO)),
+    "connection": lambda path: ConnectionResetError(errno.ECONNRESET, os.strerror(errno.ECONNRESET)),
+}
+
+
+def _fail(ctx: JobContext) -> dict[str, Any]:
+    # Like every job kind: a temporary output named after the attempt, renamed only on success.
+    tmp = ctx.output_dir / f".out.jsonl.attempt{ctx.job.attempts}"
+    tmp.write_bytes(b"x" * 4096)
+    raise ERRORS[ctx.payload["value"]](tmp)
+
+
+# Jobs of the "test.stubborn" kind never look at cancellation: they sleep until their gate opens.
+def _stubborn(ctx: JobContext) -> dict[str, Any]:
+    ctx.progress(10, "stubborn", "not listening")
+    (ctx.output_dir / f".out.jsonl.attempt{ctx.job.attempts}").write_bytes(b"partial")
+    gate = GATES.setdefault(ctx.job.id, threading.Event())
+    while not gate.is_set():
+        time.sleep(0.05)
+    return {"stubborn": True}
+
+
 ECHO = register(JobKind(name="test.echo", run=_echo))
 NUMPY = register(JobKind(name="test.numpy", run=_numpy))
 BOOM = register(JobKind(name="test.boom", run=_boom))
 BOOM_ONCE = register(JobKind(name="test.boom_no_retry", run=_boom, retry_errors=False))
 REFUSE = register(JobKind(name="test.refuse", run=_refuse))
 GATE = register(JobKind(name="test.gate", run=_gate))
-TEST_KINDS = [k.name for k in (ECHO, NUMPY, BOOM, BOOM_ONCE, REFUSE, GATE)]
+FAIL = register(JobKind(name="test.fail", run=_fail))
+STUBBORN = register(JobKind(name="test.stubborn", run=_stubborn))
+TEST_KINDS = [k.name for k in (ECHO, NUMPY, BOOM, BOOM_ONCE, REFUSE, GATE, FAIL, STUBBORN)]
 
 
 def text_of(i: int) -> str:
