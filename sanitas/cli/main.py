@@ -89,7 +89,22 @@ def serve(
     app_ = create_app(settings, db=db, auth=not no_auth, workers=workers)
     tune_gc()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    received: list[int] = []
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again with the handler
+    # it found: with the default one the process would die before the running jobs are released.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: received.append(signum))
     uvicorn.run(app_, host=host, port=port, log_level="info")
+    _release_jobs(getattr(app_.state, "workers", []))
+
+
+def _release_jobs(workers: list[object]) -> None:
+    """Stop in-process workers; a job still running is given back to the queue, never left leased."""
+    from sanitas.jobs.worker import Worker, shutdown_workers
+
+    running = shutdown_workers([w for w in workers if isinstance(w, Worker)])
+    if running:
+        console.print(f"released {len(running)} running job(s) for other workers: {', '.join(running)}")
 
 
 @app.command()
@@ -106,9 +121,13 @@ def worker(
     pool = [Worker(db=db, settings=settings) for _ in range(concurrency)]
     tune_gc()
 
+    stopping = threading.Event()
+
     def stop(*_: object) -> None:
+        # Only flag it here: the release below talks to the database, which a signal handler must not.
+        stopping.set()
         for w in pool:
-            w.stop.set()
+            w.interrupt()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -116,9 +135,9 @@ def worker(
     threads = [threading.Thread(target=w.run_forever, daemon=True) for w in pool]
     for t in threads:
         t.start()
-    for t in threads:
-        while t.is_alive():
-            t.join(0.5)
+    while not stopping.is_set() and any(t.is_alive() for t in threads):
+        stopping.wait(0.5)
+    _release_jobs(list(pool))
 
 
 _register_optional()

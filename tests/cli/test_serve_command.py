@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sanitas.config import Settings
+from sanitas.db import Database
 from tests.conftest import free_port
 
 SANITAS = [sys.executable, "-m", "sanitas.cli.main"]
@@ -97,3 +99,61 @@ def test_no_auth_only_on_loopback(tmp_path: Path, db_url: str, host: str, refuse
     finally:
         if proc.poll() is None:
             _stop(proc)
+
+
+@pytest.mark.slow
+def test_sigterm_releases_the_job_an_in_process_worker_was_running(
+    tmp_path: Path, db: Database, settings: Settings
+) -> None:
+    from sanitas.jobs import service as jobs
+    from sanitas.jobs.tables import Job
+    from sanitas.jobs.worker import Worker
+    from tests.jobs.helpers import bulk_dataset
+    from tests.jobs.test_kill import job_state, wait_for
+
+    dataset_id = bulk_dataset(db, project="acme", name="big", n=40_000)
+    with db.write() as s:
+        job_id = jobs.enqueue(
+            session=s,
+            kind="export",
+            project="acme",
+            dataset_id=dataset_id,
+            payload={"dataset_id": dataset_id, "format": "jsonl", "batch_size": 40},
+        ).id
+    port = free_port()
+    env = {**_env(settings.home, settings.database_url), "SANITAS_JOB_LEASE_SECONDS": "2"}
+    env["SANITAS_SECRET_KEY"] = "test-secret"
+    proc = subprocess.Popen(
+        [*SANITAS, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_ready(port, proc)
+        wait_for(
+            db,
+            job_id,
+            lambda st: st["status"] == "running" and 2 <= st["progress"] <= 80,
+            "the export to be under way",
+            timeout=120,
+            proc=proc,
+        )
+        out = _stop(proc)  # SIGTERM, as a deploy sends it
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out[-3000:]
+    st = job_state(db, job_id)
+    # Claimable at once (not after a lease period), and the attempt was not spent.
+    assert (st["status"], st["worker_id"], st["attempts"]) == ("queued", None, 1), (st, out[-3000:])
+    with db.read() as s:
+        row = s.get(Job, job_id)
+        assert row is not None and row.max_attempts == 4
+    assert "released 1 running job" in out
+    folder = settings.files_dir / "jobs" / job_id
+    assert [p.name for p in folder.iterdir()] == []
+    assert Worker(db=db, settings=settings, kinds=["export"]).run_once(job_id=job_id)
+    assert job_state(db, job_id)["status"] == "succeeded"
