@@ -1,4 +1,5 @@
-"""Heal jobs over HTTP: the seed's request and response, branches, files, and bad input."""
+"""Heal jobs over HTTP: branches, files, bad input, and the request and response documented by
+Blindsight Antidote's "Start Healing" API reference (docs.blindsight.io)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,60 @@
+"""The repository stands alone: the package, the tests and the shell scripts a user runs (setup, test,
+demo) read no file from outside it.
+
+A user's clone has no ``../shared`` (the project's yardsticks and full data sets); the samples the tests
+need are in ``tests/data/``, each named with its origin and licence in ``tests/data/SOURCES.md``. The
+maintainers' tools that do need it, the benchmarks in ``bench/`` and the Python training scripts in
+``scripts/`` that rebuild shipped weights, say so in their docstrings and are not checked here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parent
+# A reference to the sibling folder: the environment variable that located it, or a path into it.
+OUTSIDE = re.compile(r"SANITAS_SHARED|\.\./shared\b|[\"']shared[\"']\s*\)?\s*/|/\s*[\"']shared[\"']")
+CODE = (".py", ".sh", ".toml", ".cfg", ".ini", ".html", ".js")
+
+
+def _files(folder: str, suffixes: tuple[str, ...] = CODE) -> list[Path]:
+    return [
+        p
+        for p in sorted((ROOT / folder).rglob("*"))
+        if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts
+    ]
+
+
+def test_no_test_script_or_module_reads_the_shared_folder() -> None:
+    here = Path(__file__).resolve()
+    hits = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in [*_files("sanitas"), *_files("tests"), *_files("scripts", (".sh",)), ROOT / "pyproject.toml"]
+        if p.resolve() != here
+        for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
+        if OUTSIDE.search(line)
+    ]
+    assert hits == []
+
+
+def test_the_pattern_catches_the_ways_the_folder_was_reached() -> None:
+    for line in (
+        'SHARED = Path(os.environ.get("SANITAS_SHARED", ROOT.parent / "shared"))',
+        'SEED = ROOT.parent / "shared" / "seeds"',
+        "open('../shared/data/banking77/train.csv')",
+    ):
+        assert OUTSIDE.search(line), line
+    for line in ("ctx.shared('knn', compute)", "from sanitas.heal.engine.shared import novelty"):
+        assert not OUTSIDE.search(line), line
+
+
+def test_every_sample_is_attributed() -> None:
+    sources = (DATA / "SOURCES.md").read_text()
+    samples = [
+        p.name
+        for p in DATA.iterdir()
+        if p.is_file() and p.suffix not in (".py", ".pyc") and p.name != "SOURCES.md"
+    ]
+    assert samples and [name for name in samples if f"`{name}`" not in sources] == []
