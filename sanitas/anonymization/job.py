@@ -22,6 +22,13 @@ from sanitas.sources.text import PARTS
 MAX_ENTITIES_IN_RESULT = 100_000
 
 
+def uses_llm(method: str) -> bool:
+    """Whether a detection method runs the LLM detector."""
+    from sanitas.pii.types import METHOD_PARTS, normalize_method
+
+    return "llm" in METHOD_PARTS[normalize_method(method)]
+
+
 def project_key(secret: bytes, project: str) -> bytes:
     """The per-project key ENCRYPT uses (derived, never stored)."""
     return hmac.new(secret, f"project-key:{project}".encode(), hashlib.sha256).digest()
@@ -44,7 +51,9 @@ class AnonymizeStage(Stage[branches.Row, dict[str, Any]]):
         from sanitas.pii.llm import LlmConfig
 
         llm = None
-        if self.payload.get("llm_model_name"):
+        # The model name only matters to a method that runs the LLM; clients (the vendor's own
+        # example among them) send it with every method.
+        if uses_llm(self.payload["detection_method"]) and self.payload.get("llm_model_name"):
             llm = LlmConfig.from_env(model=self.payload["llm_model_name"])
         self.engine = PiiEngine(
             method=self.payload["detection_method"],

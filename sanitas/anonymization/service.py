@@ -97,21 +97,30 @@ def get_run(*, session: Session, run_id: str, allowed: Any) -> Job:
     return job
 
 
-def render_run(job: Job) -> dict[str, Any]:
-    """Dataframer's AnonymizationRun object."""
+def render_results(job: Job, *, entities: bool = True) -> dict[str, Any]:
+    """The run's ``results`` object: always an object (empty counts until the run has some).
+
+    ``entities=False`` leaves out ``entities_found`` (up to 100,000 spans per run), which a list of runs
+    must not repeat for every run: the counts per type stay, the spans are on the run itself.
+    """
+    result = job.result or {}
+    results: dict[str, Any] = {
+        "entity_summary": result.get("entity_summary", {}),
+        "samples_processed": result.get("samples_processed", 0),
+    }
+    if entities:
+        results["entities_found"] = result.get("entities_found", [])
+    results["error"] = job.error if job.status == "failed" else None
+    return results
+
+
+def render_run(job: Job, *, entities: bool = True) -> dict[str, Any]:
+    """Dataframer's AnonymizationRun object (``entities=False``: the summary a list carries)."""
     p = job.payload
     result = job.result or {}
     duration = None
     if job.started_at and job.finished_at:
         duration = int(round((as_utc(job.finished_at) - as_utc(job.started_at)).total_seconds()))
-    results = None
-    if job.status in ("succeeded", "failed"):
-        results = {
-            "entity_summary": result.get("entity_summary", {}),
-            "samples_processed": result.get("samples_processed", 0),
-            "entities_found": result.get("entities_found", []),
-            "error": job.error if job.status == "failed" else None,
-        }
     return {
         "id": job.id,
         "status": STATUS[job.status],
@@ -126,7 +135,7 @@ def render_run(job: Job) -> dict[str, Any]:
         "duration_seconds": duration,
         "progress": round(job.progress, 1),
         "message": job.message,
-        "results": results,
+        "results": render_results(job, entities=entities),
         "anonymized_files": [
             {k: f[k] for k in ("id", "path", "size_in_bytes", "content_type")}
             for f in result.get("files", [])

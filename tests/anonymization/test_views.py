@@ -17,6 +17,7 @@ from sanitas.db import Database
 from sanitas.jobs.worker import Worker
 
 BASE = "/api/dataframer/anonymization-runs"
+EMPTY_RESULTS = {"entity_summary": {}, "samples_processed": 0, "entities_found": [], "error": None}
 ROWS = [
     {"id": "a", "text": "Please email me at jane.doe@example.com about my order"},
     {"id": "b", "text": "My card number is 4111 1111 1111 1111, call 415-555-0132"},
@@ -53,7 +54,8 @@ def test_run_lifecycle_files_and_soft_delete(client: TestClient, db: Database, s
     r = client.post(f"{BASE}/", json=body)
     assert r.status_code == 201, r.text
     run = r.json()
-    assert run["status"] == "PENDING" and run["results"] is None
+    # An object before any result, as the vendor types it (never null).
+    assert run["status"] == "PENDING" and run["results"] == EMPTY_RESULTS
     assert run["pii_types"] == ["email", "credit_card", "phone_number"]
     run_all(db, settings)
     done = client.get(f"{BASE}/{run['id']}/").json()
@@ -97,6 +99,27 @@ def test_list_newest_first_and_cancel(client: TestClient) -> None:
     assert listed == list(reversed(ids))
     r = client.post(f"{BASE}/{ids[0]}/cancel/")
     assert r.status_code == 200 and r.json()["status"] == "CANCELLED"
+    assert r.json()["results"] == EMPTY_RESULTS
+    assert client.get(f"{BASE}/{ids[0]}/").json()["results"] == EMPTY_RESULTS
+
+
+def test_the_list_carries_counts_and_the_run_its_entities(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    dataset_id = make_dataset(client)
+    body = {"dataset_id": dataset_id, "pii_types": ["email", "credit_card"], "detection_method": "heuristics"}
+    run_id = client.post(BASE + "/", json=body).json()["id"]
+    run_all(db, settings)
+    full = client.get(f"{BASE}/{run_id}/").json()["results"]
+    assert len(full["entities_found"]) == 2
+    [listed] = client.get(BASE + "/").json()
+    # Every run's spans in a list would grow without bound: the list has the counts only.
+    assert listed["results"] == {
+        "entity_summary": {"credit_card": 1, "email": 1},
+        "samples_processed": 3,
+        "error": None,
+    }
+    assert listed["anonymized_files"] == client.get(f"{BASE}/{run_id}/").json()["anonymized_files"]
 
 
 def _valid(dataset_id: str) -> dict[str, Any]:
