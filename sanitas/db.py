@@ -91,9 +91,11 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
 class Database:
     """Both engines plus session factories; the one object services get their sessions from."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, files_dir: Path | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # Where job files live; a commit that deleted what owns them removes them (see ``write``).
+        self.files_dir = files_dir
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, writer=True)
             self.read_engine = _sqlite_engine(url, writer=False)
@@ -107,14 +109,23 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: committed on success, rolled back on any error."""
+        """A write transaction: committed on success, rolled back on any error.
+
+        Callables a change queued in ``session.info["after_commit"]`` (removing files of deleted rows) run
+        only once the commit succeeded, so a rolled-back delete keeps its files.
+        """
         with self._write() as session:
+            session.info["files_dir"] = self.files_dir
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+            finally:
+                done = session.info.pop("after_commit", [])
+            for callback in done:
+                callback()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -130,7 +130,9 @@ def create_app(
 ) -> FastAPI:
     """Build the app. ``workers`` > 0 starts in-process job workers with it."""
     settings = settings or load_settings()
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, files_dir=settings.files_dir)
+    if db.files_dir is None:
+        db.files_dir = settings.files_dir
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from sanitas.cli.common import console, fail, friendly_errors, local_db, progress_bar, split_ref
 from sanitas.datasets import branches, service
+from sanitas.datasets.export_job import enqueue_export
 from sanitas.datasets.files import detect_format, parse_file
 from sanitas.datasets.imports import import_rows
 from sanitas.datasets.schemas import DatasetFields
@@ -71,7 +72,7 @@ def import_(
                 if not _exists(s, project, name)
                 else (service.get_dataset(session=s, project=project, name=name), False)
             )
-            res = import_rows(session=s, dataset=ds, rows=rows)
+            res = import_rows(session=s, dataset=ds, rows=rows, fmt=fmt)
     console.print(
         f"{project}/{name}: {res.rows} rows — {res.new} new, {res.updated} updated, "
         f"{res.unchanged} unchanged, {res.labelled} labels set"
@@ -117,19 +118,7 @@ def export(
         fmt = detect_format(out.name, format)
         with db.write() as s:
             ds = service.get_dataset(session=s, project=project, name=name)
-            br = (
-                branches.find_branch(session=s, dataset=ds, ref=branch)
-                if branch
-                else branches.get_branch(session=s, dataset=ds)
-            )
-            job = jobs.enqueue(
-                session=s,
-                kind="export",
-                project=project,
-                dataset_id=ds.id,
-                payload={"dataset_id": ds.id, "branch_id": br.id, "format": fmt},
-            )
-            job_id = job.id
+            job_id = enqueue_export(session=s, dataset=ds, fmt=fmt, branch_ref=branch).id
         with progress_bar("export") as update:
             worker = Worker(db=db, settings=settings, kinds=["export"])
             status, result, error = _run_job(db, worker, job_id, update)

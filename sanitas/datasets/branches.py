@@ -7,7 +7,7 @@ Main holds the uploaded comments and their assigned labels. A child branch holds
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from sanitas.datasets.service import get_dataset_by_id
 from sanitas.datasets.tables import Branch, BranchChange, Dataset, DatasetComment
 from sanitas.errors import Conflict, InvalidInput, NotFound
 from sanitas.sources.tables import Comment
@@ -54,6 +55,21 @@ class ChangeSet:
     def pks(self) -> set[int]:
         """Every comment the change set touches."""
         return self.excluded | set(self.messages) | set(self.labels)
+
+
+def visible_dataset(*, session: Session, dataset_id: str, allowed: Callable[[str], bool]) -> Dataset:
+    """A dataset by id that the caller may see; others are a 404, as if absent (no existence oracle)."""
+    ds = get_dataset_by_id(session=session, dataset_id=dataset_id)
+    if not allowed(ds.project):
+        raise NotFound("dataset not found", code="DATASET_NOT_FOUND")
+    return ds
+
+
+def resolve_branch(*, session: Session, dataset: Dataset, ref: str | None = None) -> Branch:
+    """A branch by id or name, or the active branch when ``ref`` is None."""
+    if ref:
+        return find_branch(session=session, dataset=dataset, ref=ref)
+    return get_branch(session=session, dataset=dataset)
 
 
 def get_branch(*, session: Session, dataset: Dataset, branch_id: str | None = None) -> Branch:

@@ -6,12 +6,31 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from sanitas.datasets import branches
 from sanitas.datasets.files import simple_record, write_records
 from sanitas.datasets.service import count_comments, get_dataset_by_id
+from sanitas.datasets.tables import Dataset
+from sanitas.jobs import service as jobs
 from sanitas.jobs.context import JobContext
 from sanitas.jobs.executor import Stage, get_executor
 from sanitas.jobs.registry import JobKind, register
+from sanitas.jobs.tables import Job
+
+KIND = "export"
+
+
+def enqueue_export(*, session: Session, dataset: Dataset, fmt: str, branch_ref: str | None = None) -> Job:
+    """Queue an export of a branch (id or name; the active one by default); the API and CLI both call it."""
+    branch = branches.resolve_branch(session=session, dataset=dataset, ref=branch_ref)
+    return jobs.enqueue(
+        session=session,
+        kind=KIND,
+        project=dataset.project,
+        dataset_id=dataset.id,
+        payload={"dataset_id": dataset.id, "branch_id": branch.id, "format": fmt},
+    )
 
 
 class RecordStage(Stage[branches.Row, dict[str, Any]]):
@@ -66,4 +85,4 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     }
 
 
-register(JobKind(name="export", run=run_export))
+register(JobKind(name=KIND, run=run_export))

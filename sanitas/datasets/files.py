@@ -1,14 +1,15 @@
 """Read and write dataset files: JSONL (comments or ``{"id","text","label"}``), CSV and Parquet.
 
 Parsing is all-or-nothing: the whole file is read and validated before anything is written, and every
-error names its line (or row) and the rule it breaks.
+error names its line (or row) and the rule it breaks. An import records the file's :class:`Layout`
+(format, row shape, label column) so that a healed dataset is written back the way it came in.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,11 @@ from sanitas.errors import InvalidInput
 from sanitas.sources.schemas import CommentIn
 
 FORMATS = ("jsonl", "csv", "parquet")
+MEDIA_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
 LABEL_COLUMNS = ("label", "category", "intent")
 # Rows without a timestamp get a fixed one, so re-importing the same file is recognised as unchanged.
 DEFAULT_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
@@ -33,6 +39,72 @@ class ImportedRow:
 
     comment: CommentIn
     labels: list[list[str]] | None
+    # A flat ``{"id","text","label"}`` row (not a Re:infer comment), and the name of its label column.
+    simple: bool = False
+    label_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a dataset's rows were shaped in the file they were imported from.
+
+    ``shape`` is ``"comments"`` (Re:infer comments: messages, user properties, timestamps, thread ids,
+    labels as lists of levels) or ``"records"`` (flat ``id``, ``text`` and a label column whose value
+    joins levels with ``' > '``). A dataset fed only through the API has no layout: JSONL comments.
+    """
+
+    format: str = "jsonl"
+    shape: str = "comments"
+    label_column: str | None = "label"
+
+    @classmethod
+    def of(cls, raw: dict[str, Any] | None) -> Layout:
+        """The layout stored on a dataset (the default for ``None``)."""
+        if not raw:
+            return cls()
+        return cls(
+            format=str(raw.get("format", "jsonl")),
+            shape=str(raw.get("shape", "comments")),
+            label_column=raw.get("label_column", "label"),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"format": self.format, "shape": self.shape, "label_column": self.label_column}
+
+    def record(self, row: Any) -> dict[str, Any]:
+        """One branch row as this layout writes it."""
+        if self.shape == "comments" and self.format == "jsonl":
+            rec: dict[str, Any] = {"id": row.id, **row.body}
+            if row.labels:
+                rec["labels"] = [list(lab) for lab in row.labels]
+            return rec
+        rec = {"id": row.id, "text": row.text}
+        if self.label_column:
+            simple = simple_record(row)
+            rec[self.label_column] = simple["label"]
+            if "labels" in simple and self.format == "jsonl":
+                rec["labels"] = simple["labels"]
+        return rec
+
+    def columns(self) -> list[str]:
+        """The columns of a tabular file in this layout."""
+        return ["id", "text", *([self.label_column] if self.label_column else [])]
+
+
+def layout_of(rows: Sequence[ImportedRow], fmt: str) -> Layout:
+    """The layout of a parsed file: records only when every row was a flat record."""
+    if rows and all(r.simple for r in rows):
+        column = next((r.label_column for r in rows if r.label_column), None)
+        return Layout(format=fmt, shape="records", label_column=column)
+    return Layout(format=fmt, shape="comments", label_column="label")
+
+
+def merge_layouts(old: dict[str, Any] | None, new: Layout) -> Layout:
+    """The layout after another import: the latest format; comments stay comments (never lossy)."""
+    if old and Layout.of(old).shape == "comments":
+        return Layout(format=new.format, shape="comments", label_column="label")
+    return new
 
 
 def detect_format(filename: str, explicit: str | None = None) -> str:
@@ -65,9 +137,11 @@ def _row(obj: Any, where: str, index: int) -> ImportedRow:
     if not isinstance(obj, dict):
         raise InvalidInput(f"{where}: expected a JSON object", field="file")
     obj = dict(obj)
+    label_key = "labels" if obj.get("labels") else ("label" if "label" in obj else None)
     labels = _labels(obj.pop("labels", None) or obj.pop("label", None), where)
     obj.pop("uid", None)
-    if "messages" not in obj:
+    simple = "messages" not in obj
+    if simple:
         if "text" not in obj or not isinstance(obj["text"], str):
             raise InvalidInput(f"{where}: a row needs 'text' (a string) or 'messages'", field="text")
         text = obj.pop("text")
@@ -84,7 +158,7 @@ def _row(obj: Any, where: str, index: int) -> ImportedRow:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         raise InvalidInput(f"{where}: {loc}: {err['msg']}", field=loc) from exc
-    return ImportedRow(comment=comment, labels=labels)
+    return ImportedRow(comment=comment, labels=labels, simple=simple, label_column=label_key and "label")
 
 
 def _decode(data: bytes) -> str:
@@ -125,7 +199,9 @@ def _tabular(records: Iterable[dict[str, Any]], columns: list[str], kind: str) -
         obj = {"text": rec.get("text"), "label": rec.get(label_col) if label_col else None}
         if rec.get("id") not in (None, ""):
             obj["id"] = rec["id"]
-        rows.append(_row(obj, where, n))
+        row = _row(obj, where, n)
+        row.label_column = label_col
+        rows.append(row)
     return rows
 
 
@@ -180,9 +256,15 @@ def simple_record(row: Any) -> dict[str, Any]:
     return rec
 
 
-def write_records(records: Iterator[list[dict[str, Any]]], fmt: str, out: IO[bytes]) -> int:
-    """Write batches of simple records in ``fmt``; returns the number of rows."""
+def write_records(
+    records: Iterator[list[dict[str, Any]]],
+    fmt: str,
+    out: IO[bytes],
+    columns: Sequence[str] = ("id", "text", "label"),
+) -> int:
+    """Write batches of records in ``fmt`` (tabular formats keep ``columns``); returns the row count."""
     n = 0
+    columns = list(columns)
     if fmt == "jsonl":
         for batch in records:
             out.write(b"".join(orjson.dumps(r) + b"\n" for r in batch))
@@ -190,7 +272,7 @@ def write_records(records: Iterator[list[dict[str, Any]]], fmt: str, out: IO[byt
         return n
     if fmt == "csv":
         wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        writer = csv.DictWriter(wrapper, fieldnames=["id", "text", "label"], extrasaction="ignore")
+        writer = csv.DictWriter(wrapper, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for batch in records:
             writer.writerows(batch)
@@ -200,10 +282,10 @@ def write_records(records: Iterator[list[dict[str, Any]]], fmt: str, out: IO[byt
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("label", pa.string())])
+    schema = pa.schema([(c, pa.string()) for c in columns])
     with pq.ParquetWriter(out, schema) as writer:
         for batch in records:
-            cols = {k: [r.get(k) for r in batch] for k in ("id", "text", "label")}
+            cols = {k: [r.get(k) for r in batch] for k in columns}
             writer.write_table(pa.table(cols, schema=schema))
             n += len(batch)
     return n

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from sanitas.datasets.files import ImportedRow
+from sanitas.datasets.files import ImportedRow, layout_of, merge_layouts
 from sanitas.datasets.service import add_labels, default_source
 from sanitas.datasets.tables import Dataset, DatasetComment
 from sanitas.sources.service import sync_comments
@@ -30,9 +30,16 @@ class ImportResult:
     labelled: int
 
 
-def import_rows(*, session: Session, dataset: Dataset, rows: Sequence[ImportedRow]) -> ImportResult:
-    """Upsert rows into the dataset's file source and set the labels the file carries."""
+def import_rows(
+    *, session: Session, dataset: Dataset, rows: Sequence[ImportedRow], fmt: str | None = None
+) -> ImportResult:
+    """Upsert rows into the dataset's file source and set the labels the file carries.
+
+    With ``fmt`` (the file's format) the dataset remembers the file's layout for healed downloads.
+    """
     source = default_source(session=session, dataset=dataset)
+    if fmt is not None:
+        dataset.file_layout = merge_layouts(dataset.file_layout, layout_of(rows, fmt)).as_json()
     result = sync_comments(session=session, source=source, comments=[r.comment for r in rows])
     labelled = [r for r in rows if r.labels is not None]
     changed = 0

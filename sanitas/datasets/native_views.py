@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse
 
 from sanitas.api.deps import check_project, get_db, reader, writer
 from sanitas.auth.service import Principal
-from sanitas.datasets import branches, service
-from sanitas.datasets.files import FORMATS, detect_format, parse_file
+from sanitas.datasets import branches
+from sanitas.datasets.export_job import enqueue_export
+from sanitas.datasets.files import FORMATS, MEDIA_TYPES, detect_format, parse_file
 from sanitas.datasets.imports import import_rows
 from sanitas.db import Database
 from sanitas.errors import BadRequest, Conflict, InvalidInput, NotFound
@@ -25,9 +26,7 @@ Writer = Annotated[Principal, Depends(writer)]
 
 def load_dataset(s: Any, who: Principal, dataset_id: str) -> Any:
     """A dataset by id that the key may see (others are 404, as if absent)."""
-    ds = service.get_dataset_by_id(session=s, dataset_id=dataset_id)
-    check_project(who, ds.project, "dataset")
-    return ds
+    return branches.visible_dataset(session=s, dataset_id=dataset_id, allowed=who.can_see)
 
 
 UPLOAD_BODY = {
@@ -85,7 +84,7 @@ async def _import(db: Database, who: Principal, dataset_id: str, data: bytes, fm
         rows = parse_file(data, fmt)
         with db.write() as s:
             ds = load_dataset(s, who, dataset_id)
-            res = import_rows(session=s, dataset=ds, rows=rows)
+            res = import_rows(session=s, dataset=ds, rows=rows, fmt=fmt)
             return {"dataset_id": ds.id, "format": fmt, **res.__dict__}
 
     return await run_in_threadpool(work)
@@ -128,28 +127,23 @@ def start_export(
     """Start an export job of a branch (the active one by default)."""
     with db.write() as s:
         ds = load_dataset(s, who, dataset_id)
-        br = (
-            branches.find_branch(session=s, dataset=ds, ref=branch)
-            if branch
-            else branches.get_branch(session=s, dataset=ds)
-        )
-        job = jobs.enqueue(
-            session=s,
-            kind="export",
-            project=ds.project,
-            dataset_id=ds.id,
-            payload={"dataset_id": ds.id, "branch_id": br.id, "format": format},
-        )
-        return render_job(job)
+        return render_job(enqueue_export(session=s, dataset=ds, fmt=format, branch_ref=branch))
 
 
 @router.get("/api/jobs/{job_id}/download")
 def download_export(job_id: str, db: DB, who: Reader) -> FileResponse:
-    """The file an export job wrote."""
+    """The file a job wrote: an export, or the healed dataset of a heal job."""
     with db.read() as s:
         job = jobs.get_job(session=s, job_id=job_id)
         check_project(who, job.project, "job")
+        if job.dataset_id is not None:
+            try:
+                load_dataset(s, who, job.dataset_id)
+            except NotFound:
+                # A deleted dataset takes what was derived from it along.
+                raise NotFound(f"job {job_id!r} not found", code="JOB_NOT_FOUND") from None
         if job.status != "succeeded" or not job.result or "path" not in job.result:
             raise Conflict(f"job {job_id} has no file to download (status {job.status})")
         result = dict(job.result)
-    return FileResponse(result["path"], filename=result.get("filename", "export"))
+    media = MEDIA_TYPES.get(result.get("format", ""), "application/octet-stream")
+    return FileResponse(result["path"], media_type=media, filename=result.get("filename", "export"))

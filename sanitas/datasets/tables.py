@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, event, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, object_session
 
 from sanitas.db import Base, JsonType
 
@@ -25,6 +28,8 @@ class Dataset(Base):
     # Next free upload sequence number; bumped with a row lock inside each upload transaction.
     next_seq: Mapped[int] = mapped_column(BigInteger, default=1)
     active_branch_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # How the imported file was shaped (files.Layout), so a healed dataset goes back out the same way.
+    file_layout: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -78,3 +83,30 @@ class BranchChange(Base):
     excluded: Mapped[bool] = mapped_column(default=False)
     messages: Mapped[list[Any] | None] = mapped_column(JsonType, nullable=True)
     labels: Mapped[list[Any] | None] = mapped_column(JsonType, nullable=True)
+
+
+@event.listens_for(Dataset, "before_delete")
+def _forget_derived(_mapper: Mapper[Dataset], conn: Connection, target: Dataset) -> None:
+    """Whatever was derived from a dataset leaves with it, however the dataset is deleted.
+
+    Its jobs (heal manifests with entity spans, scores, reports, exports, models) are marked deleted in
+    the same transaction (a running one is asked to stop), and their files are removed once it commits.
+    The jobs table is reached through the shared table registry, so datasets do not import jobs.
+    """
+    jobs = Base.metadata.tables["jobs"]
+    ids = list(conn.scalars(select(jobs.c.id).where(jobs.c.dataset_id == target.id)))
+    if not ids:
+        return
+    conn.execute(
+        jobs.update().where(jobs.c.dataset_id == target.id).values(deleted=True, cancel_requested=True)
+    )
+    session = object_session(target)
+    files_dir = session.info.get("files_dir") if session is not None else None
+    if session is None or files_dir is None:
+        return
+
+    def remove() -> None:
+        for job_id in ids:
+            shutil.rmtree(Path(files_dir) / "jobs" / job_id, ignore_errors=True)
+
+    session.info.setdefault("after_commit", []).append(remove)

@@ -7,6 +7,7 @@ branch or exactly one, and the parent branch is never modified.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import orjson
 
 from sanitas.datasets import branches
+from sanitas.datasets.files import Layout, write_records
 from sanitas.datasets.service import get_dataset_by_id
 from sanitas.embeddings import EmbeddingCache
 from sanitas.heal.pipeline import (
@@ -25,31 +27,11 @@ from sanitas.heal.pipeline import (
     run_heal,
     score_lines,
 )
+from sanitas.heal.redact import redact_messages
 from sanitas.heal.report import write_report
 from sanitas.jobs.context import JobCancelled, JobContext
 from sanitas.jobs.registry import JobKind, register
-from sanitas.sources.text import text_segments
-
-
-def rewrite_messages(messages: list[dict[str, Any]], entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mask entities (offsets into the comment text) inside the message parts they fall in."""
-    out = [dict(m) for m in messages]
-    pos = 0
-    for index, part, text in text_segments(messages):
-        end = pos + len(text)
-        local = [e for e in entities if pos <= e["start"] < end]
-        if local:
-            pieces, cur = [], 0
-            for e in sorted(local, key=lambda x: x["start"]):
-                s, t = e["start"] - pos, min(e["end"], end) - pos
-                if s < cur:
-                    continue
-                pieces += [text[cur:s], f"[REDACTED_{str(e['label']).upper()}]"]
-                cur = t
-            pieces.append(text[cur:])
-            out[index] = {**out[index], part: {**out[index][part], "text": "".join(pieces)}}
-        pos = end + 1
-    return out
+from sanitas.sources.text import comment_text
 
 
 def _write_lines(path: Path, lines: Any, attempt: int) -> None:
@@ -69,8 +51,37 @@ def _changes(result: HealResult, rows: list[branches.Row]) -> dict[str, Any]:
         if "relabeled" in d.actions and d.labels_after:
             labels[str(row.pk)] = [[p.strip() for p in lab.split(">")] for lab in d.labels_after]
         if "anonymized" in d.actions and d.entities:
-            messages[str(row.pk)] = rewrite_messages(row.body.get("messages", []), d.entities)
+            messages[str(row.pk)] = redact_messages(row.body.get("messages", []), d.entities)
     return {"excluded": excluded, "labels": labels, "messages": messages}
+
+
+def healed_branch_rows(rows: list[branches.Row], changes: dict[str, Any]) -> list[branches.Row]:
+    """The rows as the healed branch would read them (what ``target=dataset`` publishes)."""
+    excluded = set(changes["excluded"])
+    out = []
+    for row in rows:
+        if row.pk in excluded:
+            continue
+        key = str(row.pk)
+        if key in changes["messages"]:
+            msgs = changes["messages"][key]
+            row = dataclasses.replace(row, body={**row.body, "messages": msgs}, text=comment_text(msgs))
+        if key in changes["labels"]:
+            row = dataclasses.replace(row, labels=changes["labels"][key])
+        out.append(row)
+    return out
+
+
+def _write_healed(path: Path, rows: list[branches.Row], layout: Layout, attempt: int) -> int:
+    """The healed dataset in the imported file's layout (shape and format), replaced atomically."""
+    tmp = path.with_name(f".{path.name}.attempt{attempt}")
+    try:
+        with open(tmp, "wb") as fh:
+            n = write_records(iter([[layout.record(r) for r in rows]]), layout.format, fh, layout.columns())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
 
 
 def run_heal_job(ctx: JobContext) -> dict[str, Any]:
@@ -79,6 +90,7 @@ def run_heal_job(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(1, "loading", "reading the dataset")
     with ctx.db.read() as session:
         dataset = get_dataset_by_id(session=session, dataset_id=p["dataset_id"])
+        layout = Layout.of(dataset.file_layout)
         branch = branches.get_branch(session=session, dataset=dataset, branch_id=p.get("branch_id"))
         rows = [
             r for batch in branches.iter_rows(session=session, dataset=dataset, branch=branch) for r in batch
@@ -108,20 +120,23 @@ def run_heal_job(ctx: JobContext) -> dict[str, Any]:
     files = {name: str(out / name) for name in ("manifest.jsonl", "scores.jsonl", "download", "changes.json")}
     _write_lines(out / "manifest.jsonl", manifest_lines(result), attempt)
     _write_lines(out / "scores.jsonl", score_lines(result), attempt)
-    healed = ({"id": r.id, "text": r.text, "label": r.label} for r in result.healed_rows())
-    _write_lines(out / "download", healed, attempt)
-    (out / "changes.json").write_bytes(orjson.dumps(_changes(result, rows)))
+    changes = _changes(result, rows)
+    _write_healed(out / "download", healed_branch_rows(rows, changes), layout, attempt)
+    (out / "changes.json").write_bytes(orjson.dumps(changes))
     write_report(out / "report.html", result)
     files["report.html"] = str(out / "report.html")
     ctx.check()
     manifest = dict(result.manifest)
+    filename = f"{p.get('dataset_name', 'dataset')}-healed.{layout.format}"
     return {
         "manifest": manifest,
         "files": files,
         "message": manifest.get("message", "done"),
-        "output_filename": f"{p.get('dataset_name', 'dataset')}-healed.jsonl"
-        if p["target"] == "download"
-        else None,
+        "output_filename": filename if p["target"] == "download" else None,
+        # What ``GET /api/jobs/{id}/download`` serves: the healed file, under its name.
+        "path": files["download"],
+        "filename": filename,
+        "format": layout.format,
     }
 
 

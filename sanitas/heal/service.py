@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from sanitas.datasets.branches import visible_dataset
+from sanitas.datasets.files import MEDIA_TYPES
 from sanitas.datasets.tables import Dataset
 from sanitas.errors import NotFound
 from sanitas.heal.schemas import HealRequest
@@ -64,9 +66,26 @@ def get_heal(*, session: Session, job_id: str, allowed: Any) -> Job:
     return job
 
 
-def render_heal(job: Job) -> dict[str, Any]:
-    """Antidote's HealingJob object."""
+def get_heal_with_dataset(*, session: Session, job_id: str, allowed: Any) -> tuple[Job, Dataset]:
+    """A heal job the caller may see, with its dataset; a job of a deleted dataset is gone too."""
+    job = get_heal(session=session, job_id=job_id, allowed=allowed)
+    try:
+        dataset = visible_dataset(session=session, dataset_id=job.dataset_id or "", allowed=allowed)
+    except NotFound:
+        # What a heal derived from a dataset (manifests with entity spans, scores) leaves with it.
+        raise NotFound(f"healing job {job_id} not found", code="JOB_NOT_FOUND") from None
+    return job, dataset
+
+
+def render_heal(job: Job, *, active_branch_id: str | None = None) -> dict[str, Any]:
+    """Antidote's HealingJob object.
+
+    ``activated`` says whether the job's branch is the dataset's active branch: true when it was
+    activated on creation or later, false again after another branch was activated.
+    """
     p, r = job.payload, job.result or {}
+    created = r.get("created_branch_id")
+    activated = created is not None and created == active_branch_id
     opts = p["options"]
     secs = duration(job)
     return {
@@ -85,7 +104,7 @@ def render_heal(job: Job) -> dict[str, Any]:
         "finished_at": iso(job.finished_at),
         "duration_seconds": secs,
         "target": p["target"],
-        "activated": bool(r.get("activated", False)),
+        "activated": activated,
         "created_branch_id": r.get("created_branch_id"),
         "created_branch_name": r.get("created_branch_name"),
         "phase": job.phase,
@@ -103,3 +122,11 @@ def job_file(job: Job, name: str) -> Path:
     if not path or not Path(path).exists():
         raise NotFound(f"healing job {job.id} has no {name}", code="FILE_NOT_FOUND")
     return Path(path)
+
+
+def download_name(job: Job) -> tuple[str, str]:
+    """The healed file's download name and media type (the format the dataset was imported in)."""
+    r = job.result or {}
+    fmt = r.get("format", "jsonl")
+    name = r.get("filename") or f"{job.payload.get('dataset_name', 'dataset')}-healed.{fmt}"
+    return name, MEDIA_TYPES.get(fmt, "application/octet-stream")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import FileResponse
 
 from sanitas.api.deps import get_db, reader, writer
 from sanitas.auth.service import Principal
-from sanitas.datasets.native_views import load_dataset
+from sanitas.datasets.branches import visible_dataset
 from sanitas.db import Database
 from sanitas.heal import service
 from sanitas.heal.schemas import HealRequest
@@ -21,43 +21,52 @@ Reader = Annotated[Principal, Depends(reader)]
 Writer = Annotated[Principal, Depends(writer)]
 
 
+# Every field has a default, so the seed's clients may send no body at all.
+OptionalHeal = Annotated[HealRequest | None, Body()]
+
+
 @router.post("/api/datasets/{dataset_id}/heal")
-def start_heal(dataset_id: str, body: HealRequest, db: DB, who: Writer) -> dict[str, Any]:
+def start_heal(dataset_id: str, db: DB, who: Writer, body: OptionalHeal = None) -> dict[str, Any]:
     """Start healing the dataset's active branch; poll ``GET /api/healing/{id}``."""
     with db.write() as s:
-        ds = load_dataset(s, who, dataset_id)
-        return service.render_heal(service.start_heal(session=s, dataset=ds, body=body))
+        ds = visible_dataset(session=s, dataset_id=dataset_id, allowed=who.can_see)
+        job = service.start_heal(session=s, dataset=ds, body=body or HealRequest())
+        return service.render_heal(job, active_branch_id=ds.active_branch_id)
 
 
 @router.get("/api/datasets/{dataset_id}/healing")
 def list_heals(dataset_id: str, db: DB, who: Reader) -> dict[str, Any]:
     """Heal jobs of a dataset, newest first."""
     with db.read() as s:
-        ds = load_dataset(s, who, dataset_id)
+        ds = visible_dataset(session=s, dataset_id=dataset_id, allowed=who.can_see)
         rows = jobs.list_jobs(session=s, kind=service.KIND, dataset_id=ds.id)
-        return {"jobs": [service.render_heal(j) for j in rows]}
+        return {"jobs": [service.render_heal(j, active_branch_id=ds.active_branch_id) for j in rows]}
 
 
 @router.get("/api/healing/{job_id}")
 def get_heal(job_id: str, db: DB, who: Reader) -> dict[str, Any]:
     """One heal job."""
     with db.read() as s:
-        return service.render_heal(service.get_heal(session=s, job_id=job_id, allowed=who.can_see))
+        job, ds = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        return service.render_heal(job, active_branch_id=ds.active_branch_id)
 
 
 @router.post("/api/healing/{job_id}/cancel")
 def cancel_heal(job_id: str, db: DB, who: Writer) -> dict[str, Any]:
     """Cancel a heal job at any time (a running one stops at its next check; nothing is published)."""
     with db.write() as s:
-        job = service.get_heal(session=s, job_id=job_id, allowed=who.can_see)
-        return service.render_heal(jobs.request_cancel(session=s, job=job))
+        job, ds = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        return service.render_heal(
+            jobs.request_cancel(session=s, job=job), active_branch_id=ds.active_branch_id
+        )
 
 
 def _file(
     db: Database, who: Principal, job_id: str, name: str, media: str, *, inline: bool = False
 ) -> FileResponse:
     with db.read() as s:
-        path = service.job_file(service.get_heal(session=s, job_id=job_id, allowed=who.can_see), name)
+        job, _ = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        path = service.job_file(job, name)
     # The report is a page to read in the browser; the data files are downloads.
     disposition = "inline" if inline else "attachment"
     return FileResponse(path, media_type=media, filename=path.name, content_disposition_type=disposition)
@@ -83,5 +92,9 @@ def report(job_id: str, db: DB, who: Reader) -> FileResponse:
 
 @router.get("/api/healing/{job_id}/download")
 def download(job_id: str, db: DB, who: Reader) -> FileResponse:
-    """The healed dataset file (JSONL of ``{"id","text","label"}``)."""
-    return _file(db, who, job_id, "download", "application/x-ndjson")
+    """The healed dataset, in the shape and format it was imported in (named ``output_filename``)."""
+    with db.read() as s:
+        job, _ = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        path = service.job_file(job, "download")
+        filename, media = service.download_name(job)
+    return FileResponse(path, media_type=media, filename=filename)
