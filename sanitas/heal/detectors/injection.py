@@ -1,8 +1,16 @@
 """Prompt injections and jailbreaks aimed at an LLM that will read the comment.
 
-Two kinds of evidence: explicit attack phrasing (``engine.injection_rules``), and an instruction-shaped
-sentence inside a longer comment that is foreign to the dataset (far from every row, or close to an
-attack exemplar while the dataset's own rows are not). Both distances are calibrated on the dataset.
+A trained classifier (``engine.injection_model``; trained by ``scripts/train_injection.py`` on public
+injection collections and benign rows, its thresholds calibrated on a dev split, not on any dataset
+being healed). Two models vote, either one suffices:
+
+* character and word n-grams scored on sliding windows of the text, the highest window counting, so an
+  attack joined to a benign query with no separator or punctuation is found wherever it sits;
+* the whole comment's sentence embedding, which carries meaning the n-grams never saw (used only when
+  the job's embedder is the one the weights were trained on).
+
+Each model's probability is rescaled so that its calibrated threshold maps to 0.5; the row score is the
+higher of the two.
 """
 
 from __future__ import annotations
@@ -12,117 +20,71 @@ from typing import Any
 import numpy as np
 
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
-from sanitas.heal.engine.calibrate import logistic_score
-from sanitas.heal.engine.far import FENCE_Z, bulk_fence, clipped_fence
-from sanitas.heal.engine.injection_rules import (
-    EXEMPLARS,
-    instruction_like,
-    pattern_hits,
-    split_sentences,
-)
-from sanitas.heal.engine.shared import K_NEIGHBOURS, novelty
-
-PATTERN_SCORE = {"steers_the_answer": 0.8}
-DEFAULT_PATTERN_SCORE = 0.95
-_BLOCK = 1024
-MIN_SENTENCES_FOR_FENCE = 50
+from sanitas.heal.engine.injection_model import InjectionModel, load_model
 
 
-def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
-    k = max(1, min(k, sims.shape[1]))
-    part = np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:]
-    return part.mean(axis=1)
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-9, 1 - 1e-9)
+    return np.asarray(np.log(q / (1 - q)))
+
+
+def rescale(p: np.ndarray, threshold: float) -> np.ndarray:
+    """Map probabilities so ``threshold`` becomes 0.5 (a shift in log-odds keeps the order)."""
+    z = _logit(p) - _logit(threshold)
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
 
 @register
 class InjectionDetector(Detector):
-    """Scores the strongest of pattern evidence and foreign instruction sentences."""
+    """Flags rows whose strongest window, or whose whole embedding, the trained classifier calls an attack."""
 
     name = "injection"
-    models = ("injection-patterns", "sentence-novelty", "attack-exemplars")
+    models = ("injection-ngram-windows", "injection-embedding-lr")
     depends_on = ("texts", "embeddings")
 
-    def detect(self, ctx: DetectorContext) -> DetectorResult:
-        """Row score = max(pattern score, instruction-sentence score); flagged at 0.5."""
-        n = ctx.n
-        scores = np.zeros(n)
-        details: list[dict[str, Any] | None] = [None] * n
-        for i, text in enumerate(ctx.texts):
-            hits = pattern_hits(text)
-            if hits:
-                scores[i] = max(PATTERN_SCORE.get(h, DEFAULT_PATTERN_SCORE) for h in hits)
-                details[i] = {"patterns": hits}
-        cand_rows: list[int] = []
-        cand_sents: list[str] = []
-        # A foreign sentence pulls its comment away from the comment's own cluster, so only comments
-        # further out than the median are worth embedding sentence by sentence (halves the cost).
-        dist = novelty(ctx)
-        median = float(np.median(dist)) if ctx.n else 0.0
-        for i, text in enumerate(ctx.texts):
-            if scores[i] >= 0.9 or dist[i] < median:
-                continue
-            sents = split_sentences(text)
-            if len(sents) < 2:
-                continue
-            for s in sents:
-                if instruction_like(s):
-                    cand_rows.append(i)
-                    cand_sents.append(s)
-        summary: dict[str, Any] = {
-            "pattern_rows": int((scores > 0).sum()),
-            "sentences_checked": len(cand_sents),
-        }
-        if cand_sents and ctx.embed is not None and n >= 20:
-            self._score_sentences(ctx, cand_rows, cand_sents, scores, details, summary)
-        flags = scores >= 0.5
-        summary["flagged"] = int(flags.sum())
-        return DetectorResult(scores=scores, flags=flags, threshold=0.5, summary=summary, details=details)
+    def __init__(self) -> None:
+        self._model: InjectionModel | None = None
 
-    def _score_sentences(
-        self,
-        ctx: DetectorContext,
-        rows: list[int],
-        sents: list[str],
-        scores: np.ndarray,
-        details: list[dict[str, Any] | None],
-        summary: dict[str, Any],
-    ) -> None:
-        assert ctx.embed is not None
-        emb = ctx.embeddings
-        ex = ctx.shared("injection_exemplars", lambda: ctx.embed(list(EXEMPLARS)))  # type: ignore[misc]
-        vecs = ctx.embed(sents)
-        dist = np.zeros(len(sents))
-        for start in range(0, len(sents), _BLOCK):
-            block = vecs[start : start + _BLOCK] @ emb.T
-            for j in range(block.shape[0]):
-                block[j, rows[start + j]] = -1.0  # the sentence's own comment does not count
-            dist[start : start + block.shape[0]] = 1.0 - _top_mean(block, K_NEIGHBOURS)
-        attack = (vecs @ ex.T).max(axis=1).astype(np.float64)
-        # Short follow-up sentences ("Can you help me?") sit further from whole comments than comments
-        # do from each other, so both fences are fitted on the dataset's own candidate sentences, most
-        # of which are benign; with too few of them, on the comments themselves.
-        if len(sents) >= MIN_SENTENCES_FOR_FENCE:
-            _, d_sigma, d_fence = clipped_fence(dist, k=FENCE_Z)
-            _, a_sigma, a_fence = clipped_fence(attack, k=FENCE_Z)
-        else:
-            _, d_sigma, d_fence = bulk_fence(ctx)
-            _, a_sigma, a_fence = clipped_fence((emb @ ex.T).max(axis=1).astype(np.float64), k=FENCE_Z)
-        far = logistic_score(dist, centre=d_fence, width=max(d_sigma / 2, 1e-6))
-        near_attack = logistic_score(attack, centre=a_fence, width=max(a_sigma / 2, 1e-6))
-        # resembling an attack only counts for sentences no closer to the dataset than the typical one:
-        # "can you change it to the right account" is an instruction, but the dataset's own kind of one
-        near_attack = np.where(dist >= np.median(dist), near_attack, 0.5 * near_attack)
-        sent_score = np.maximum(far, near_attack)
-        ex_fence = a_fence
-        ex_med = float(np.median(attack))
-        summary["sentence_distance_fence"] = round(float(d_fence), 4)
-        for j, i in enumerate(rows):
-            if sent_score[j] > scores[i]:
-                scores[i] = float(sent_score[j])
-                details[i] = {
-                    "sentence": sents[j][:200],
-                    "foreign": round(float(far[j]), 3),
-                    "attack_like": round(float(near_attack[j]), 3),
-                }
-        summary["exemplar_fence"] = round(float(ex_fence), 4)
-        summary["exemplar_median"] = round(float(ex_med), 4)
+    @property
+    def model(self) -> InjectionModel:
+        """The shipped weights, loaded on first use."""
+        if self._model is None:
+            self._model = load_model()
+        return self._model
+
+    def setup(self) -> None:
+        """Load the weights once per process."""
+        _ = self.model
+
+    def cache_params(self) -> dict[str, Any]:
+        """The weights are data, not source: their digest keys the result cache."""
+        return {"injection_weights": self.model.digest}
+
+    def detect(self, ctx: DetectorContext) -> DetectorResult:
+        """Row score = max(rescaled window score, rescaled embedding score); flagged at 0.5."""
+        model = self.model
+        n = ctx.n
+        win = model.score_texts(ctx.texts)
+        s_ng = rescale(win.score, model.ngram_threshold)
+        s_em = np.zeros(n)
+        embed_used = False
+        if n and ctx.embed is not None and ctx.embeddings.shape[1:] == model.embed_coef.shape:
+            embed_used = model.embedder_matches(ctx.embed(model.probe_texts))
+        if embed_used:
+            s_em = rescale(model.embed_probs(ctx.embeddings), model.embed_threshold)
+        scores = np.maximum(s_ng, s_em)
+        flags = scores >= 0.5
+        details: list[dict[str, Any] | None] = [None] * n
+        for i in np.flatnonzero(flags):
+            details[i] = {
+                "window": win.window[i][:200],
+                "window_score": round(float(s_ng[i]), 3),
+                "embedding_score": round(float(s_em[i]), 3) if embed_used else None,
+            }
+        summary: dict[str, Any] = {
+            "flagged": int(flags.sum()),
+            "by_windows": int((s_ng >= 0.5).sum()),
+            "by_embedding": int((s_em >= 0.5).sum()),
+            "embedding_model_used": embed_used,
+        }
+        return DetectorResult(scores=scores, flags=flags, threshold=0.5, summary=summary, details=details)
