@@ -149,9 +149,15 @@ class WorkerPool:
         # The executor starts a worker per submit until it has them all; doing it here, with the
         # parent's __main__ hidden, means workers never re-run the caller's script (an unguarded script
         # would start pools recursively) and start faster. They only run this module's functions.
-        with _main_hidden():
-            for _ in range(processes):
-                self._executor.submit(os.getpid)
+        try:
+            with _main_hidden():
+                for _ in range(processes):
+                    self._executor.submit(os.getpid)
+        except Exception as exc:
+            # Starting a process can fail in the parent (BrokenPipeError when the child dies at once,
+            # OSError when out of processes or descriptors): the pool is unavailable, not the job.
+            self.close(kill=True)
+            raise PoolUnavailableError(f"the PII worker processes could not start: {exc!r}") from exc
 
     def warm(self, key: EngineKey) -> None:
         """Start every worker and set up ``key``'s engine in it; returns when all are ready."""
@@ -185,7 +191,7 @@ class WorkerPool:
     def _submit(self, key: EngineKey, kind: str, items: list[str]) -> Future[list[list[Entity]]]:
         try:
             return self._executor.submit(_task, key, kind, items)
-        except (BrokenProcessPool, RuntimeError) as exc:
+        except (BrokenProcessPool, RuntimeError, OSError) as exc:
             raise PoolUnavailableError(f"PII worker pool unavailable: {exc}") from exc
 
     def _result(self, fut: Future[Any], timeout: float) -> Any:
@@ -251,8 +257,9 @@ _failures = 0
 
 
 def get_pool(processes: int, key: EngineKey) -> WorkerPool | None:
-    """The shared pool (started on first use with ``processes`` workers); None when pools are off."""
-    global _pool
+    """The shared pool (started on first use with ``processes`` workers); None when pools are off or
+    the workers could not start (the caller then runs in-process)."""
+    global _pool, _failures
     with _lock:
         if processes < 2 or _failures >= MAX_FAILURES:
             return None
@@ -260,7 +267,13 @@ def get_pool(processes: int, key: EngineKey) -> WorkerPool | None:
             _pool.close()
             _pool = None
         if _pool is None:
-            _pool = WorkerPool(processes, key)
+            try:
+                _pool = WorkerPool(processes, key)
+            except PoolUnavailableError as exc:
+                # The promise of this module: no pool means the batch runs in-process.
+                _failures += 1
+                log.warning("%s; running in-process", exc)
+                return None
         return _pool
 
 

@@ -214,3 +214,22 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_pool_that_cannot_start_means_in_process(small_tasks, monkeypatch):
+    spawn = multiprocessing.get_context("spawn")
+
+    class Unstartable(spawn.Process):  # type: ignore[name-defined,misc]
+        def start(self) -> None:
+            # What the parent sees when a new worker dies before reading its start-up data.
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(spawn, "Process", Unstartable)
+    texts = SHORT * 5
+    expected = PiiEngine(method="heuristics", processes=1).analyze_batch(texts)
+    engine = PiiEngine(method="heuristics", processes=2)
+    assert engine.analyze_batch(texts) == expected
+    assert not pool.pool_running()
+    assert pool._failures == 1
+    assert not engine.warm_pool()  # the server's warm-up gives up the same way
+    assert multiprocessing.active_children() == []
