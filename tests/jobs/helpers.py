@@ -17,7 +17,7 @@ from sanitas.datasets import service as datasets
 from sanitas.datasets.schemas import DatasetFields
 from sanitas.db import Database
 from sanitas.errors import InvalidInput
-from sanitas.jobs.context import JobContext
+from sanitas.jobs.context import JobCancelled, JobContext
 from sanitas.jobs.registry import JobKind, register
 from sanitas.pii.llm import LlmNotConfiguredError
 
@@ -81,6 +81,15 @@ def _stubborn(ctx: JobContext) -> dict[str, Any]:
     return {"stubborn": True}
 
 
+# Jobs of the "test.polite" kind poll ``should_cancel`` and answer any stop with JobCancelled, as the
+# heal pipeline does.
+def _polite(ctx: JobContext) -> dict[str, Any]:
+    ctx.progress(20, "polite", "polling should_cancel")
+    while not ctx.should_cancel():
+        time.sleep(0.02)
+    raise JobCancelled(ctx.job.id)
+
+
 ECHO = register(JobKind(name="test.echo", run=_echo))
 NUMPY = register(JobKind(name="test.numpy", run=_numpy))
 BOOM = register(JobKind(name="test.boom", run=_boom))
@@ -89,7 +98,8 @@ REFUSE = register(JobKind(name="test.refuse", run=_refuse))
 GATE = register(JobKind(name="test.gate", run=_gate))
 FAIL = register(JobKind(name="test.fail", run=_fail))
 STUBBORN = register(JobKind(name="test.stubborn", run=_stubborn))
-TEST_KINDS = [k.name for k in (ECHO, NUMPY, BOOM, BOOM_ONCE, REFUSE, GATE, FAIL, STUBBORN)]
+POLITE = register(JobKind(name="test.polite", run=_polite))
+TEST_KINDS = [k.name for k in (ECHO, NUMPY, BOOM, BOOM_ONCE, REFUSE, GATE, FAIL, STUBBORN, POLITE)]
 
 
 def text_of(i: int) -> str:

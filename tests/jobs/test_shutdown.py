@@ -100,6 +100,18 @@ def test_a_job_claimed_while_stopping_is_handed_back_before_it_runs(db: Database
     assert (st["status"], st["worker_id"], st["result"]) == ("queued", None, None)
 
 
+def test_a_job_that_reports_any_stop_as_a_cancel_is_released_not_cancelled(
+    db: Database, settings: Settings, running: list[threading.Thread]
+) -> None:
+    worker = Worker(db=db, settings=settings, worker_id="w1", kinds=TEST_KINDS)
+    job_id = add(db, "test.polite")
+    _start(worker, running)
+    wait(db, job_id, lambda s: s["phase"] == "polite")
+    shutdown_workers([worker], grace=10)
+    st = state(db, job_id)
+    assert (st["status"], st["worker_id"]) == ("queued", None), st
+
+
 def test_a_cancel_is_still_a_cancel_during_shutdown(
     db: Database, settings: Settings, running: list[threading.Thread]
 ) -> None:
