@@ -31,7 +31,7 @@ HOSTILE = '<img src="x" onerror="window.__xss = 1"> my card never arrived <b>bol
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium driven by chromedriver (both from Debian's packages; scripts/setup.sh)."""
+    """Headless Chromium driven by chromedriver (Debian's packages, installed by scripts/chromium.sh)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
