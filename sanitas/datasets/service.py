@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sanitas.auth.service import ensure_project
 from sanitas.datasets.schemas import DatasetFields
 from sanitas.datasets.tables import Branch, Dataset, DatasetComment, DatasetSource
 from sanitas.errors import InvalidInput, NotFound
+from sanitas.sources import feeds
+from sanitas.sources.schemas import SourceFields
+from sanitas.sources.service import put_source
 from sanitas.sources.tables import Comment, Source
 from sanitas.timeutil import iso, utcnow
 
@@ -98,47 +100,16 @@ def attach_source(*, session: Session, dataset: Dataset, source_id: str) -> bool
     session.flush()
     pks = list(session.scalars(select(Comment.pk).where(Comment.source_id == source_id).order_by(Comment.pk)))
     if pks:
-        _append(session=session, dataset_id=dataset.id, comment_pks=pks, created_at=utcnow())
+        feeds.append(session=session, dataset_id=dataset.id, comment_pks=pks, created_at=utcnow())
     return True
 
 
-def _reserve(*, session: Session, dataset_id: str, n: int) -> int:
-    """Reserve ``n`` sequence numbers; the row lock lasts until commit, so seq order is commit order."""
-    end = session.execute(
-        update(Dataset)
-        .where(Dataset.id == dataset_id)
-        .values(next_seq=Dataset.next_seq + n)
-        .returning(Dataset.next_seq)
-    ).scalar_one()
-    return int(end) - n
-
-
-def _append(*, session: Session, dataset_id: str, comment_pks: Sequence[int], created_at: datetime) -> None:
-    start = _reserve(session=session, dataset_id=dataset_id, n=len(comment_pks))
-    rows = [
-        {"dataset_id": dataset_id, "comment_pk": pk, "seq": start + i, "created_at": created_at}
-        for i, pk in enumerate(comment_pks)
-    ]
-    # A Core executemany on the table: the ORM bulk path adds per-row bookkeeping we do not need here.
-    session.connection().execute(insert(DatasetComment), rows)
-
-
-def append_to_datasets(
-    *, session: Session, source_id: str, comment_pks: Sequence[int], created_at: datetime
-) -> None:
-    """Give new comments of a source their sequence numbers in every dataset it feeds."""
-    dataset_ids = list(
-        session.scalars(select(DatasetSource.dataset_id).where(DatasetSource.source_id == source_id))
-    )
-    for dataset_id in sorted(dataset_ids):  # a fixed lock order avoids deadlocks between uploads
-        _append(session=session, dataset_id=dataset_id, comment_pks=comment_pks, created_at=created_at)
+# Kept for callers that reserve sequence numbers themselves (test fixtures that build datasets by hand).
+_reserve = feeds.reserve
 
 
 def default_source(*, session: Session, dataset: Dataset) -> Source:
     """The source that file imports into this dataset write to (created on first use)."""
-    from sanitas.sources.schemas import SourceFields
-    from sanitas.sources.service import put_source
-
     name = f"{dataset.name}-files"[:256]
     src = session.scalar(select(Source).where(Source.project == dataset.project, Source.name == name))
     if src is None:

@@ -22,14 +22,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sanitas.datasets.branches import get_branch
+from sanitas.datasets.service import resolve_uids, taxonomy
 from sanitas.datasets.tables import Dataset
 from sanitas.db import Database
 from sanitas.errors import InvalidInput, NotFound
 from sanitas.jobs import service as jobs
 from sanitas.jobs.tables import Job
+from sanitas.models.branch_view import branch_overlay
 from sanitas.models.inflight import Inflight, run_serially
 from sanitas.models.tables import ModelVersion, Prediction
-from sanitas.sources.text import locate
+from sanitas.sources.tables import Comment
+from sanitas.sources.text import comment_text, locate
 from sanitas.timeutil import iso
 
 KIND = "train_model"
@@ -62,6 +65,37 @@ class Item:
 def content_hash(messages: list[dict[str, Any]]) -> str:
     """Hash of what a model reads of a comment (its messages), the prediction cache key."""
     return hashlib.sha256(orjson.dumps(messages, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def comment_items(*, session: Session, dataset: Dataset, uids: Sequence[str]) -> dict[str, Item]:
+    """The dataset's comments by uid as the active branch has them, ready to predict.
+
+    A comment whose messages a branch rewrote is keyed by the hash of the new messages, as the stream
+    reader does, so both share cached predictions. NotFound names the first uid not in the dataset.
+    """
+    pks = resolve_uids(session=session, dataset=dataset, uids=list(uids))
+    stmt = select(Comment.pk, Comment.content_hash, Comment.text, Comment.body)
+    found = {r.pk: r for r in session.execute(stmt.where(Comment.pk.in_(list(pks.values()))))}
+    overlay = branch_overlay(session, dataset, list(pks.values()))
+    items: dict[str, Item] = {}
+    for uid in uids:
+        c = found[pks[uid]]
+        rewritten = (overlay.get(c.pk) or {}).get("messages")
+        if rewritten is not None:
+            items[uid] = Item(content_hash(rewritten), comment_text(rewritten), rewritten)
+        else:
+            items[uid] = Item(c.content_hash, c.text, c.body.get("messages", []))
+    return items
+
+
+def check_labels(*, dataset: Dataset, labels: Sequence[Any] | None) -> None:
+    """Every label asked for (``labels[i].name``) must be in the dataset's taxonomy."""
+    known = set(taxonomy(dataset))
+    for i, lt in enumerate(labels or []):
+        if tuple(lt.name) not in known:
+            raise InvalidInput(
+                f"labels[{i}].name: {' > '.join(lt.name)!r} is not in the taxonomy", field=f"labels[{i}].name"
+            )
 
 
 def enqueue_training(*, session: Session, dataset: Dataset, seed: int = 0) -> Job:

@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Path
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sanitas.api.deps import check_project, get_db, reader, writer
 from sanitas.auth.service import Principal
-from sanitas.datasets.service import get_dataset, resolve_uids
+from sanitas.datasets.service import get_dataset
 from sanitas.datasets.tables import Dataset
 from sanitas.db import Database
 from sanitas.jobs.schemas import render_job
@@ -19,7 +18,6 @@ from sanitas.models import service
 from sanitas.models.schemas import PredictComments, PredictDocuments, PredictOptions, TrainRequest
 from sanitas.models.tables import ModelVersion
 from sanitas.names import PROJECT_PATTERN
-from sanitas.sources.tables import Comment
 from sanitas.sources.text import comment_text
 from sanitas.timeutil import iso
 
@@ -51,16 +49,6 @@ def _choose(
         cut = opts.threshold
         return [lb for lb in raw if lb["probability"] >= cut]
     return raw
-
-
-def _check_labels(opts: PredictOptions, dataset: Dataset) -> None:
-    from sanitas.datasets.service import taxonomy
-    from sanitas.errors import InvalidInput
-
-    known = set(taxonomy(dataset))
-    for i, lt in enumerate(opts.labels or []):
-        if tuple(lt.name) not in known:
-            raise InvalidInput(f"labels[{i}].name: {' > '.join(lt.name)!r} is not in the taxonomy")
 
 
 def _predict(
@@ -131,7 +119,7 @@ def predict(
     with db.read() as s:
         ds = get_dataset(session=s, project=project, name=dataset)
         row = service.get_version(session=s, dataset=ds, version=version)
-        _check_labels(body, ds)
+        service.check_labels(dataset=ds, labels=body.labels)
         items = []
         for d in body.documents:
             messages = [m.model_dump(mode="json", by_alias=True, exclude_none=True) for m in d.messages]
@@ -153,28 +141,12 @@ def predict_comments(
     project: ProjectName, dataset: DatasetName, version: Version, body: PredictComments, db: DB, who: Reader
 ) -> Any:
     """Predict for comments of the dataset, by uid (as they read on the active branch)."""
-    from sanitas.streams.reader import branch_overlay
-
     check_project(who, project, "dataset")
     with db.read() as s:
         ds = get_dataset(session=s, project=project, name=dataset)
         row = service.get_version(session=s, dataset=ds, version=version)
-        _check_labels(body, ds)
-        uids = list(dict.fromkeys(body.uids))
-        pks = resolve_uids(session=s, dataset=ds, uids=uids)
-        stmt = select(Comment.pk, Comment.content_hash, Comment.text, Comment.body).where(
-            Comment.pk.in_(list(pks.values()))
-        )
-        found = {r.pk: r for r in s.execute(stmt)}
-        overlay = branch_overlay(s, ds, list(pks.values()))
-        items = {}
-        for uid in uids:
-            c = found[pks[uid]]
-            rewritten = (overlay.get(c.pk) or {}).get("messages")
-            if rewritten is not None:  # the same cache keys as the stream reader uses
-                items[uid] = service.Item(service.content_hash(rewritten), comment_text(rewritten), rewritten)
-            else:
-                items[uid] = service.Item(c.content_hash, c.text, c.body.get("messages", []))
+        service.check_labels(dataset=ds, labels=body.labels)
+        items = service.comment_items(session=s, dataset=ds, uids=list(dict.fromkeys(body.uids)))
         preds = _predict(db, s, row, list(items.values()))
         out = []
         for uid in body.uids:

@@ -9,17 +9,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from sanitas.auth.service import ensure_project
 from sanitas.errors import InvalidInput, NotFound
+from sanitas.sources import feeds
 from sanitas.sources.schemas import CommentIn, SourceFields
 from sanitas.sources.tables import Comment, Source
 from sanitas.sources.text import comment_text
 from sanitas.timeutil import as_utc, iso, utcnow
 
 _CHUNK = 900
+# What a re-sync of an existing id may change (its pk, ids and created_at stay).
+_CHANGING = ("thread_id", "timestamp", "body", "content_hash", "text", "last_modified")
 
 
 @dataclass
@@ -107,12 +111,8 @@ def _canonical(comment: CommentIn) -> tuple[dict[str, Any], str]:
     return body, digest
 
 
-def sync_comments(*, session: Session, source: Source, comments: Sequence[CommentIn]) -> SyncResult:
-    """Upsert comments by id; unchanged ones are not written at all.
-
-    New comments are appended to every dataset fed by this source with fresh sequence numbers, reserved
-    inside this transaction (see ``sanitas.datasets.service.append_to_datasets``).
-    """
+def _duplicates(comments: Sequence[CommentIn]) -> dict[str, int]:
+    """Index of each id in the batch; an id given twice is a per-item error naming both places."""
     seen: dict[str, int] = {}
     errors: list[dict[str, Any]] = []
     for i, c in enumerate(comments):
@@ -130,8 +130,19 @@ def sync_comments(*, session: Session, source: Source, comments: Sequence[Commen
         head = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise InvalidInput(head + more, field="comments", errors=errors)
+    return seen
+
+
+def sync_comments(*, session: Session, source: Source, comments: Sequence[CommentIn]) -> SyncResult:
+    """Upsert comments by id; unchanged ones are not written at all.
+
+    New comments are appended to every dataset fed by this source with fresh sequence numbers, reserved
+    inside this transaction (see :func:`sanitas.sources.feeds.append_to_datasets`). On PostgreSQL the
+    write is one ``INSERT … ON CONFLICT`` in id order, so concurrent syncs of the same ids neither fail
+    on a unique violation nor deadlock (each locks its rows in the same order).
+    """
+    ids = list(_duplicates(comments))
     existing: dict[str, tuple[int, str]] = {}
-    ids = list(seen)
     for k in range(0, len(ids), _CHUNK):
         stmt = select(Comment.id, Comment.pk, Comment.content_hash).where(
             Comment.source_id == source.id, Comment.id.in_(ids[k : k + _CHUNK])
@@ -139,8 +150,7 @@ def sync_comments(*, session: Session, source: Source, comments: Sequence[Commen
         for cid, pk, digest in session.execute(stmt):
             existing[cid] = (pk, digest)
     now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    writes: list[dict[str, Any]] = []
     unchanged = 0
     for c in comments:
         body, digest = _canonical(c)
@@ -148,18 +158,37 @@ def sync_comments(*, session: Session, source: Source, comments: Sequence[Commen
         if old is not None and old[1] == digest:
             unchanged += 1
             continue
-        row = {
-            "thread_id": c.thread_id,
-            "timestamp": as_utc(c.timestamp),
-            "body": body,
-            "content_hash": digest,
-            "text": comment_text(body["messages"]),
-            "last_modified": now,
-        }
-        if old is None:
-            inserts.append({**row, "source_id": source.id, "id": c.id, "created_at": now})
-        else:
-            updates.append({**row, "pk": old[0]})
+        writes.append(
+            {
+                "source_id": source.id,
+                "id": c.id,
+                "thread_id": c.thread_id,
+                "timestamp": as_utc(c.timestamp),
+                "body": body,
+                "content_hash": digest,
+                "text": comment_text(body["messages"]),
+                "created_at": now,
+                "last_modified": now,
+            }
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        new_pks, updated, raced = _upsert_postgresql(session, writes)
+        unchanged += raced
+    else:
+        new_pks, updated = _write_single_writer(session, source, writes, existing)
+    if new_pks:
+        feeds.append_to_datasets(session=session, source_id=source.id, comment_pks=new_pks, created_at=now)
+    return SyncResult(new=len(new_pks), updated=updated, unchanged=unchanged, new_pks=new_pks)
+
+
+def _write_single_writer(
+    session: Session, source: Source, writes: list[dict[str, Any]], existing: dict[str, tuple[int, str]]
+) -> tuple[list[int], int]:
+    """SQLite: the one writer holds the database, so what was read above is still true here."""
+    inserts = [w for w in writes if w["id"] not in existing]
+    updates = [
+        {k: w[k] for k in _CHANGING} | {"pk": existing[w["id"]][0]} for w in writes if w["id"] in existing
+    ]
     new_pks: list[int] = []
     if inserts:
         # A plain executemany is one statement; INSERT … RETURNING in parameter order is one statement
@@ -175,11 +204,38 @@ def sync_comments(*, session: Session, source: Source, comments: Sequence[Commen
         new_pks = [pk_of[cid] for cid in new_ids]
     if updates:
         session.execute(update(Comment), updates)
-    if new_pks:
-        from sanitas.datasets.service import append_to_datasets
+    return new_pks, len(updates)
 
-        append_to_datasets(session=session, source_id=source.id, comment_pks=new_pks, created_at=now)
-    return SyncResult(new=len(inserts), updated=len(updates), unchanged=unchanged, new_pks=new_pks)
+
+def _upsert_postgresql(session: Session, writes: list[dict[str, Any]]) -> tuple[list[int], int, int]:
+    """PostgreSQL, where other syncs of the same ids may run at once: ``(new pks, updated, unchanged)``.
+
+    Rows are written in id order, so two transactions lock shared rows in the same order and never wait
+    on each other in a cycle. Pks are drawn up front in batch order (so a batch keeps its upload order);
+    a returned pk equal to the drawn one means inserted, another one means an existing row was updated,
+    and a row not returned was already equal (another request wrote the same content first).
+    """
+    if not writes:
+        return [], 0, 0
+    drawn = session.execute(
+        text(
+            "SELECT nextval(pg_get_serial_sequence('comments', 'pk')) FROM generate_series(1, :n) ORDER BY 1"
+        ),
+        {"n": len(writes)},
+    ).scalars()
+    for w, pk in zip(writes, drawn, strict=True):
+        w["pk"] = int(pk)
+    base = pg_insert(Comment)
+    upsert = base.on_conflict_do_update(
+        index_elements=[Comment.source_id, Comment.id],
+        set_={k: base.excluded[k] for k in _CHANGING},
+        where=Comment.content_hash != base.excluded.content_hash,
+    ).returning(Comment.id, Comment.pk)
+    ordered = sorted(writes, key=lambda w: w["id"])
+    written: dict[str, int] = {cid: pk for cid, pk in session.connection().execute(upsert, ordered)}
+    new_pks = [w["pk"] for w in writes if written.get(w["id"]) == w["pk"]]
+    updated = sum(1 for w in writes if w["id"] in written and written[w["id"]] != w["pk"])
+    return new_pks, updated, len(writes) - len(written)
 
 
 def get_comments(*, session: Session, source: Source, ids: Sequence[str]) -> list[Comment]:
@@ -201,8 +257,13 @@ def get_comments(*, session: Session, source: Source, ids: Sequence[str]) -> lis
 
 def delete_comments(*, session: Session, source: Source, ids: Sequence[str]) -> int:
     """Delete comments by id; unknown ids are ignored. Returns how many were deleted."""
+    ids = sorted(ids)  # the lock order of a sync too, so a delete and a sync never deadlock
     total = 0
     for k in range(0, len(ids), _CHUNK):
+        if session.get_bind().dialect.name == "postgresql":
+            chunk = Comment.id.in_(ids[k : k + _CHUNK])
+            lock = select(Comment.pk).where(Comment.source_id == source.id, chunk).order_by(Comment.id)
+            session.execute(lock.with_for_update())
         res = session.execute(
             delete(Comment).where(Comment.source_id == source.id, Comment.id.in_(list(ids[k : k + _CHUNK])))
         )
@@ -210,8 +271,13 @@ def delete_comments(*, session: Session, source: Source, ids: Sequence[str]) -> 
     return total
 
 
-def render_comment(row: Comment, source: Source | None = None) -> dict[str, Any]:
-    """The Re:infer comment object."""
+def annotated(*, session: Session, comments: Sequence[Comment]) -> set[int]:
+    """Pks of the comments with labels assigned in a dataset (their ``has_annotations``)."""
+    return feeds.annotated(session=session, comment_pks=[c.pk for c in comments])
+
+
+def render_comment(row: Comment, *, annotated: bool = False) -> dict[str, Any]:
+    """The Re:infer comment object; ``annotated`` says whether a dataset has labels on it."""
     body = dict(row.body)
     return {
         "id": row.id,
@@ -226,5 +292,5 @@ def render_comment(row: Comment, source: Source | None = None) -> dict[str, Any]
         "created_at": iso(row.created_at),
         "last_modified": iso(row.last_modified),
         "context": "1",
-        "has_annotations": False,
+        "has_annotations": annotated,
     }

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy.orm import Session
 
 from sanitas.api.deps import check_project, get_db, reader, visible_projects, writer
 from sanitas.auth.service import Principal
+from sanitas.contention import write_with_retry
 from sanitas.db import Database
 from sanitas.names import COMMENT_ID_PATTERN, NAME_PATTERN, PROJECT_PATTERN
 from sanitas.sources import service
@@ -81,9 +83,12 @@ def delete_source(project: ProjectName, source: SourceName, db: DB, who: Writer)
 def sync(project: ProjectName, source: SourceName, body: SyncRequest, db: DB, who: Writer) -> dict[str, Any]:
     """Upsert up to 16,384 comments by id; answers ``{new, updated, unchanged}``."""
     check_project(who, project, "source")
-    with db.write() as s:
+
+    def work(s: Session) -> service.SyncResult:
         src = service.get_source(session=s, project=project, name=source)
-        res = service.sync_comments(session=s, source=src, comments=body.comments)
+        return service.sync_comments(session=s, source=src, comments=body.comments)
+
+    res = write_with_retry(db, work, what="the sync")
     return {"status": "ok", "new": res.new, "updated": res.updated, "unchanged": res.unchanged}
 
 
@@ -96,7 +101,8 @@ def get_comment(
     with db.read() as s:
         src = service.get_source(session=s, project=project, name=source)
         row = service.get_comments(session=s, source=src, ids=[comment_id])[0]
-        return {"status": "ok", "comment": service.render_comment(row)}
+        marked = service.annotated(session=s, comments=[row])
+        return {"status": "ok", "comment": service.render_comment(row, annotated=row.pk in marked)}
 
 
 @router.get("/sources/{project}/{source}/comments")
@@ -106,7 +112,11 @@ def get_comments(project: ProjectName, source: SourceName, db: DB, who: Reader, 
     with db.read() as s:
         src = service.get_source(session=s, project=project, name=source)
         rows = service.get_comments(session=s, source=src, ids=list(dict.fromkeys(id)))
-        return {"status": "ok", "comments": [service.render_comment(r) for r in rows]}
+        marked = service.annotated(session=s, comments=rows)
+        return {
+            "status": "ok",
+            "comments": [service.render_comment(r, annotated=r.pk in marked) for r in rows],
+        }
 
 
 @router.delete("/sources/{project}/{source}/comments")
@@ -115,7 +125,10 @@ def delete_comments(
 ) -> dict[str, Any]:
     """Delete comments by id (``?id=a&id=b``); unknown ids are ignored."""
     check_project(who, project, "source")
-    with db.write() as s:
+
+    def work(s: Session) -> int:
         src = service.get_source(session=s, project=project, name=source)
-        n = service.delete_comments(session=s, source=src, ids=list(dict.fromkeys(id)))
+        return service.delete_comments(session=s, source=src, ids=list(dict.fromkeys(id)))
+
+    n = write_with_retry(db, work, what="the delete")
     return {"status": "ok", "deleted": n}

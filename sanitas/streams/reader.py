@@ -18,12 +18,13 @@ import orjson
 from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.orm import Session
 
-from sanitas.datasets.branches import chain, get_branch
+from sanitas.datasets.branches import get_branch
 from sanitas.datasets.service import get_dataset
-from sanitas.datasets.tables import Branch, BranchChange, Dataset, DatasetComment
+from sanitas.datasets.tables import Dataset, DatasetComment
 from sanitas.db import Database
 from sanitas.errors import NotFound
 from sanitas.models import service as models
+from sanitas.models.branch_view import branch_overlay
 from sanitas.models.tables import ModelVersion
 from sanitas.sources.tables import Comment
 from sanitas.sources.text import comment_text
@@ -45,6 +46,7 @@ _COLUMNS = (
     Comment.created_at,
     Comment.last_modified,
     cast(Comment.body, Text).label("raw"),
+    DatasetComment.labels,
 )
 # Fields a stored body may lack, with the value a rendered comment shows instead.
 _DEFAULTS = (
@@ -58,12 +60,13 @@ _POLL_SECONDS = 0.1
 
 @dataclass
 class Kept:
-    """A matching comment: its row, body JSON and (when a branch rewrote it) its new text."""
+    """A matching comment: its row, body JSON, (when a branch rewrote it) its new text, and its labels."""
 
     row: Any
     raw: str
     text: str
     rewritten: bool = False
+    labels: Any = None
 
 
 @dataclass
@@ -88,10 +91,13 @@ class Batch:
         return (head + '"results":[' + ",".join(self.results) + "]}").encode()
 
 
-def comment_json(row: Any, raw: str, times: dict[Any, str | None] | None = None) -> str:
+def comment_json(
+    row: Any, raw: str, times: dict[Any, str | None] | None = None, *, annotated: bool = False
+) -> str:
     """The Re:infer comment object as JSON, built around the stored body text.
 
-    ``times`` memoises rendered timestamps: comments of one upload share them.
+    ``times`` memoises rendered timestamps: comments of one upload share them. ``annotated`` is
+    ``has_annotations``: the comment has labels assigned in this dataset (on its active branch).
     """
     times = {} if times is None else times
     created = times.get(row.created_at) or times.setdefault(row.created_at, iso(row.created_at))
@@ -102,7 +108,8 @@ def comment_json(row: Any, raw: str, times: dict[Any, str | None] | None = None)
         cid = orjson.dumps(cid).decode()[1:-1]
     parts = [
         f'{{"id":"{cid}","uid":"{row.source_id}.{cid}","source_id":"{row.source_id}",'
-        f'"created_at":"{created}","last_modified":"{modified}","context":"1","has_annotations":false',
+        f'"created_at":"{created}","last_modified":"{modified}","context":"1",'
+        f'"has_annotations":{"true" if annotated else "false"}',
     ]
     for key, default in _DEFAULTS:
         # Keys are only ever top-level in a stored body, and a quote inside a string is escaped.
@@ -115,25 +122,6 @@ def comment_json(row: Any, raw: str, times: dict[Any, str | None] | None = None)
     else:
         parts.append("}")
     return "".join(parts)
-
-
-def branch_overlay(
-    session: Session, dataset: Dataset, pks: list[int], branch: Branch | None = None
-) -> dict[int, dict[str, Any]]:
-    """Branch changes for these comments (nothing to do on main, the common case)."""
-    branch = branch or get_branch(session=session, dataset=dataset)
-    if branch.is_main or not pks:
-        return {}
-    ids = [b.id for b in reversed(chain(session=session, branch=branch)) if not b.is_main]
-    merged: dict[int, dict[str, Any]] = {}
-    for bid in ids:  # oldest ancestor first, so the nearest branch wins
-        stmt = select(BranchChange).where(BranchChange.branch_id == bid, BranchChange.comment_pk.in_(pks))
-        for ch in session.scalars(stmt):
-            cur = merged.setdefault(ch.comment_pk, {"excluded": False, "messages": None})
-            cur["excluded"] = cur["excluded"] or ch.excluded
-            if ch.messages is not None:
-                cur["messages"] = ch.messages
-    return merged
 
 
 _ROWS = (
@@ -171,7 +159,7 @@ def _scan(
         overlay = branch_overlay(session, dataset, [r.pk for r in rows], branch)
         for i, row in enumerate(rows):
             last = row.seq
-            item = Kept(row, row.raw, row.text)
+            item = Kept(row, row.raw, row.text, labels=row.labels)
             change = overlay.get(row.pk)
             if change is not None:
                 if change["excluded"]:
@@ -180,6 +168,8 @@ def _scan(
                     body = orjson.loads(row.raw)
                     body["messages"] = change["messages"]
                     item = Kept(row, orjson.dumps(body).decode(), comment_text(change["messages"]), True)
+                if change["labels"] is not None:
+                    item.labels = change["labels"]
             if match is None:
                 ok = True
             else:
@@ -315,7 +305,7 @@ def _read_once(
             if results_shape:
                 prediction = {"extractions": [_extraction(lb, thresholds) for lb in labels or []]}
                 extra = f',"continuation":"{tok}","prediction":{orjson.dumps(prediction).decode()}'
-            comment = comment_json(k.row, k.raw, times)
+            comment = comment_json(k.row, k.raw, times, annotated=bool(k.labels))
             results.append(
                 f'{{"comment":{comment},"sequence_id":"{tok}","labels":{labels_json},'
                 f'"entities":{entities_json},"label_properties":[]{extra}}}'

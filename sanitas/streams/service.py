@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sanitas.datasets.service import resolve_uids, taxonomy
 from sanitas.datasets.tables import Dataset, DatasetComment
 from sanitas.errors import Conflict, InvalidInput, NotFound
+from sanitas.models.branch_view import excluded_pks
 from sanitas.models.service import require_pinned
 from sanitas.streams import tokens
 from sanitas.streams.schemas import ExceptionItem, StreamFields, StreamModel, StreamUpdateFields
@@ -157,7 +158,11 @@ def delete_stream(*, session: Session, stream: Stream) -> None:
 
 
 def advance(*, session: Session, secret: bytes, stream: Stream, token: str) -> str:
-    """Move the cursor to ``token``'s position: never backwards, and a repeat is a no-op."""
+    """Move the cursor to ``token``'s position: never backwards, and a repeat is a no-op.
+
+    Returns the token of where the cursor now is: ``token`` itself, or, when the stream was already
+    past it (an older token, or another consumer advanced further), the stream's actual position.
+    """
     pos = tokens.decode(secret, token, stream_id=stream.id, epoch=stream.epoch)
     # The epoch in the WHERE clause makes a reset that commits first win over a racing advance.
     res = session.execute(
@@ -166,11 +171,16 @@ def advance(*, session: Session, secret: bytes, stream: Stream, token: str) -> s
         .values(position=pos.seq)
         .execution_options(synchronize_session=False)
     )
-    if not res.rowcount:  # type: ignore[attr-defined]
-        epoch = session.scalar(select(Stream.epoch).where(Stream.id == stream.id))
-        if epoch != pos.epoch:
-            raise Conflict("the stream was reset while advancing; fetch again to get a current sequence_id")
-    return token
+    if res.rowcount:  # type: ignore[attr-defined]
+        return token
+    epoch, position = session.execute(
+        select(Stream.epoch, Stream.position).where(Stream.id == stream.id)
+    ).one()
+    if epoch != pos.epoch:
+        raise Conflict("the stream was reset while advancing; fetch again to get a current sequence_id")
+    if position == pos.seq:
+        return token
+    return tokens.encode(secret, tokens.Position(stream.id, epoch, position))
 
 
 def reset(*, session: Session, secret: bytes, stream: Stream, dataset: Dataset, when: datetime) -> str:
@@ -182,9 +192,16 @@ def reset(*, session: Session, secret: bytes, stream: Stream, dataset: Dataset, 
     return tokens.encode(secret, tokens.Position(stream.id, stream.epoch, stream.position))
 
 
-def lag(*, session: Session, stream: Stream) -> dict[str, Any]:
-    """How far behind the stream is: comments after its position, and the oldest one's age."""
-    after = (DatasetComment.dataset_id == stream.dataset_id, DatasetComment.seq > stream.position)
+def lag(*, session: Session, stream: Stream, dataset: Dataset) -> dict[str, Any]:
+    """How far behind the stream is: comments after its position, and the oldest one's age.
+
+    Counted on the dataset's active branch, as a fetch reads it: comments the branch excludes are
+    not waiting for anyone.
+    """
+    after = [DatasetComment.dataset_id == stream.dataset_id, DatasetComment.seq > stream.position]
+    hidden = excluded_pks(session=session, dataset=dataset)
+    if hidden is not None:
+        after.append(DatasetComment.comment_pk.not_in(hidden))
     backlog = int(session.scalar(select(func.count()).select_from(DatasetComment).where(*after)) or 0)
     oldest = session.scalar(
         select(DatasetComment.created_at).where(*after).order_by(DatasetComment.seq).limit(1)

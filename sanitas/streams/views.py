@@ -118,7 +118,7 @@ def _routes(kind: str) -> None:
             ds = get_dataset(session=s, project=project, name=dataset)
             row = service.get_stream(session=s, dataset=ds, name=stream)
             body = service.render_stream(row, secret=conf.secret_key)
-            body["lag"] = service.lag(session=s, stream=row)
+            body["lag"] = service.lag(session=s, stream=row, dataset=ds)
             return {"status": "ok", "stream": body}
 
     @router.delete(item, name=f"delete_{kind}", include_in_schema=not legacy)
