@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sanitas.names import NAME_PATTERN
+from sanitas.timeutil import as_utc, iso
+from sanitas.validation import Number, StrictFloat, StrictInt, Timestamp
 
 LabelPart = Annotated[str, Field(min_length=1, max_length=64)]
 FilterString = Annotated[str, Field(min_length=1, max_length=65536)]
@@ -24,39 +24,50 @@ class LabelThreshold(Strict):
     """Return ``name`` only when its probability is at least ``threshold``."""
 
     name: list[LabelPart] = Field(min_length=1, max_length=64)
-    threshold: float = Field(ge=0.0, le=1.0)
+    threshold: StrictFloat = Field(ge=0.0, le=1.0)
 
 
 class StreamModel(Strict):
     """The pinned model a stream predicts with."""
 
-    version: int = Field(ge=1, le=2**31 - 1)
+    version: StrictInt = Field(ge=1, le=2**31 - 1)
     label_thresholds: list[LabelThreshold] | None = Field(default=None, min_length=1, max_length=4096)
 
 
 class PropertyFilter(Strict):
     """Operators on one user property; several may be combined (all must hold)."""
 
-    one_of: list[str | float] | None = Field(default=None, min_length=1, max_length=4096)
-    not_one_of: list[str | float] | None = Field(default=None, min_length=1, max_length=4096)
-    minimum: float | None = None
-    maximum: float | None = None
+    one_of: list[str | Number] | None = Field(default=None, min_length=1, max_length=4096)
+    not_one_of: list[str | Number] | None = Field(default=None, min_length=1, max_length=4096)
+    minimum: Number | None = None
+    maximum: Number | None = None
 
     @model_validator(mode="after")
     def _some(self) -> PropertyFilter:
         if self.one_of is None and self.not_one_of is None and self.minimum is None and self.maximum is None:
             raise ValueError("a property filter needs one of one_of, not_one_of, minimum, maximum")
-        for v in (self.minimum, self.maximum):
-            if v is not None and not math.isfinite(v):
-                raise ValueError("minimum and maximum must be finite numbers")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(
+                f"minimum ({self.minimum}) must not exceed maximum ({self.maximum}): nothing could match"
+            )
         return self
 
 
 class TimeRange(Strict):
     """An inclusive range of comment timestamps."""
 
-    minimum: datetime | None = None
-    maximum: datetime | None = None
+    minimum: Timestamp | None = None
+    maximum: Timestamp | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.minimum is not None and self.maximum is not None:
+            lo, hi = as_utc(self.minimum), as_utc(self.maximum)
+            if lo > hi:
+                raise ValueError(
+                    f"minimum ({iso(lo)}) must not be after maximum ({iso(hi)}): nothing could match"
+                )
+        return self
 
 
 class CommentFilter(Strict):
@@ -95,7 +106,7 @@ class StreamFields(Strict):
     model: StreamModel | None = None
     comment_filter: CommentFilter | None = None
     # Our extension: where a new stream starts ("earliest", "latest" or an upload time).
-    start_at: Literal["earliest", "latest"] | datetime | None = None
+    start_at: Literal["earliest", "latest"] | Timestamp | None = None
 
 
 class StreamPut(Strict):
@@ -123,10 +134,10 @@ class StreamUpdate(Strict):
 class FetchRequest(Strict):
     """Body of ``POST …/fetch``."""
 
-    size: int = Field(ge=1, le=1024)
-    max_filtered: int | None = Field(default=None, ge=1, le=1024)
+    size: StrictInt = Field(ge=1, le=1024)
+    max_filtered: StrictInt | None = Field(default=None, ge=1, le=1024)
     # Our extension: long polling, up to this many seconds when nothing is available.
-    wait_seconds: float = Field(default=0.0, ge=0.0, le=20.0)
+    wait_seconds: StrictFloat = Field(default=0.0, ge=0.0, le=20.0)
 
 
 class AdvanceRequest(Strict):
@@ -153,7 +164,7 @@ class AdvanceRequest(Strict):
 class ResetRequest(Strict):
     """Body of ``POST …/reset``."""
 
-    to_comment_created_at: datetime
+    to_comment_created_at: Timestamp
 
 
 class ExceptionMetadata(BaseModel):

@@ -81,6 +81,13 @@ BAD_COMMENTS = [
     (_set("user_properties", {"number:Size": True}), ["finite number"]),
     (_set("user_properties", {"number:Size": None}), ["finite number"]),
     (_set("messages.0.body.text_markup", {"n": 2**70}), ["text_markup", "64-bit"]),
+    # No silent coercion (one rule with the heal routes): a number is not a timestamp, "8" not an integer.
+    (_set("timestamp", 1700000000), ["timestamp", "ISO 8601"]),
+    (_set("messages.0.sent_at", 5), ["messages[0].sent_at", "ISO 8601"]),
+    (_set("attachments", [{"name": "a", "size": "8", "content_type": "t"}]), ["size", "integer"]),
+    (_set("attachments", [{"name": "a", "size": 8.0, "content_type": "t"}]), ["size", "integer"]),
+    (_set("attachments", [{"name": "a", "size": True, "content_type": "t"}]), ["size", "integer"]),
+    (_set("user_properties", {"number:Size": 2**60}), ["number:Size", "finite number"]),
 ]
 
 
@@ -212,6 +219,8 @@ DATASET_OK: dict[str, Any] = {"dataset": {"title": "T"}}
         ("PUT", "/api/v1/sources/acme/new", {"sauce": {}}, 422),
         ("PUT", "/api/v1/sources/acme/new", {"source": {"title": 5}}, 422),
         ("PUT", "/api/v1/sources/acme/new", {"source": {"should_translate": "maybe"}}, 422),
+        ("PUT", "/api/v1/sources/acme/new", {"source": {"should_translate": "true"}}, 422),
+        ("PUT", "/api/v1/sources/acme/new", {"source": {"should_translate": 1}}, 422),
         ("PUT", "/api/v1/sources/acme/new", {"source": {"title": "t" * 1025}}, 422),
         ("PUT", "/api/v1/sources/acme/new", {"source": {"language": ""}}, 422),
         ("PUT", "/api/v1/datasets/acme/new", {"dataset": {"source_ids": ["nothex"]}}, 422),
