@@ -14,6 +14,8 @@ from sanitas.sdk.errors import TransportError, error_for
 from sanitas.sdk.types import AnonymizationRun, Batch, Dataset, Job, Source, Stream, StreamResult, SyncResult
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A sync that lost a race with other writers answers 409; an upsert by id is safe to send again.
+SYNC_RETRY_STATUSES = RETRY_STATUSES | {409}
 SYNC_LIMIT = 16384
 
 
@@ -79,8 +81,12 @@ class Client:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
     ) -> Any:
-        """Send a request and return its decoded JSON; raises an :mod:`sanitas.sdk.errors` exception."""
+        """Send a request and return its decoded JSON; raises an :mod:`sanitas.sdk.errors` exception.
+
+        Answers with a status in ``retry_statuses`` (and connection errors) are retried with backoff.
+        """
         attempt = 0
         while True:
             try:
@@ -94,7 +100,7 @@ class Client:
                 self._sleep(attempt, None)
                 attempt += 1
                 continue
-            if resp.status_code in RETRY_STATUSES and attempt < self.retries:
+            if resp.status_code in retry_statuses and attempt < self.retries:
                 self._sleep(attempt, resp.headers.get("retry-after"))
                 attempt += 1
                 continue
@@ -121,11 +127,16 @@ class Client:
         return Source.from_json(self.request("GET", f"/api/v1/sources/{project}/{name}")["source"])
 
     def sync(self, project: str, source: str, comments: Sequence[Mapping[str, Any]]) -> SyncResult:
-        """Upsert comments by id (split into batches of 16,384)."""
+        """Upsert comments by id (split into batches of 16,384).
+
+        A batch that conflicted with concurrent syncs of the same ids (409) is sent again, like a 5xx:
+        an upsert by id gives the same result however often it is repeated.
+        """
         new = updated = unchanged = 0
         for k in range(0, len(comments), SYNC_LIMIT):
             chunk = list(comments[k : k + SYNC_LIMIT])
-            body = self.request("POST", f"/api/v1/sources/{project}/{source}/sync", json={"comments": chunk})
+            path = f"/api/v1/sources/{project}/{source}/sync"
+            body = self.request("POST", path, json={"comments": chunk}, retry_statuses=SYNC_RETRY_STATUSES)
             new, updated, unchanged = (
                 new + body["new"],
                 updated + body["updated"],
@@ -227,6 +238,18 @@ class Client:
         return [AnonymizationRun.from_json(r) for r in items]
 
     # Streams --------------------------------------------------------------------------------------
+    #
+    # Delivery semantics (those of Re:infer streams):
+    # - A stream is one cursor over the dataset's comments in upload order. ``fetch`` reads after it
+    #   and never moves it; ``advance`` moves it. Delivery is at-least-once: a consumer that dies before
+    #   advancing gets the same comments again, so handling must be idempotent (key on ``uid``).
+    # - A comment is queued once, when it is first uploaded. Re-syncing it later (same id, new content)
+    #   updates it in place but does not queue it again: a consumer that already advanced past it never
+    #   sees the update through the stream (one that has not yet advanced reads the new content). To
+    #   follow updates, compare ``last_modified`` through ``get_comment``.
+    # - Consumers that share one stream share its cursor: each fetch returns the same comments to all of
+    #   them, and the first to advance moves the cursor for everyone. There are no consumer groups or
+    #   leases; give each independent consumer its own stream (each then gets every comment).
 
     def _stream_path(self, project: str, dataset: str, name: str = "") -> str:
         return f"/api/v1/datasets/{project}/{dataset}/streams" + (f"/{name}" if name else "")
@@ -285,7 +308,11 @@ class Client:
         max_filtered: int | None = None,
         wait_seconds: float = 0.0,
     ) -> Batch:
-        """The next batch after the stream's position (does not move it)."""
+        """The next batch after the stream's position (does not move it).
+
+        Every consumer of the stream fetching now gets this same batch; comments updated after they
+        were first uploaded keep their place and are not queued again (see the delivery notes above).
+        """
         body: dict[str, Any] = {"size": size}
         if max_filtered is not None:
             body["max_filtered"] = max_filtered
@@ -294,13 +321,18 @@ class Client:
         path = self._stream_path(project, dataset, stream) + "/fetch"
         return Batch.from_json(self.request("POST", path, json=body, timeout=60.0 + wait_seconds))
 
-    def advance(self, project: str, dataset: str, stream: str, sequence_id: str) -> None:
-        """Commit progress up to a batch's or a comment's ``sequence_id`` (idempotent)."""
-        self.request(
+    def advance(self, project: str, dataset: str, stream: str, sequence_id: str) -> str:
+        """Commit progress up to a batch's or a comment's ``sequence_id`` (idempotent, never backwards).
+
+        Returns the ``sequence_id`` of where the stream now is: the one given, or a later one when the
+        stream was already past it (another consumer of the same stream advanced further).
+        """
+        body = self.request(
             "POST",
             self._stream_path(project, dataset, stream) + "/advance",
             json={"sequence_id": sequence_id},
         )
+        return str(body["sequence_id"])
 
     def reset(self, project: str, dataset: str, stream: str, to_comment_created_at: datetime | str) -> str:
         """Move the stream to an upload time; returns the new position's ``sequence_id``."""
@@ -346,7 +378,9 @@ class Client:
 
         If the caller crashes while handling a result, that result (``advance="comment"``) or its batch
         (``advance="batch"``) was never acknowledged and is delivered again: at-least-once, never lost.
-        ``on_advance(sequence_id)`` is called after each acknowledged advance.
+        ``on_advance(sequence_id)`` is called after each acknowledged advance. Two iterators over one
+        stream both see every comment (one cursor, no consumer groups), and a comment updated after it
+        was delivered is not delivered again.
         """
 
         def ack(token: str) -> None:
