@@ -6,6 +6,7 @@ SQLite runs in WAL mode with one writer: write sessions go through a one-connect
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool
 
+# Below this much free space a write is about to fail: readiness says so before it does.
+MIN_FREE_BYTES = 1 << 20
 # JSONB on PostgreSQL, JSON text elsewhere.
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only auto-increments INTEGER PRIMARY KEY, so big ids are plain integers there.
@@ -96,6 +99,8 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         # Where job files live; a commit that deleted what owns them removes them (see ``write``).
         self.files_dir = files_dir
+        # The last storage fault a write met (disk full, read-only), until a write commits again.
+        self.storage_error: str | None = None
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, writer=True)
             self.read_engine = _sqlite_engine(url, writer=False)
@@ -119,6 +124,7 @@ class Database:
             try:
                 yield session
                 session.commit()
+                self.storage_error = None
             except BaseException:
                 session.rollback()
                 raise
@@ -135,6 +141,32 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    def note_storage_fault(self, cause: str) -> None:
+        """Remember that a write failed for lack of storage (readiness reports it)."""
+        self.storage_error = cause
+
+    def storage_problem(self) -> str | None:
+        """Why writes cannot succeed now (a remembered fault, or no free space left), or None."""
+        if self.storage_error:
+            return self.storage_error
+        folders = [p for p in (self.files_dir, self.sqlite_path and self.sqlite_path.parent) if p]
+        for folder in folders:
+            try:
+                free = shutil.disk_usage(folder).free
+            except OSError:
+                continue  # not created yet: nothing written there, nothing full
+            if free < MIN_FREE_BYTES:
+                return f"the disk holding {folder} is full ({free} bytes free)"
+        return None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file (None for PostgreSQL or an in-memory database)."""
+        if not self.is_sqlite or "///" not in self.url:
+            return None
+        path = self.url.split("///", 1)[1]
+        return Path(path) if path and path != ":memory:" else None
 
     def ping(self) -> bool:
         """True when the database answers."""

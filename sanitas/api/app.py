@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sanitas import __version__
 from sanitas.api.envelopes import error_response
+from sanitas.api.faults import CatchAll
 from sanitas.api.responses import OrjsonResponse as ORJSONResponse
 from sanitas.config import Settings, load_settings
 from sanitas.db import Database
@@ -186,13 +187,10 @@ def create_app(
             request.url.path, exc.status_code, message, headers=getattr(exc, "headers", None)
         )
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> ORJSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request.url.path, 500, "internal error; the server log has the details")
-
     from sanitas.api.routes import include_routers
 
     include_routers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outermost of ours: every unhandled error (storage faults named) is answered here, not re-raised.
+    app.add_middleware(CatchAll, on_storage_fault=db.note_storage_fault)
     return app

@@ -49,7 +49,13 @@ def health() -> dict[str, Any]:
 
 @router.get("/readyz", tags=["health"])
 def ready(db: DB, response: Response) -> dict[str, Any]:
-    """Readiness: the database answers."""
+    """Readiness: the database answers and writes can succeed (no full or read-only storage)."""
     ok = db.ping()
-    response.status_code = 200 if ok else 503
-    return {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
+    problem = db.storage_problem() if ok else None
+    response.status_code = 200 if ok and problem is None else 503
+    body: dict[str, Any] = {
+        "status": "ok" if response.status_code == 200 else "unavailable",
+        "database": "ok" if ok else "unreachable",
+        "storage": problem or "ok",
+    }
+    return body
