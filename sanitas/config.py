@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _int(name: str, default: int) -> int:
@@ -26,6 +27,9 @@ class Settings:
     job_max_attempts: int = 3
     workers: int = 1
     secret_key: bytes = field(default=b"", repr=False)
+    # The address clients reach the server at (``SANITAS_PUBLIC_URL``), used for every link the server
+    # hands out (signed downloads); the request's Host header is never trusted for them.
+    public_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,6 +45,18 @@ class Settings:
     def cache_dir(self) -> Path:
         """Where content-addressed caches (embeddings, detections) live."""
         return self.home / "cache"
+
+
+def public_url(raw: str | None) -> str | None:
+    """A validated public base URL (``http(s)://host[:port][/prefix]``, no trailing slash), or None."""
+    if not raw:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"SANITAS_PUBLIC_URL must be an http(s) URL like https://sanitas.example.com (got {raw!r})"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
 def _secret(home: Path) -> bytes:
@@ -78,8 +94,10 @@ def load_settings(**overrides: object) -> Settings:
         "job_lease_seconds": _int("SANITAS_JOB_LEASE_SECONDS", 30),
         "job_max_attempts": _int("SANITAS_JOB_MAX_ATTEMPTS", 3),
         "workers": _int("SANITAS_WORKERS", 1),
+        "public_url": os.environ.get("SANITAS_PUBLIC_URL"),
     }
     values.update(overrides)
+    values["public_url"] = public_url(values["public_url"])  # type: ignore[arg-type]
     if "secret_key" not in values:
         values["secret_key"] = _secret(home)
     return Settings(**values)  # type: ignore[arg-type]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import ipaddress
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +35,20 @@ def local_db() -> Iterator[tuple[Settings, Database]]:
         yield settings, db
     finally:
         db.dispose()
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address ``host`` names is a loopback one (``127.0.0.1``, ``::1``, ``localhost``)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    # A name that also resolves to a routable address would expose the unauthenticated server there.
+    return bool(infos) and all(ipaddress.ip_address(str(i[4][0]).split("%")[0]).is_loopback for i in infos)
 
 
 def tune_gc() -> None:

@@ -201,3 +201,22 @@ def test_the_export_runner_follows_a_job_another_worker_holds(db: Database, sett
     state = _run_job(db, worker, job_id, lambda *_: None)
     t.join()
     assert state == ("succeeded", {"echo": 7}, None)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+        ("no-such-host.invalid", False),
+    ],
+)
+def test_no_auth_loopback_check_accepts_ipv6(host: str, loopback: bool) -> None:
+    from sanitas.cli.common import is_loopback
+
+    assert is_loopback(host) is loopback

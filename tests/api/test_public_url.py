@@ -1,0 +1,51 @@
+"""Links the server hands out are built from the configured public URL, never from the Host header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+
+from sanitas.api.app import create_app
+from sanitas.api.deps import public_base_url
+from sanitas.config import Settings, load_settings, public_url
+from sanitas.db import Database
+
+
+def client_for(settings: Settings, db: Database) -> TestClient:
+    app = create_app(settings, db=db, auth=False)
+
+    def base(request: Request) -> dict[str, Any]:
+        return {"base": public_base_url(request)}
+
+    app.add_api_route("/api/test/base", base)
+    return TestClient(app)
+
+
+def test_configured_public_url_wins_over_a_forged_host(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANITAS_PUBLIC_URL", "https://sanitas.example.com/base/")
+    configured = load_settings(home=settings.home, database_url=settings.database_url, secret_key=b"k")
+    assert configured.public_url == "https://sanitas.example.com/base"
+    with client_for(configured, db) as client:
+        r = client.get("/api/test/base", headers={"Host": "evil.example:666"})
+        assert r.json() == {"base": "https://sanitas.example.com/base"}
+
+
+def test_without_a_public_url_links_use_the_listening_address(settings: Settings, db: Database) -> None:
+    assert settings.public_url is None
+    with client_for(settings, db) as client:
+        r = client.get("/api/test/base", headers={"Host": "evil.example:666"})
+        assert "evil" not in r.json()["base"]
+        assert r.json()["base"] == "http://testserver"  # the test client's server address
+
+
+@pytest.mark.parametrize(
+    "raw", ["ftp://x.example", "sanitas.example.com", "https://x.example/?a=1", "https://"]
+)
+def test_a_bad_public_url_is_refused_with_the_setting_named(raw: str) -> None:
+    with pytest.raises(ValueError, match="SANITAS_PUBLIC_URL"):
+        public_url(raw)
