@@ -173,7 +173,8 @@ def add_labels(*, dataset: Dataset, names: Iterable[Sequence[str]]) -> None:
 def assign_labels(*, session: Session, dataset: Dataset, labels_by_uid: dict[str, list[list[str]]]) -> int:
     """Replace the assigned labels of comments given by uid; unknown uids are a NotFound naming the first."""
     pk_by_uid = resolve_uids(session=session, dataset=dataset, uids=list(labels_by_uid))
-    for uid, labels in labels_by_uid.items():
+    # Rows are written in pk order, so two labelling requests lock shared rows in the same order.
+    for uid, labels in sorted(labels_by_uid.items(), key=lambda item: pk_by_uid[item[0]]):
         add_labels(dataset=dataset, names=labels)
         session.execute(
             update(DatasetComment)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
+from sqlalchemy.orm import Session
 
 from sanitas.api.deps import check_project, get_db, reader, visible_projects, writer
 from sanitas.auth.service import Principal
+from sanitas.contention import write_with_retry
 from sanitas.datasets import service
 from sanitas.datasets.schemas import BulkLabellingPut, DatasetPut, LabellingPut
 from sanitas.db import Database
@@ -87,11 +89,8 @@ def put_labelling(
 ) -> dict[str, Any]:
     """Set the labels of one comment (replacing earlier ones)."""
     check_project(who, project, "dataset")
-    with db.write() as s:
-        ds = service.get_dataset(session=s, project=project, name=dataset)
-        service.assign_labels(
-            session=s, dataset=ds, labels_by_uid={uid: [a.name for a in body.labelling.assigned]}
-        )
+    labels = {uid: [a.name for a in body.labelling.assigned]}
+    write_with_retry(db, lambda s: _assign(s, project, dataset, labels), what="the labelling")
     return {"status": "ok"}
 
 
@@ -102,7 +101,11 @@ def put_labellings(
     """Set the labels of many comments in one transaction."""
     check_project(who, project, "dataset")
     labels = {item.uid: [a.name for a in item.assigned] for item in body.labellings}
-    with db.write() as s:
-        ds = service.get_dataset(session=s, project=project, name=dataset)
-        n = service.assign_labels(session=s, dataset=ds, labels_by_uid=labels)
+    n = write_with_retry(db, lambda s: _assign(s, project, dataset, labels), what="the labelling")
     return {"status": "ok", "updated": n}
+
+
+def _assign(s: Session, project: str, dataset: str, labels: dict[str, list[list[str]]]) -> int:
+    """One labelling transaction (run again by ``write_with_retry`` if it lost a race)."""
+    ds = service.get_dataset(session=s, project=project, name=dataset)
+    return service.assign_labels(session=s, dataset=ds, labels_by_uid=labels)

@@ -78,3 +78,36 @@ def test_concurrent_syncs_answer_no_5xx_and_keep_every_comment_once(
         assert text in written[cid]  # the last committed write of one writer, never a mix
     # Each comment joined the dataset once, with no gap or duplicate in the upload sequence.
     assert members[0] == members[1] == len(ids) == members[2] == next_seq - 1
+
+
+def _labeller(base: str, token: str, n: int, source_id: str, statuses: list[int]) -> None:
+    rng = random.Random(100 + n)
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+        for _ in range(ROUNDS):
+            uids = [f"{source_id}.{cid}" for cid in rng.sample(IDS[:30], 20)]
+            items = [{"uid": uid, "assigned": [{"name": ["Billing"]}]} for uid in uids]
+            resp = http.post("/api/v1/datasets/acme/support/labellings", json={"labellings": items})
+            statuses.append(resp.status_code)
+
+
+def test_concurrent_labellings_answer_no_5xx(
+    live_server: str, db: Database, make_key: Callable[..., str]
+) -> None:
+    token = make_key()
+    with httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {token}"}) as setup:
+        source_id = setup.put("/api/v1/sources/acme/tickets", json={"source": {}}).json()["source"]["id"]
+        body = {"dataset": {"source_ids": [source_id], "label_defs": [{"name": ["Billing"]}]}}
+        assert setup.put("/api/v1/datasets/acme/support", json=body).status_code == 200
+        batch = [comment(cid) for cid in IDS[:30]]
+        assert setup.post("/api/v1/sources/acme/tickets/sync", json={"comments": batch}).status_code == 200
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(target=_labeller, args=(live_server, token, n, source_id, statuses))
+        for n in range(WRITERS)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not [s for s in statuses if s >= 500], statuses
+    assert statuses.count(200) >= len(statuses) * 0.9, statuses
