@@ -104,8 +104,9 @@ def attach_source(*, session: Session, dataset: Dataset, source_id: str) -> bool
     return True
 
 
-# Kept for callers that reserve sequence numbers themselves (test fixtures that build datasets by hand).
+# Kept for callers that build datasets by hand (the benchmarks, test fixtures); the code lives in feeds.
 _reserve = feeds.reserve
+append_to_datasets = feeds.append_to_datasets
 
 
 def default_source(*, session: Session, dataset: Dataset) -> Source:
