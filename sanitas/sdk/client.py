@@ -41,6 +41,19 @@ class Client:
     ``Client("http://127.0.0.1:8000", token)``. Requests that fail with 429, 5xx or a connection error
     are retried ``retries`` times with exponential backoff (honouring ``Retry-After``); every stream
     operation is idempotent, so retrying them is safe.
+
+    Stream delivery follows Re:infer's streams:
+
+    - A stream is one cursor over the dataset's comments in upload order. :meth:`fetch` reads after it
+      and never moves it; :meth:`advance` moves it. Delivery is at-least-once: a consumer that stops
+      before advancing gets the same comments again, so handling must be idempotent (key on ``uid``).
+    - A comment takes its place in the queue once, when it is first uploaded. Re-syncing it later (same
+      id, new content) updates it in place but does not queue it again: a consumer already past it never
+      sees the update through the stream, while one that has not advanced yet reads the new content.
+      To follow updates, compare ``last_modified`` through the comments API.
+    - Consumers sharing one stream share its cursor: a fetch gives each of them the same comments, and
+      the first to advance moves the cursor for all. There are no consumer groups or leases; give each
+      independent consumer its own stream (each then gets every comment).
     """
 
     def __init__(
@@ -238,18 +251,6 @@ class Client:
         return [AnonymizationRun.from_json(r) for r in items]
 
     # Streams --------------------------------------------------------------------------------------
-    #
-    # Delivery semantics (those of Re:infer streams):
-    # - A stream is one cursor over the dataset's comments in upload order. ``fetch`` reads after it
-    #   and never moves it; ``advance`` moves it. Delivery is at-least-once: a consumer that dies before
-    #   advancing gets the same comments again, so handling must be idempotent (key on ``uid``).
-    # - A comment is queued once, when it is first uploaded. Re-syncing it later (same id, new content)
-    #   updates it in place but does not queue it again: a consumer that already advanced past it never
-    #   sees the update through the stream (one that has not yet advanced reads the new content). To
-    #   follow updates, compare ``last_modified`` through ``get_comment``.
-    # - Consumers that share one stream share its cursor: each fetch returns the same comments to all of
-    #   them, and the first to advance moves the cursor for everyone. There are no consumer groups or
-    #   leases; give each independent consumer its own stream (each then gets every comment).
 
     def _stream_path(self, project: str, dataset: str, name: str = "") -> str:
         return f"/api/v1/datasets/{project}/{dataset}/streams" + (f"/{name}" if name else "")
@@ -311,7 +312,7 @@ class Client:
         """The next batch after the stream's position (does not move it).
 
         Every consumer of the stream fetching now gets this same batch; comments updated after they
-        were first uploaded keep their place and are not queued again (see the delivery notes above).
+        were first uploaded keep their place and are not queued again (see :class:`Client`).
         """
         body: dict[str, Any] = {"size": size}
         if max_filtered is not None:
