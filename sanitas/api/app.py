@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sanitas import __version__
 from sanitas.api.envelopes import error_response
 from sanitas.api.faults import CatchAll
+from sanitas.api.hosts import PinnedHost
 from sanitas.api.responses import OrjsonResponse as ORJSONResponse
 from sanitas.config import Settings, load_settings
 from sanitas.db import Database
@@ -191,6 +192,7 @@ def create_app(
 
     include_routers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PinnedHost, public_url=settings.public_url)
     # Outermost of ours: every unhandled error (storage faults named) is answered here, not re-raised.
     app.add_middleware(CatchAll, on_storage_fault=db.note_storage_fault)
     return app

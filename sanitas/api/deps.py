@@ -25,20 +25,13 @@ def get_settings(request: Request) -> Settings:
 
 
 def public_base_url(request: Request) -> str:
-    """The base of links the server hands out: ``SANITAS_PUBLIC_URL``, else the address it listens on.
-
-    Never the request's ``Host`` header: a client could otherwise have signed links point anywhere.
+    """The base of links the server hands out: ``SANITAS_PUBLIC_URL`` (its path prefix included), else
+    the address the server listens on. Never the request's ``Host`` header (see ``api/hosts.py``).
     """
     settings: Settings = request.app.state.settings
     if settings.public_url:
         return settings.public_url
-    server = request.scope.get("server") or ("127.0.0.1", 8000)
-    host, port = str(server[0]), server[1]
-    scheme = request.scope.get("scheme", "http")
-    if ":" in host:  # an IPv6 address goes in brackets
-        host = f"[{host}]"
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+    return str(request.base_url).rstrip("/")
 
 
 def _principal(request: Request) -> Principal:

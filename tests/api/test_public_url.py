@@ -18,7 +18,8 @@ def client_for(settings: Settings, db: Database) -> TestClient:
     app = create_app(settings, db=db, auth=False)
 
     def base(request: Request) -> dict[str, Any]:
-        return {"base": public_base_url(request)}
+        # ``request.base_url`` is what the signed-link builders read: it must not follow Host either.
+        return {"base": public_base_url(request), "request_base": str(request.base_url)}
 
     app.add_api_route("/api/test/base", base)
     return TestClient(app)
@@ -32,15 +33,42 @@ def test_configured_public_url_wins_over_a_forged_host(
     assert configured.public_url == "https://sanitas.example.com/base"
     with client_for(configured, db) as client:
         r = client.get("/api/test/base", headers={"Host": "evil.example:666"})
-        assert r.json() == {"base": "https://sanitas.example.com/base"}
+        assert r.json()["base"] == "https://sanitas.example.com/base"
+        assert r.json()["request_base"].startswith("https://sanitas.example.com/")
 
 
 def test_without_a_public_url_links_use_the_listening_address(settings: Settings, db: Database) -> None:
     assert settings.public_url is None
     with client_for(settings, db) as client:
         r = client.get("/api/test/base", headers={"Host": "evil.example:666"})
-        assert "evil" not in r.json()["base"]
+        assert "evil" not in r.json()["base"] and "evil" not in r.json()["request_base"]
         assert r.json()["base"] == "http://testserver"  # the test client's server address
+
+
+def test_a_real_server_pins_links_to_its_listening_address(settings: Settings, db: Database) -> None:
+    """Over a real socket: the address uvicorn listens on, whatever Host the client sends."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(client_for(settings, db).app, port=port, log_level="critical"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        r = httpx.get(f"http://127.0.0.1:{port}/api/test/base", headers={"Host": "evil.example"})
+        assert r.json() == {"base": f"http://127.0.0.1:{port}", "request_base": f"http://127.0.0.1:{port}/"}
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize(
