@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from sanitas.anonymization.schemas import RunCreate
 from sanitas.datasets.service import get_dataset_by_id
@@ -24,6 +24,8 @@ STATUS = {
     "cancelled": "CANCELLED",
 }
 STRATEGIES = ("REDACT", "REPLACE", "MASK", "HASH", "FAKE", "ENCRYPT")
+# The parts of a run's stored result that a list of runs shows.
+SUMMARY_KEYS = ("entity_summary", "samples_processed", "files")
 
 
 def validate(body: RunCreate) -> dict[str, Any]:
@@ -97,13 +99,31 @@ def get_run(*, session: Session, run_id: str, allowed: Any) -> Job:
     return job
 
 
-def render_results(job: Job, *, entities: bool = True) -> dict[str, Any]:
+def list_runs(*, session: Session, projects: list[str] | None) -> list[dict[str, Any]]:
+    """Runs newest first, as summaries: counts and files, never the entity spans.
+
+    A run's result holds up to 100,000 spans; a list repeating them for every run would grow without
+    bound, so only the summary's parts of the stored result are read from the database.
+    """
+    parts = [Job.result[key] for key in SUMMARY_KEYS]
+    stmt = jobs.list_query(projects=projects, kind=KIND).options(defer(Job.result)).add_columns(*parts)
+    out = []
+    for job, *values in session.execute(stmt):
+        summary = {k: v for k, v in zip(SUMMARY_KEYS, values, strict=True) if v is not None}
+        out.append(render_run(job, entities=False, result=summary))
+    return out
+
+
+def render_results(
+    job: Job, *, entities: bool = True, result: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The run's ``results`` object: always an object (empty counts until the run has some).
 
     ``entities=False`` leaves out ``entities_found`` (up to 100,000 spans per run), which a list of runs
     must not repeat for every run: the counts per type stay, the spans are on the run itself.
     """
-    result = job.result or {}
+    if result is None:
+        result = job.result or {}
     results: dict[str, Any] = {
         "entity_summary": result.get("entity_summary", {}),
         "samples_processed": result.get("samples_processed", 0),
@@ -114,10 +134,12 @@ def render_results(job: Job, *, entities: bool = True) -> dict[str, Any]:
     return results
 
 
-def render_run(job: Job, *, entities: bool = True) -> dict[str, Any]:
-    """Dataframer's AnonymizationRun object (``entities=False``: the summary a list carries)."""
+def render_run(job: Job, *, entities: bool = True, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Dataframer's AnonymizationRun object (``entities=False``: the summary a list carries; ``result``:
+    the parts of the stored result already loaded, when the full one was not)."""
     p = job.payload
-    result = job.result or {}
+    if result is None:
+        result = job.result or {}
     duration = None
     if job.started_at and job.finished_at:
         duration = int(round((as_utc(job.finished_at) - as_utc(job.started_at)).total_seconds()))
@@ -135,7 +157,7 @@ def render_run(job: Job, *, entities: bool = True) -> dict[str, Any]:
         "duration_seconds": duration,
         "progress": round(job.progress, 1),
         "message": job.message,
-        "results": render_results(job, entities=entities),
+        "results": render_results(job, entities=entities, result=result),
         "anonymized_files": [
             {k: f[k] for k in ("id", "path", "size_in_bytes", "content_type")}
             for f in result.get("files", [])

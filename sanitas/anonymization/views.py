@@ -55,8 +55,7 @@ def create_run(body: RunCreate, db: DB, who: Annotated[Principal, Depends(writer
 def list_runs(db: DB, who: Annotated[Principal, Depends(reader)]) -> list[dict[str, Any]]:
     """Runs the key can see, newest first (deleted ones hidden); each with counts, not entity spans."""
     with db.read() as s:
-        rows = jobs.list_jobs(session=s, projects=visible_projects(who), kind=service.KIND)
-        return [service.render_run(j, entities=False) for j in rows]
+        return service.list_runs(session=s, projects=visible_projects(who))
 
 
 @router.get("/{run_id}/")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from sanitas.db import Database
@@ -85,6 +85,20 @@ def get_job(*, session: Session, job_id: str, kind: str | None = None) -> Job:
     return job
 
 
+def list_query(
+    *, projects: list[str] | None = None, kind: str | None = None, dataset_id: str | None = None
+) -> Select[Job]:
+    """The query of :func:`list_jobs`, for callers that load fewer columns (or more)."""
+    stmt = select(Job).where(Job.deleted.is_(False)).order_by(Job.created_at.desc(), Job.id)
+    if projects is not None:
+        stmt = stmt.where(Job.project.in_(projects))
+    if kind is not None:
+        stmt = stmt.where(Job.kind == kind)
+    if dataset_id is not None:
+        stmt = stmt.where(Job.dataset_id == dataset_id)
+    return stmt
+
+
 def list_jobs(
     *,
     session: Session,
@@ -93,14 +107,7 @@ def list_jobs(
     dataset_id: str | None = None,
 ) -> list[Job]:
     """Jobs newest first, filtered by projects (``None`` = all), kind and dataset."""
-    stmt = select(Job).where(Job.deleted.is_(False)).order_by(Job.created_at.desc(), Job.id)
-    if projects is not None:
-        stmt = stmt.where(Job.project.in_(projects))
-    if kind is not None:
-        stmt = stmt.where(Job.kind == kind)
-    if dataset_id is not None:
-        stmt = stmt.where(Job.dataset_id == dataset_id)
-    return list(session.scalars(stmt))
+    return list(session.scalars(list_query(projects=projects, kind=kind, dataset_id=dataset_id)))
 
 
 def request_cancel(*, session: Session, job: Job) -> Job:

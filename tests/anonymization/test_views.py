@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -175,3 +176,32 @@ def test_other_project_runs_are_invisible(
     assert anon.get(f"{BASE}/", headers=other).json() == []
     r = anon.post(BASE + "/", json=_valid(dataset_id), headers=other)
     assert r.status_code == 404
+
+
+def test_the_list_reads_no_stored_spans(client: TestClient, db: Database, settings: Settings) -> None:
+    from sqlalchemy import event
+
+    from sanitas.anonymization import service
+
+    dataset_id = make_dataset(client)
+    body = {"dataset_id": dataset_id, "pii_types": ["email"], "detection_method": "heuristics"}
+    run_id = client.post(BASE + "/", json=body).json()["id"]
+    run_all(db, settings)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = db.read_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with db.read() as s:
+            [listed] = service.list_runs(session=s, projects=["acme"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert listed["id"] == run_id and listed["results"]["entity_summary"] == {"email": 1}
+    assert listed["anonymized_files"][0]["id"] == "f1"
+    # The whole stored result (with every span) is never selected, only its summary parts.
+    selects = [st for st in statements if "FROM jobs" in st]
+    parts_only = [re.sub(r"JSON_EXTRACT\(jobs\.result,|jobs\.result ->", "", st) for st in selects]
+    assert selects and not any("jobs.result" in st for st in parts_only), selects
