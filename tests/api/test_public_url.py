@@ -77,3 +77,33 @@ def test_a_real_server_pins_links_to_its_listening_address(settings: Settings, d
 def test_a_bad_public_url_is_refused_with_the_setting_named(raw: str) -> None:
     with pytest.raises(ValueError, match="SANITAS_PUBLIC_URL"):
         public_url(raw)
+
+
+def test_dataframer_signed_links_ignore_a_forged_host(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed's presigned-style links: a client's Host header cannot redirect them elsewhere."""
+    import orjson
+
+    from sanitas.jobs.worker import Worker
+
+    monkeypatch.setenv("SANITAS_PUBLIC_URL", "https://sanitas.example.com")
+    configured = load_settings(home=settings.home, database_url=settings.database_url, secret_key=b"k")
+    with TestClient(create_app(configured, db=db, auth=False)) as client:
+        dataset_id = client.put("/api/v1/datasets/acme/chats", json={"dataset": {}}).json()["dataset"]["id"]
+        rows = b"".join(
+            orjson.dumps({"id": f"r{i}", "text": f"mail me at a{i}@example.com"}) + b"\n" for i in range(3)
+        )
+        assert (
+            client.post(f"/api/datasets/{dataset_id}/files?filename=r.jsonl", content=rows).status_code == 200
+        )
+        body = {"dataset_id": dataset_id, "pii_types": ["email"], "detection_method": "heuristics"}
+        run_id = client.post("/api/dataframer/anonymization-runs/", json=body).json()["id"]
+        worker = Worker(db=db, settings=configured)
+        while worker.run_once():
+            pass
+        evil = {"Host": "evil.example"}
+        base = f"/api/dataframer/anonymization-runs/{run_id}"
+        for url in (f"{base}/files/f1/download/", f"{base}/download/"):
+            link = client.get(url, headers=evil).json()["download_url"]
+            assert link.startswith("https://sanitas.example.com/api/dataframer/"), link
