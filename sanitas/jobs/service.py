@@ -2,7 +2,8 @@
 
 Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and the single ``BEGIN IMMEDIATE`` writer on
 SQLite. A job whose lease expired is claimable again by the same query, so a killed worker's job is
-picked up by the next claim without a separate sweeper.
+picked up by the next claim without a separate sweeper. A worker that shuts down cleanly does not wait
+for that: it releases its job (:func:`release`) so the next claim takes it at once.
 """
 
 from __future__ import annotations
