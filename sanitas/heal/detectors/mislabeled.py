@@ -1,4 +1,13 @@
-"""Mislabeled rows: out-of-sample neighbour probabilities + confident learning (cleanlab)."""
+"""Mislabeled rows: leave-one-out probabilities of a linear model + confident learning (cleanlab).
+
+The probabilities come from ``engine.mislabel_oof`` (an exact leave-one-out ridge model on the
+embeddings, fused with the neighbour votes and calibrated by log-loss). Confident learning
+(``cleanlab.filter.find_label_issues``) proposes the rows whose given label the model confidently
+contradicts; its count grows on datasets whose classes overlap by nature, because it cannot tell a
+wrong label from a row that fits two classes. So a proposed row is flagged only when the calibrated
+probability of its given label is itself implausible (at most ``ALPHA``); the other proposals are the
+ambiguous rows: reported in the details, neither flagged nor relabeled.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +16,19 @@ from typing import Any
 import numpy as np
 
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, SkipCheck, register
+from sanitas.heal.engine.mislabel_oof import oof_probabilities
 from sanitas.heal.engine.shared import label_ids, label_probs
+
+# A calibrated model giving the given label at most one chance in ten: the label is implausible, not
+# merely debatable. Used as a significance level, never fitted to a dataset.
+ALPHA = 0.1
 
 
 def relabel_confidence(probs: np.ndarray, y: np.ndarray) -> float:
     """Top probability a suggestion needs before it is applied: the median confidence of the rows
-    whose neighbours agree with their given label.
+    whose out-of-sample prediction agrees with their given label.
 
-    A suggested label is applied only when the neighbours back it as firmly as they back a typical
+    A suggested label is applied only when the model backs it as firmly as it backs a typical
     correctly labelled row of this dataset; the level adapts to how separable the classes are.
     """
     agree = probs.argmax(axis=1) == y
@@ -25,74 +39,77 @@ def relabel_confidence(probs: np.ndarray, y: np.ndarray) -> float:
 
 @register
 class MislabeledDetector(Detector):
-    """Flags rows whose given label disagrees with what their nearest neighbours imply."""
+    """Flags rows whose given label a calibrated out-of-sample model finds implausible."""
 
     name = "mislabeled"
-    models = ("knn-vote(minilm+tfidf)", "cleanlab.count.num_label_issues")
+    models = ("ridge-loo(minilm)+knn-vote", "cleanlab.filter.find_label_issues")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
-        """Score = 1 - normalised margin of the given label; the count flagged is cleanlab's estimate."""
+        """Score 0.5 where the given label's probability is ``ALPHA``; flags confident-learning issues
+        whose given label is implausible."""
         if not ctx.has_labels:
             raise SkipCheck("the dataset has no labels (at least two classes are needed)")
         classes, y = label_ids(ctx)
         labelled = np.flatnonzero(y >= 0)
-        probs = label_probs(ctx)
-        bad, n_issues = _issues(probs[labelled], y[labelled])
-        yl, pl = y[labelled], probs[labelled]
+        yl = y[labelled]
+        oof = oof_probabilities(ctx.embeddings[labelled], yl, label_probs(ctx)[labelled])
+        pl = oof.probs
+        given = pl[np.arange(len(yl)), yl]
+        issues = _cl_issues(pl, yl)
+        implausible = given <= ALPHA
         scores = np.zeros(ctx.n)
-        scores[labelled] = bad
+        scores[labelled] = ALPHA / (ALPHA + given)
         flags = np.zeros(ctx.n, dtype=bool)
-        threshold = 1.0
-        if n_issues > 0:
-            order = np.argsort(-bad, kind="mergesort")[:n_issues]
-            threshold = float(max(bad[order[-1]], 0.5))
-            flags[labelled] = bad >= threshold
-        noise_rate = n_issues / max(len(yl), 1)
-        tau = relabel_confidence(pl, yl)
+        flags[labelled] = issues & implausible
+        # a label is rewritten only when the model is as sure of the new one as it is that the old one is
+        # wrong (and at least as sure as it is of a typical confirmed row): otherwise the row is only flagged
+        tau = max(relabel_confidence(pl, yl), 1.0 - ALPHA)
         details: list[dict[str, Any] | None] = [None] * ctx.n
-        relabels = 0
+        relabels = ambiguous = 0
         for j, i in enumerate(labelled):
             k = int(pl[j].argmax())
             if k == yl[j]:
                 continue
             confident = bool(flags[i] and pl[j, k] >= tau)
+            is_ambiguous = bool(issues[j] and not implausible[j])
             relabels += confident
+            ambiguous += is_ambiguous
             details[i] = {
                 "given_label": classes[yl[j]],
                 "suggested_label": classes[k],
                 "confidence": round(float(pl[j, k]), 4),
+                "given_probability": round(float(given[j]), 4),
                 "relabel": confident,
+                "ambiguous": is_ambiguous,
             }
         summary = {
-            "estimated_issues": n_issues,
-            "estimated_noise_rate": round(noise_rate, 4),
+            "confident_learning_issues": int(issues.sum()),
+            "flagged": int(flags.sum()),
+            "ambiguous": ambiguous,
+            "estimated_noise_rate": round(float(flags.sum()) / max(len(yl), 1), 4),
+            "alpha": ALPHA,
             "relabel_confidence": round(tau, 4),
             "relabel_suggested": relabels,
             "classes": len(classes),
+            "ridge": oof.ridge,
+            "fusion_weights": oof.weights,
+            "temperature": round(oof.temperature, 4),
         }
-        return DetectorResult(
-            scores=scores, flags=flags, threshold=threshold, summary=summary, details=details
-        )
+        return DetectorResult(scores=scores, flags=flags, threshold=0.5, summary=summary, details=details)
 
 
-def _issues(pl: np.ndarray, yl: np.ndarray) -> tuple[np.ndarray, int]:
-    """Badness (1 - normalised margin of the given label, in [0, 1]) and cleanlab's issue count."""
-    from cleanlab.count import num_label_issues
+def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
+    """Confident learning's label issues (prune by noise rate) on out-of-sample probabilities."""
+    from cleanlab.filter import find_label_issues
 
-    rows = np.arange(len(yl))
-    given = pl[rows, yl]
-    other = pl.copy()
-    other[rows, yl] = -1.0
-    bad = np.clip((other.max(axis=1) - given + 1.0) / 2.0, 0.0, 1.0)
     present = np.unique(yl)
     try:
         # cleanlab needs every class index to occur; re-index to the classes present
         remap = np.searchsorted(present, yl)
-        n_issues = int(num_label_issues(labels=remap, pred_probs=_renorm(pl[:, present])))
-    except Exception:  # noqa: BLE001 - degenerate inputs: fall back to plain disagreement
-        n_issues = int((pl.argmax(axis=1) != yl).sum())
-    return bad, n_issues
-
-
-def _renorm(p: np.ndarray) -> np.ndarray:
-    return p / p.sum(axis=1, keepdims=True)
+        sub = pl[:, present]
+        found = find_label_issues(
+            remap, sub / sub.sum(axis=1, keepdims=True), filter_by="prune_by_noise_rate"
+        )
+        return np.asarray(found, dtype=bool)
+    except Exception:  # noqa: BLE001 - degenerate inputs (a class of one row): plain disagreement
+        return np.asarray(pl.argmax(axis=1) != yl)
