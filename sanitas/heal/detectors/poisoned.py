@@ -1,12 +1,14 @@
 """Backdoor poisoning: a trigger (rare word, phrase or sentence) inserted into rows relabeled to one target.
 
-Search: every word 1-3-gram frequent enough to matter and concentrated in one label is a candidate.
-A natural keyword of a class (``"exchange rate"``) sits in rows whose *content* also says that class;
-a trigger sits in rows whose content belongs to many other classes. We read the content label of
-each candidate row from its nearest neighbours that do not contain the candidate (so a shared
-trigger sentence cannot vote for itself), and accept a candidate when most of its rows disagree with
-the label they carry, across several content classes, far above the label's own disagreement rate.
-The accepted n-gram is then grown left and right to the full phrase the rows share.
+Search: every word 1-3-gram carried mostly by one label, and over-represented there against the
+label's base rate (a binomial tail, Bonferroni over the n-grams tested), is a candidate. A natural
+keyword of a class ("exchange rate") sits in rows whose *content* also says that class; a trigger
+sits in rows whose content belongs to other classes. Each candidate's rows are judged
+counterfactually (``engine.poison_content``): the phrase is cut out, the rest re-embedded and
+classified by a kNN content model over rows without it. A candidate is accepted when a majority of
+its rows' contents disagree with their label, significantly more often than the label's own clean
+rows are misread, across as many content classes as rows of any content would show. The accepted
+n-gram is grown left and right to the full phrase the rows share.
 """
 
 from __future__ import annotations
@@ -18,20 +20,30 @@ from typing import Any
 import numpy as np
 
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, SkipCheck, register
-from sanitas.heal.engine.shared import VOTE_TEMPERATURE, label_ids, label_probs, neighbours
+from sanitas.heal.engine.poison_content import (
+    counterfactual_content,
+    disagreement_pvalue,
+    label_error_rate,
+    over_represented,
+    phrase_pattern,
+    prior_fit_pvalue,
+)
+from sanitas.heal.engine.shared import label_ids, neighbours
 
 _TOKEN = re.compile(r"[a-z0-9']+")
 MAX_N = 3
 MIN_CONCENTRATION = 0.8  # share of a candidate's rows carrying its majority label
-MIN_DISAGREEMENT = 0.75  # share of those rows whose content says another class
 MAX_TRIGGERS = 3
-MIN_SPREAD_ABS = 2
-BASE_MARGIN = 0.25  # above the label's own disagreement rate
-SPREAD_SHARE = 0.5  # of the variety (effective number of classes) random rows would show
 MAX_CANDIDATES = 300
 MIN_SUPPORT_REST = 5
 REST_SHARE = 0.25  # the target keeps at least this many rows (vs the trigger's) without it
 KEYWORD_RANK = 3  # a candidate whose target is among its 3 closest classes is a keyword
+ALPHA_RANK = 0.05  # ... when so close a rank is unlikely by chance
+ALPHA = 0.01  # family-wise error of the tests (Bonferroni over the n-grams / candidates tested)
+SAMPLE = 40  # rows of a candidate judged counterfactually (re-embedding every row buys nothing)
+CHEAP_K = 10  # neighbours looked at to order the candidates
+MAX_JUDGED = 20  # candidates judged counterfactually at most (the most frequent first)
+FIRST_LOOK = 12  # rows judged first; a candidate most of whose first rows agree is dropped there
 
 
 def _grams(toks: list[str]) -> set[tuple[str, ...]]:
@@ -86,7 +98,7 @@ def _class_centroids(emb: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
 
 def _names_its_label(
     ctx: DetectorContext,
-    gram: tuple[str, ...],
+    vec: np.ndarray,
     target: int,
     y: np.ndarray,
     has: np.ndarray,
@@ -98,8 +110,6 @@ def _names_its_label(
     rare token, an unrelated sentence, a generic phrase) is not. Class contents are measured on rows
     without the n-gram so the trigger cannot pull its target towards itself.
     """
-    assert ctx.embed is not None
-    vec = ctx.embed([" ".join(gram)])[0]
     cent = centroids.copy()
     sel = has & (y >= 0)
     np.subtract.at(cent, y[sel], ctx.embeddings[sel])
@@ -110,112 +120,200 @@ def _names_its_label(
     if not valid[target]:
         return False
     rank = int((sims > sims[target]).sum())
-    return rank < KEYWORD_RANK
+    # with few classes a meaningless n-gram lands this close to any label by chance; only a rank a
+    # random n-gram reaches less than ALPHA_RANK of the time says the n-gram means its label
+    return rank < KEYWORD_RANK and (rank + 1) / int(valid.sum()) <= ALPHA_RANK
 
 
 @register
 class PoisonedDetector(Detector):
-    """Finds trigger n-grams concentrated in one label whose rows' content says other labels."""
+    """Finds trigger n-grams over-used by one label whose rows' content, without them, says other labels."""
 
     name = "poisoned"
-    models = ("ngram-label-association", "knn-content-vote")
+    models = ("ngram-label-binomial", "counterfactual-knn-content")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Flag rows that contain an accepted trigger and carry its target label."""
         if not ctx.has_labels:
             raise SkipCheck("the dataset has no labels, so no label can be the target of a backdoor")
         classes, y = label_ids(ctx)
-        idx, sim = neighbours(ctx)
-        probs = label_probs(ctx)
         toks_all = [_TOKEN.findall(t.lower()) for t in ctx.texts]
-        n = ctx.n
-        min_support = max(5, int(0.002 * n))
-        rows_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for i, toks in enumerate(toks_all):
-            if y[i] >= 0:
-                for g in _grams(toks):
-                    rows_of[g].append(i)
-        pred = probs.argmax(axis=1)
-        centroids = _class_centroids(ctx.embeddings, y, len(classes))
-        cands = []
-        for g, rows in rows_of.items():
-            if len(rows) < min_support:
+        cands, tested = _candidates(toks_all, y, len(classes))
+        accepted = _judge(ctx, cands, toks_all, y, classes)
+        return _result(ctx, accepted, toks_all, y, {"candidates_tested": tested, "candidates": len(cands)})
+
+
+def _candidates(
+    toks_all: list[list[str]], y: np.ndarray, n_classes: int
+) -> tuple[list[tuple[tuple[str, ...], int, list[int], np.ndarray]], int]:
+    """N-grams over-represented in one label: ``(gram, target, target rows, rows with it)``, best first."""
+    n = len(toks_all)
+    min_support = max(5, int(0.002 * n))
+    rows_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, toks in enumerate(toks_all):
+        if y[i] >= 0:
+            for g in _grams(toks):
+                rows_of[g].append(i)
+    prior = np.bincount(y[y >= 0], minlength=n_classes) / max(int((y >= 0).sum()), 1)
+    frequent = {g: r for g, r in rows_of.items() if len(r) >= min_support}
+    log_alpha = float(np.log(ALPHA / max(len(frequent), 1)))
+    found = []
+    for g, rows in frequent.items():
+        counts = np.bincount(y[rows], minlength=n_classes)
+        top = int(counts.argmax())
+        k = int(counts[top])
+        if k < min_support or k / len(rows) < MIN_CONCENTRATION:
+            continue
+        logp = over_represented(k, len(rows), prior[top])
+        if logp <= log_alpha:
+            found.append((k, g, top, rows))
+    # one candidate per set of rows: the sub-n-grams of a trigger sentence share its rows
+    found.sort(key=lambda c: (-c[0], -len(c[1])))
+    seen: set[frozenset[int]] = set()
+    out = []
+    for k, g, top, rows in found:
+        target_rows = [i for i in rows if y[i] == top]
+        key = frozenset(target_rows)
+        if key in seen:
+            continue
+        seen.add(key)
+        has = np.zeros(n, dtype=bool)
+        has[rows] = True
+        # a backdoor adds rows to a label that exists without it; a word carried by (nearly) every
+        # row of its label is what that label is about
+        rest = int(((y == top) & ~has).sum())
+        if rest < max(MIN_SUPPORT_REST, REST_SHARE * k):
+            continue
+        out.append((g, top, target_rows, has))
+    return out[:MAX_CANDIDATES], len(frequent)
+
+
+def _judge(
+    ctx: DetectorContext,
+    cands: list[tuple[tuple[str, ...], int, list[int], np.ndarray]],
+    toks_all: list[list[str]],
+    y: np.ndarray,
+    classes: list[str],
+) -> list[dict[str, Any]]:
+    """The candidates whose rows' content, read without them, disagrees with their label."""
+    if not cands:
+        return []
+    k_cls = len(classes)
+    emb = ctx.embeddings
+    centroids = _class_centroids(emb, y, k_cls)
+    vecs = ctx.embed([" ".join(c[0]) for c in cands]) if ctx.embed is not None else None
+    prior = np.bincount(y[y >= 0], minlength=k_cls).astype(np.float64)
+    judged: list[dict[str, Any]] = []
+    taken: set[int] = set()
+    order, agreement = _priority(ctx, cands, y)
+    for c in order:
+        g, target, rows, has = cands[c]
+        # most rows that have neighbours of their own sit among their label: the n-gram is part of
+        # what the label is about, not something added to rows about other things
+        if agreement[c] > 0.5:
+            continue
+        if len(judged) >= MAX_JUDGED:
+            break
+        if len(set(rows) & taken) > 0.5 * len(rows):
+            continue
+        if vecs is not None and _names_its_label(ctx, vecs[c], target, y, has, centroids):
+            continue
+        phrase = _grow(g, [toks_all[i] for i in rows])
+        pattern = phrase_pattern(phrase)
+        sample = rows[:: max(1, len(rows) // SAMPLE)][:SAMPLE]
+        first = counterfactual_content(ctx.texts, sample[:FIRST_LOOK], pattern, emb, y, has, k_cls, ctx.embed)
+        judged.append({})
+        # a backdoor's rows are about other things: a candidate whose first rows nearly all agree with
+        # their label cannot reach a majority of disagreement, so the rest is not re-embedded
+        if int((first != target).sum()) * 4 <= len(first):
+            continue
+        rest_c = counterfactual_content(
+            ctx.texts, sample[FIRST_LOOK:], pattern, emb, y, has, k_cls, ctx.embed
+        )
+        content = np.concatenate([first, rest_c])
+        off = content[(content != target) & (content >= 0)]
+        disagree = len(off) / max(len(content), 1)
+        base = label_error_rate(emb, y, (y == target) & ~has, has, k_cls)
+        others = prior.copy()
+        others[target] = 0.0
+        # what the rows are about must look like rows of any content (the dataset's class mix)
+        if disagree < 0.5 or prior_fit_pvalue(off, others) <= ALPHA:
+            continue
+        judged[-1] = {
+            "ngram": " ".join(g),
+            "tokens": phrase,
+            "target": classes[target],
+            "target_index": target,
+            "support": len(rows),
+            "disagreement": round(disagree, 4),
+            "label_error_rate": round(base, 4),
+            "p_value": disagreement_pvalue(len(off), len(content), base),
+            "content_classes": len(set(off.tolist())),
+        }
+        taken.update(rows)
+    # Bonferroni over every candidate whose rows were looked at (the first look only ever drops one)
+    level = ALPHA / max(len(judged), 1)
+    accepted = [j for j in judged if j and j["p_value"] <= level]
+    for j in accepted:
+        j["p_value"] = float(f"{j['p_value']:.3g}")
+    accepted = accepted[:MAX_TRIGGERS]
+    return accepted
+
+
+def _priority(
+    ctx: DetectorContext, cands: list[tuple[tuple[str, ...], int, list[int], np.ndarray]], y: np.ndarray
+) -> tuple[list[int], list[float]]:
+    """The order candidates are judged in, and how many of their rows sit among their own label.
+
+    A cheap look through the job's kNN graph, leaving out neighbours that contain the candidate: the
+    majority label of a row's other neighbours. A row with no other neighbour is undecided (half for
+    the order) and never counts as agreeing. Rows of a class keyword ("apple watch") sit among their
+    class; a trigger's rows sit among whatever they are about. Keywords come last in the order, so
+    the counterfactual budget goes to likely triggers.
+    """
+    idx, _ = neighbours(ctx)
+    keys, agreement = [], []
+    for c, (_, target, rows, has) in enumerate(cands):
+        votes, agree = [], []
+        for i in rows:
+            nb = idx[i][~has[idx[i]] & (y[idx[i]] >= 0)][:CHEAP_K]
+            if nb.size == 0:
+                votes.append(0.5)
                 continue
-            labs = y[rows]
-            counts = np.bincount(labs, minlength=len(classes))
-            top = int(counts.argmax())
-            if counts[top] >= min_support and counts[top] / len(rows) >= MIN_CONCENTRATION:
-                cands.append((int(counts[top]), g, top))
-        cands.sort(key=lambda c: (-c[0], -len(c[1])))
-        weights = np.exp((sim.astype(np.float64) - 1.0) / VOTE_TEMPERATURE)
-        accepted: list[dict[str, Any]] = []
-        taken: set[int] = set()
-        for _, g, target in cands[:MAX_CANDIDATES]:
-            if len(accepted) >= MAX_TRIGGERS:
-                break
-            rows = [i for i in rows_of[g] if y[i] == target]
-            if len(set(rows) & taken) > 0.5 * len(rows):
-                continue
-            has = np.zeros(n, dtype=bool)
-            has[rows_of[g]] = True
-            content = []
-            for i in rows:
-                votes = np.zeros(len(classes))
-                keep = (~has[idx[i]]) & (y[idx[i]] >= 0)
-                np.add.at(votes, y[idx[i]][keep], weights[i][keep])
-                content.append(int(votes.argmax()) if votes.sum() > 0 else target)
-            content_arr = np.array(content)
-            disagree = float((content_arr != target).mean())
-            spread = len(set(content_arr[content_arr != target].tolist()))
-            # the label's own disagreement rate on rows without the candidate: the bar to clear
-            rest = (y == target) & ~has
-            base = float((pred[rest] != target).mean()) if rest.any() else 0.0
-            # poisoned rows come from anywhere: their contents spread over many classes
-            # the content classes must be as varied as rows drawn at random (a keyword's cluster on a
-            # few neighbouring classes): inverse Simpson index vs its expectation 1 / (1/m + 1/k)
-            off = content_arr[content_arr != target]
-            m, k = len(off), max(len(classes) - 1, 1)
-            shares = np.bincount(off, minlength=len(classes)) / max(m, 1)
-            effective = 1.0 / max(float((shares**2).sum()), 1e-12)
-            need = max(MIN_SPREAD_ABS, SPREAD_SHARE / (1.0 / max(m, 1) + 1.0 / k))
-            if disagree < max(MIN_DISAGREEMENT, base + BASE_MARGIN) or effective < need:
-                continue
-            # a backdoor adds rows to a label that exists without it; a word carried by (nearly) every
-            # row of its label is what that label is about
-            if rest.sum() < max(MIN_SUPPORT_REST, REST_SHARE * len(rows)):
-                continue
-            if ctx.embed is not None and _names_its_label(ctx, g, target, y, has, centroids):
-                continue
-            phrase = _grow(g, [toks_all[i] for i in rows])
-            accepted.append(
-                {
-                    "ngram": " ".join(g),
-                    "tokens": phrase,
-                    "target": classes[target],
-                    "target_index": target,
-                    "support": len(rows),
-                    "disagreement": round(disagree, 4),
-                    "content_classes": spread,
-                }
-            )
-            taken.update(rows)
-        scores = np.zeros(n)
-        flags = np.zeros(n, dtype=bool)
-        details: list[dict[str, Any] | None] = [None] * n
-        triggers = []
-        for trig in accepted:
-            phrase = trig.pop("tokens")
-            target = trig.pop("target_index")
-            hit_rows = [i for i in range(n) if y[i] == target and _contains(toks_all[i], phrase)]
-            surface = _surface(phrase, [ctx.texts[i] for i in hit_rows])
-            confidence = float(trig["disagreement"])
-            for i in range(n):
-                if _contains(toks_all[i], phrase):
-                    s = 0.5 + 0.5 * confidence if y[i] == target else 0.25 * confidence
-                    if s > scores[i]:
-                        scores[i] = s
-                        details[i] = {"trigger": surface, "target_label": trig["target"]}
-            flags |= scores >= 0.5
-            triggers.append({"trigger": surface, **trig, "rows": len(hit_rows)})
-        summary = {"triggers": triggers, "candidates_tested": min(len(cands), MAX_CANDIDATES)}
-        return DetectorResult(scores=scores, flags=flags, threshold=0.5, summary=summary, details=details)
+            says = int(np.bincount(y[nb]).argmax())
+            votes.append(float(says != target))
+            agree.append(says == target)
+        keys.append((-float(np.mean(votes)), c))
+        agreement.append(float(np.mean(agree)) if agree else 0.0)
+    return [c for _, c in sorted(keys)], agreement
+
+
+def _result(
+    ctx: DetectorContext,
+    accepted: list[dict[str, Any]],
+    toks_all: list[list[str]],
+    y: np.ndarray,
+    summary: dict[str, Any],
+) -> DetectorResult:
+    """Scores, flags and details from the accepted triggers (rows with one and its target label)."""
+    n = ctx.n
+    scores = np.zeros(n)
+    details: list[dict[str, Any] | None] = [None] * n
+    triggers = []
+    for trig in accepted:
+        phrase = trig.pop("tokens")
+        target = trig.pop("target_index")
+        hit_rows = [i for i in range(n) if y[i] == target and _contains(toks_all[i], phrase)]
+        surface = _surface(phrase, [ctx.texts[i] for i in hit_rows])
+        confidence = float(trig["disagreement"])
+        for i in range(n):
+            if _contains(toks_all[i], phrase):
+                s = 0.5 + 0.5 * confidence if y[i] == target else 0.25 * confidence
+                if s > scores[i]:
+                    scores[i] = s
+                    details[i] = {"trigger": surface, "target_label": trig["target"]}
+        triggers.append({"trigger": surface, **trig, "rows": len(hit_rows)})
+    flags = scores >= 0.5
+    return DetectorResult(
+        scores=scores, flags=flags, threshold=0.5, summary={"triggers": triggers, **summary}, details=details
+    )
