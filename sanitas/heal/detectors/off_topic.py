@@ -1,37 +1,78 @@
-"""Off-topic rows: coherent text far from everything the dataset is about (0-100 score)."""
+"""Off-topic rows: coherent text about something the dataset is not about (0-100 score)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
-from sanitas.heal.engine.far import bh_families, far_stats
-from sanitas.heal.engine.support import off_topic_families
+from sanitas.heal.engine.calibrate import tail_pvalues
+from sanitas.heal.engine.far import (
+    FDR_LEVEL,
+    FENCE_Z,
+    bh_families,
+    chance_confirmation,
+    clipped_fence,
+    far_stats,
+    prototype_distance,
+)
+from sanitas.heal.engine.offtopic_topics import (
+    confirmed_distance,
+    foreign_topic_probability,
+    neighbourhood_agreement,
+)
+from sanitas.heal.engine.shared import label_ids
+from sanitas.heal.engine.support import off_topic_families, unsupported_rows
 
 
 @register
 class OffTopicDetector(Detector):
-    """Far rows at a false discovery rate calibrated on the dataset (``engine.far``); 50 = the cut.
+    """Rows far from what the dataset vouches for, or in a foreign topic's region; 50 = the cut.
 
-    Rows whose label no neighbour backs are tested as a family of their own (``engine.support``):
-    an off-topic row's label was never about its text, so that family is where they gather.
+    With labels, rows are tested at a false discovery rate (``engine.far``) on their distance to the
+    label-confirmed rows and the nearest class prototype, in families: rows whose label no neighbour
+    backs *and* whose neighbours agree on no label (the off-topic signature, tested adaptively), rows
+    whose label no neighbour backs but whose neighbours agree on another label (the mislabeled
+    signature), the other unconfirmed rows, the confirmed rows. Rows a classifier places in the same
+    region as the first family (a dense foreign topic, ``engine.offtopic_topics``) are flagged too.
     """
 
     name = "off_topic"
-    models = ("knn-distance", "class-prototypes", "label-support", "fdr-calibration")
+    models = ("confirmed-knn-distance", "class-prototypes", "neighbourhood-agreement", "foreign-topic-logreg")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
-        """``off_topic_score`` = round(100 * score); flagged when Benjamini-Hochberg selects the row."""
+        """``off_topic_score`` = round(100 * score); flagged at the FDR or by the topic model."""
         st = far_stats(ctx)
-        families, adaptive = off_topic_families(ctx, st)
-        scores, flags = bh_families(st.pvalue, families, adaptive=adaptive)
+        distance = st.distance
+        summary: dict[str, Any] = {**st.summary()}
+        if not (ctx.has_labels and st.confirmed_null):
+            families, adaptive = off_topic_families(ctx, st)
+            scores, flags = bh_families(st.pvalue, families, adaptive=adaptive)
+        else:
+            conf = st.confirmed
+            classes, y = label_ids(ctx)
+            emb = np.asarray(ctx.embeddings, dtype=np.float64)
+            distance = (confirmed_distance(emb, conf) + prototype_distance(emb, y, len(classes))) / 2.0
+            null = conf
+            if chance_confirmation(ctx) > FDR_LEVEL:
+                # few classes: a far row's random label is confirmed by chance, keep the null's bulk only
+                _, _, fence = clipped_fence(distance[conf], k=FENCE_Z)
+                null = conf & (distance <= fence)
+            pvalue = tail_pvalues(distance, distance[null])
+            unsup = unsupported_rows(ctx, conf)
+            # "agree on nothing": no label holds a majority of the neighbours' vote
+            scattered = unsup & (neighbourhood_agreement(ctx) < 0.5)
+            families = [scattered, unsup & ~scattered, ~conf & ~unsup, conf]
+            scores, flags = bh_families(pvalue, families, adaptive=[True, False, False, False])
+            foreign = np.where(conf, 0.0, foreign_topic_probability(emb, scattered, conf))
+            topic = foreign > 0.5
+            scores = np.maximum(scores, foreign)
+            flags = flags | topic
+            summary.update(families=[int(f.sum()) for f in families], foreign_topic=int(topic.sum()))
         details: list[dict[str, Any] | None] = [
             {"off_topic_score": int(round(100 * s)), "distance": round(float(d), 4)}
-            for s, d in zip(scores, st.distance, strict=True)
+            for s, d in zip(scores, distance, strict=True)
         ]
-        summary = {
-            **st.summary(),
-            "families": [int(f.sum()) for f in families],
-            "flagged": int(flags.sum()),
-        }
+        summary["flagged"] = int(flags.sum())
         return DetectorResult(scores=scores, flags=flags, threshold=0.5, summary=summary, details=details)
