@@ -2,6 +2,12 @@
 """Heal benchmark: Sanitas vs the cleanlab peer on a corrupted dataset, in the same run.
 
     .venv/bin/python bench/heal_bench.py [--name NAME] [corrupt.py options: --base, --seed, --trigger...]
+    .venv/bin/python bench/heal_bench.py --suite [NAME,NAME...] [--work DIR]
+
+``--suite`` runs every configuration of the development suite (``shared/bench/suite.py heal``, whose
+data builder and configurations it imports) with Sanitas (``sanitas heal --all``, as the suite does)
+and the cleanlab peer on the same data in the same run, and prints one table per check with the
+WORST row of each, Sanitas beside the peer (the peer covers mislabeled and outlier).
 
 1. ``corrupt.py`` (the yardstick in ``shared/bench``) writes a dataset with known defects to a temp dir;
 2. the peer (``baselines/cleanlab_baseline.py``) and our heal (every check on, via ``heal_file``) run
@@ -181,10 +187,99 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SUITE_CHECKS = ("mislabeled", "outlier", "off_topic", "poisoned", "injection", "sensitive")
+PEER_CHECKS = ("mislabeled", "outlier")
+
+
+def run_suite(names: str | None, work: Path) -> list[dict[str, Any]]:
+    """Every suite configuration (or ``names``, comma-separated): Sanitas and the peer, scored."""
+    shared = shared_dir()
+    sys.path.insert(0, str(shared / "bench"))
+    import suite  # the yardstick's own configurations and data builder (shared/bench/suite.py)
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    sanitas = [str(REPO / ".venv" / "bin" / "sanitas")]
+    rows = []
+    for name in suite.pick(suite.HEAL, names):
+        data = suite.build_heal(work, name)
+        out = work / "bench" / name
+        out.mkdir(parents=True, exist_ok=True)
+        dataset, truth = data / "dataset.jsonl", data / "truth.jsonl"
+        ours = measured(
+            [*sanitas, "heal", str(dataset), "--all", "--out", str(out / "healed.jsonl")]
+            + ["--manifest", str(out / "m.jsonl"), "--scores", str(out / "s.jsonl")],
+            env,
+        )
+        peer = measured(
+            [sys.executable, str(shared / "bench" / "baselines" / "cleanlab_baseline.py"), str(dataset)]
+            + ["--manifest", str(out / "peer_m.jsonl"), "--scores", str(out / "peer_s.jsonl")],
+            env,
+        )
+        row = {
+            "config": name,
+            "sanitas": score(shared, truth, out / "m.jsonl", out / "s.jsonl", env),
+            "peer": score(shared, truth, out / "peer_m.jsonl", out / "peer_s.jsonl", env),
+            "sanitas_s": ours["wall_s"],
+            "peer_s": peer["wall_s"],
+            "sanitas_peak_mb": ours["peak_mb"],
+        }
+        rows.append(row)
+        print(suite_line(row), flush=True)
+    return rows
+
+
+def suite_line(row: dict[str, Any]) -> str:
+    """One configuration: F1 per check (peer's in brackets where it has one), clean rows relabeled."""
+    cells = []
+    for c in SUITE_CHECKS:
+        cell = _fmt(row["sanitas"]["checks"][c]["f1"])
+        if c in PEER_CHECKS:
+            cell += f" ({_fmt(row['peer']['checks'][c]['f1'])})"
+        cells.append(f"{c} {cell}")
+    col = row["sanitas"]["collateral"]
+    return (
+        f"{row['config']:<15} " + "  ".join(cells) + f"  clean relabeled {col['clean_relabeled']} of "
+        f"{col['clean_rows']}  {row['sanitas_s']} s (peer {row['peer_s']} s)"
+    )
+
+
+def suite_markdown(rows: list[dict[str, Any]]) -> str:
+    """Markdown: F1 per configuration and check, the peer beside ours, and the WORST row."""
+    head = " | ".join(f"{c}{' (peer)' if c in PEER_CHECKS else ''}" for c in SUITE_CHECKS)
+    lines = [f"| config | {head} | clean relabeled |", "|---|" + "---|" * (len(SUITE_CHECKS) + 1)]
+
+    def cell(r: dict[str, Any], c: str) -> str:
+        ours = _fmt(r["sanitas"]["checks"][c]["f1"])
+        return f"{ours} ({_fmt(r['peer']['checks'][c]['f1'])})" if c in PEER_CHECKS else ours
+
+    pcts = []
+    for r in rows:
+        col = r["sanitas"]["collateral"]
+        pcts.append(100 * col["clean_relabeled"] / max(col["clean_rows"], 1))
+        lines.append(
+            f"| {r['config']} | " + " | ".join(cell(r, c) for c in SUITE_CHECKS) + f" | {pcts[-1]:.2f}% |"
+        )
+    worst = {c: min(rows, key=lambda r, c=c: r["sanitas"]["checks"][c]["f1"] or 0.0) for c in SUITE_CHECKS}
+    cells = " | ".join(f"{cell(worst[c], c)} {worst[c]['config']}" for c in SUITE_CHECKS)
+    lines.append(f"| **WORST** | {cells} | {max(pcts):.2f}% |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Parse options, run both contenders, score, write JSON and print markdown."""
     if len(sys.argv) > 1 and sys.argv[1] == "--_run-heal":
         _run_heal_child(sys.argv[2:])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--suite":
+        sp = argparse.ArgumentParser(description="the development suite, Sanitas and the peer")
+        sp.add_argument("--suite", nargs="?", const=None, default=None, help="configurations (default: all)")
+        sp.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "sanitas-suite"))
+        sargs = sp.parse_args()
+        rows = run_suite(sargs.suite, Path(sargs.work))
+        out_dir = REPO / "bench" / "results"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "heal_suite.json").write_text(json.dumps(rows, indent=1))
+        print(suite_markdown(rows))
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", default=None, help="result name: bench/results/heal_<name>.json")
