@@ -61,3 +61,38 @@ def number(value: Any) -> int | float:
 
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 Number = Annotated[int | float, BeforeValidator(_number)]
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The path (``comments[0].messages[1].body.text``) of the first string holding NUL, if any.
+
+    For the HTTP guard, which sees NUL in the raw body: with this it can name the field in its error.
+    Keys are checked too (a NUL in a key is reported at that key's path).
+    """
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return here
+            found = nul_path(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = nul_path(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def plain_json_error(detail: str) -> str:
+    """A JSON decoder's complaint in the client's terms, without Python's internals.
+
+    Python refuses integers of more than 4,300 digits and suggests ``sys.set_int_max_str_digits()``:
+    a client needs to hear which rule its body broke, not how to reconfigure our interpreter.
+    """
+    if "integer string conversion" in detail or "max_str_digits" in detail:
+        return "a number has more than 4300 digits"
+    return detail

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from sanitas.sources.schemas import CommentIn
+from sanitas.validation import nul_path, plain_json_error
 from tests.api.helpers import comment, seed
 
 COMMENTS = "/api/v1/sources/acme/tickets/comments"
@@ -60,3 +61,29 @@ def test_nul_is_refused_naming_the_field(field: str, patch: dict[str, object]) -
     with pytest.raises(ValidationError) as info:
         CommentIn.model_validate({**comment("n"), **patch})
     assert f"{field}: text must not contain NUL" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (
+            {"comments": [{"id": "a"}, {"messages": [{"body": {"text": "x\x00"}}]}]},
+            "comments[1].messages[0].body.text",
+        ),
+        ({"source": {"title": "ok", "description": "\x00"}}, "source.description"),
+        ({"user_properties": {"string:\x00": "v"}}, "user_properties.string:\x00"),
+        ({"fine": ["a", 1, None, {"b": "c"}]}, None),
+    ],
+)
+def test_nul_path_names_the_field(body: object, where: str | None) -> None:
+    assert nul_path(body) == where
+
+
+def test_plain_json_error_hides_python_internals() -> None:
+    import json
+
+    with pytest.raises(ValueError) as info:
+        json.loads('{"size": ' + "9" * 5000 + "}")
+    message = plain_json_error(str(info.value))
+    assert message == "a number has more than 4300 digits"
+    assert plain_json_error("Expecting value") == "Expecting value"
