@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sanitas.sources.schemas import Message
+from sanitas.validation import StrictFloat, StrictInt, Timestamp
 
 LabelPart = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -21,14 +21,14 @@ class Strict(BaseModel):
 class TrainRequest(Strict):
     """Body of ``POST …/labellers/train`` (optional)."""
 
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
 
 
 class LabelThreshold(Strict):
     """Return ``name`` when its probability is at least ``threshold``."""
 
     name: list[LabelPart] = Field(min_length=1, max_length=64)
-    threshold: float = Field(ge=0.0, le=1.0)
+    threshold: StrictFloat = Field(ge=0.0, le=1.0)
 
 
 class Document(Strict):
@@ -37,7 +37,7 @@ class Document(Strict):
     messages: list[Message] = Field(min_length=1, max_length=2048)
     id: str | None = Field(default=None, max_length=1024)
     uid: str | None = Field(default=None, max_length=1041)
-    timestamp: datetime | None = None
+    timestamp: Timestamp | None = None
     user_properties: dict[str, Any] = Field(default_factory=dict)
     text_format: Literal["plain", "markdown"] = "plain"
     thread_id: str | None = Field(default=None, max_length=1024)
@@ -46,7 +46,7 @@ class Document(Strict):
 class PredictOptions(Strict):
     """How labels are chosen: all (default), over one number, the model's own (``"auto"``), or a list."""
 
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | Literal["auto"] | None = None
+    threshold: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] | Literal["auto"] | None = None
     labels: list[LabelThreshold] | None = Field(default=None, min_length=1, max_length=4096)
 
 
