@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,3 +84,28 @@ def snapshot(db: Database, dataset_id: str) -> tuple[int, int, list[Any]]:
             .order_by(DatasetComment.comment_pk)
         ).all()
     return comments, len(rows), [tuple(r) for r in rows]
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[int]:
+    """Serve ``app`` with a real uvicorn on a free loopback port; yields the port."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import errno
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -21,8 +18,7 @@ from sanitas.api.app import create_app
 from sanitas.api.faults import storage_fault
 from sanitas.config import Settings
 from sanitas.db import Database
-from tests.api.helpers import comment, reinfer_error
-from tests.conftest import free_port
+from tests.api.helpers import comment, reinfer_error, serving
 
 
 def crashing_app(settings: Settings, db: Database) -> FastAPI:
@@ -43,18 +39,8 @@ def crashing_app(settings: Settings, db: Database) -> FastAPI:
 
 @pytest.fixture()
 def server(settings: Settings, db: Database) -> Iterator[int]:
-    port = free_port()
-    config = uvicorn.Config(crashing_app(settings, db), host="127.0.0.1", port=port, log_level="critical")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield port
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(crashing_app(settings, db)) as port:
+        yield port
 
 
 def exchange(sock: socket.socket, path: str) -> tuple[int, bytes]:

@@ -47,28 +47,13 @@ def test_without_a_public_url_links_use_the_listening_address(settings: Settings
 
 def test_a_real_server_pins_links_to_its_listening_address(settings: Settings, db: Database) -> None:
     """Over a real socket: the address uvicorn listens on, whatever Host the client sends."""
-    import threading
-    import time
-
     import httpx
-    import uvicorn
 
-    from tests.conftest import free_port
+    from tests.api.helpers import serving
 
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(client_for(settings, db).app, port=port, log_level="critical"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    try:
+    with serving(client_for(settings, db).app) as port:
         r = httpx.get(f"http://127.0.0.1:{port}/api/test/base", headers={"Host": "evil.example"})
         assert r.json() == {"base": f"http://127.0.0.1:{port}", "request_base": f"http://127.0.0.1:{port}/"}
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize(
