@@ -9,8 +9,12 @@ being healed). Two models vote, either one suffices:
 * the whole comment's sentence embedding, which carries meaning the n-grams never saw (used only when
   the job's embedder is the one the weights were trained on).
 
-Each model's probability is rescaled so that its calibrated threshold maps to 0.5; the row score is the
-higher of the two.
+A classifier trained on short queries and chat text reads some other kinds of text (long scientific
+prose, say) as more attack-like across the board. So each model's threshold is also raised to a fence
+fitted on the dataset's own rows, which are overwhelmingly benign: the median of their log-odds plus
+``FENCE_K`` robust standard deviations (MAD x 1.4826). An attack must stand out from the dataset as
+well as pass the dev-calibrated threshold. Each model's log-odds are shifted so that its effective
+threshold maps to 0.5; the row score is the higher of the two.
 """
 
 from __future__ import annotations
@@ -28,9 +32,29 @@ def _logit(p: np.ndarray | float) -> np.ndarray:
     return np.asarray(np.log(q / (1 - q)))
 
 
-def rescale(p: np.ndarray, threshold: float) -> np.ndarray:
-    """Map probabilities so ``threshold`` becomes 0.5 (a shift in log-odds keeps the order)."""
-    z = _logit(p) - _logit(threshold)
+#: robust standard deviations above the dataset's median a row must lie (one-sided normal tail ~2e-4)
+FENCE_K = 3.5
+#: below this many rows the dataset's own distribution is too thin to fence on
+MIN_ROWS_FOR_FENCE = 50
+#: the scale never counts as narrower than this (log-odds): near-identical rows must not fence at the median
+MIN_SCALE = 0.5
+
+
+def dataset_threshold(p: np.ndarray, threshold: float) -> float:
+    """The log-odds threshold: the calibrated one, raised to the dataset's own fence when that is higher."""
+    t = float(_logit(threshold))
+    if len(p) < MIN_ROWS_FOR_FENCE:
+        return t
+    z = _logit(p)
+    med = float(np.median(z))
+    scale = max(1.4826 * float(np.median(np.abs(z - med))), MIN_SCALE)
+    return max(t, med + FENCE_K * scale)
+
+
+def rescale(p: np.ndarray, threshold: float, *, logit_threshold: float | None = None) -> np.ndarray:
+    """Map probabilities so the threshold becomes 0.5 (a shift in log-odds keeps the order)."""
+    t = float(_logit(threshold)) if logit_threshold is None else logit_threshold
+    z = _logit(p) - t
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
 
@@ -65,13 +89,17 @@ class InjectionDetector(Detector):
         model = self.model
         n = ctx.n
         win = model.score_texts(ctx.texts)
-        s_ng = rescale(win.score, model.ngram_threshold)
+        t_ng = dataset_threshold(win.score, model.ngram_threshold)
+        s_ng = rescale(win.score, model.ngram_threshold, logit_threshold=t_ng)
+        t_em: float | None = None
         s_em = np.zeros(n)
         embed_used = False
         if n and ctx.embed is not None and ctx.embeddings.shape[1:] == model.embed_coef.shape:
             embed_used = model.embedder_matches(ctx.embed(model.probe_texts))
         if embed_used:
-            s_em = rescale(model.embed_probs(ctx.embeddings), model.embed_threshold)
+            p_em = model.embed_probs(ctx.embeddings)
+            t_em = dataset_threshold(p_em, model.embed_threshold)
+            s_em = rescale(p_em, model.embed_threshold, logit_threshold=t_em)
         scores = np.maximum(s_ng, s_em)
         flags = scores >= 0.5
         details: list[dict[str, Any] | None] = [None] * n
@@ -86,5 +114,7 @@ class InjectionDetector(Detector):
             "by_windows": int((s_ng >= 0.5).sum()),
             "by_embedding": int((s_em >= 0.5).sum()),
             "embedding_model_used": embed_used,
+            "window_threshold_logit": round(t_ng, 3),
+            "embedding_threshold_logit": None if t_em is None else round(t_em, 3),
         }
         return DetectorResult(scores=scores, flags=flags, threshold=0.5, summary=summary, details=details)
