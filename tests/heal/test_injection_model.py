@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sanitas.heal.detectors.base import DetectorContext, get_detector
-from sanitas.heal.detectors.injection import rescale
+from sanitas.heal.detectors.injection import dataset_threshold, rescale
 from sanitas.heal.engine.injection_model import MODEL_PATH, WINDOW, load_model, windows
 
 BENIGN = [
@@ -84,3 +84,15 @@ def test_detector_flags_the_appended_attack_only(fake_embedder) -> None:  # noqa
     assert res.summary["embedding_model_used"] is False
     assert res.details[-1] is not None and res.details[-1]["window_score"] >= 0.5
     assert "injection_weights" in det.cache_params()
+
+
+def test_threshold_rises_to_the_datasets_own_fence() -> None:
+    rng = np.random.default_rng(0)
+    # a kind of text the classifier reads as attack-like across the board: every row sits near 0.6
+    shifted = 1 / (1 + np.exp(-rng.normal(0.4, 0.8, 500)))
+    t = dataset_threshold(shifted, 0.5)
+    assert t > 0.4 + 3 * 0.8 * 0.9  # median + ~3.5 robust sd, far above logit(0.5) = 0
+    assert (rescale(shifted, 0.5, logit_threshold=t) >= 0.5).mean() < 0.01
+    # a dataset the classifier reads as benign keeps the calibrated threshold; tiny ones are never fenced
+    assert dataset_threshold(np.full(500, 0.01), 0.5) == pytest.approx(0.0)
+    assert dataset_threshold(shifted[:10], 0.5) == pytest.approx(0.0)
