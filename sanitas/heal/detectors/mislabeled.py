@@ -99,7 +99,8 @@ class MislabeledDetector(Detector):
 
 
 def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
-    """Confident learning's label issues (prune by noise rate) on out-of-sample probabilities."""
+    """Confident learning's label issues (prune by class: each class gives up the rows its estimated
+    noise count says it holds, lowest self-confidence first) on out-of-sample probabilities."""
     from cleanlab.filter import find_label_issues
 
     present = np.unique(yl)
@@ -107,9 +108,7 @@ def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
         # cleanlab needs every class index to occur; re-index to the classes present
         remap = np.searchsorted(present, yl)
         sub = pl[:, present]
-        found = find_label_issues(
-            remap, sub / sub.sum(axis=1, keepdims=True), filter_by="prune_by_noise_rate"
-        )
+        found = find_label_issues(remap, sub / sub.sum(axis=1, keepdims=True), filter_by="prune_by_class")
         return np.asarray(found, dtype=bool)
     except Exception:  # noqa: BLE001 - degenerate inputs (a class of one row): plain disagreement
         return np.asarray(pl.argmax(axis=1) != yl)
