@@ -8,7 +8,6 @@ from sanitas.pii.chunking import iter_chunks
 from sanitas.pii.engine import PiiEngine, resolve_overlaps
 from sanitas.pii.entities import Entity
 from sanitas.pii.llm import LlmNotConfiguredError
-from sanitas.pii.ner import needs_model
 from sanitas.pii.recognizers.name_lexicon import NameLexiconRecognizer
 from sanitas.pii.types import UnknownMethodError, UnknownPiiTypeError
 
@@ -156,25 +155,3 @@ def test_long_text_offsets_survive_chunking():
     found = _found(engine, text)
     assert ("far.away@example.com", "email") in found
     assert ("4111 1111 1111 1111", "credit_card") in found
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("What are my options?", False),  # only a stop word opening the sentence
-        ("I need help. Can you help?", False),
-        ("my name is john", False),  # uncased: nothing the model finds would pass the threshold
-        ("Catherine is a very sympathetic person.", True),
-        ("Is Visa accepted?", True),
-    ],
-)
-def test_model_gate(text, expected):
-    assert needs_model(text) is expected
-
-
-def test_gate_changes_nothing_above_threshold(model):
-    texts = ["What are my options?", "my name is john smith", "Call Brett Drake at 722-675-2968."]
-    gated = model.analyze_batch(texts)
-    ungated = PiiEngine(method="aimon_pii_m1", threshold=0.0).analyze_batch(texts)
-    for g, u in zip(gated, ungated, strict=True):
-        assert g == [e for e in u if e.score >= 0.3]

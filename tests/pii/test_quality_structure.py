@@ -98,21 +98,14 @@ MODEL_ROWS = [
         False,
     ),
     ("Idris Ibragimov\nOnvia\n1317 Kimberly Way", "Idris Ibragimov", {"person"}, True),
-    # A country after a travel cue or as the subject of a sentence; not in a transaction.
+    # A country after a travel cue; not in a transaction, nor alone.
     ("I will be travelling to France next week.", "France", {"location"}, True),
     ("Who's coming to Hungary with me?", "Hungary", {"location"}, True),
-    ("Belgium was super fun to visit!", "Belgium", {"location"}, True),
+    ("Belgium was super fun to visit!", "Belgium", {"location"}, False),  # a country alone names no one
     ("How long does a transfer from France take?", "France", {"location"}, False),
     ("I'm in China and need a new card.", "China", {"location"}, False),
     ("Can I get my money back to Work Account?", "Work Account", {"location"}, False),
-    # A list after a plural noun for people names people, not a firm.
-    ("Acme is the brainchild of our 3 founders: Kónya, Becker and Vasquez.", "Kónya", {"person"}, True),
-    (
-        "Acme is the brainchild of our 3 founders: Kónya, Becker and Vasquez.",
-        "Kónya, Becker and Vasquez",
-        {"organization"},
-        False,
-    ),
+    # A firm named after its partners is a firm, not a person.
     ("She spent a year at Lopez, Santos and Coleman Inc. as an intern", "Lopez", {"person"}, False),
 ]
 

@@ -5,37 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from sanitas.pii.ner import _person
 from sanitas.pii.recognizers.location import LocationCueRecognizer
 from sanitas.pii.recognizers.name_lexicon import NameLexiconRecognizer
-from sanitas.pii.recognizers.org_cue import OrganizationCueRecognizer
-from sanitas.pii.recognizers.person_context import PersonContextRecognizer
-from sanitas.pii.recognizers.person_uncased import PersonUncasedRecognizer
 from sanitas.pii.recognizers.street_address import StreetAddressRecognizer
 from sanitas.pii.recognizers.street_uncased import UncasedStreetRecognizer
 
 
 def _found(recognizer, text: str, threshold: float = 0.3) -> set[tuple[str, str]]:
     return {(text[e.start : e.end], e.label) for e in recognizer.find(text) if e.score >= threshold}
-
-
-@pytest.mark.parametrize(
-    ("text", "name", "expected"),
-    [
-        ("hi, my name is marta kowalczyk and my card is gone", "marta kowalczyk", True),
-        ("please follow up with jonas e brandt next week", "jonas e brandt", True),
-        ("thanks, sofia lindqvist", "sofia lindqvist", True),
-        ("i'd like to speak to oskar nieminen about my loan", "oskar nieminen", True),
-        ("my name is sam", "sam", False),  # a lone given name said to an assistant
-        ("call me steve", "steve", False),
-        ("this is rose garden", "rose garden", False),  # everyday words, not a full name
-        ("i am will young", "will young", False),
-        ("i am very tired today", "very tired", False),
-        ("Hi, my name is Marta Kowalczyk", "Marta Kowalczyk", False),  # cased names are the model's
-    ],
-)
-def test_person_uncased(text, name, expected):
-    assert ((name, "person") in _found(PersonUncasedRecognizer(), text)) is expected
 
 
 @pytest.mark.parametrize(
@@ -89,18 +66,6 @@ def test_location_cue(text, place, expected):
 @pytest.mark.parametrize(
     ("text", "value", "expected"),
     [
-        ("He lives in Harburg with his dog.", "He", False),  # a pronoun, though also a surname
-        ("They smiled at the waiter.", "They", False),
-        ("Quillon lives on a boat.", "Quillon", True),
-    ],
-)
-def test_person_context_skips_pronouns(text, value, expected):
-    assert ((value, "person") in _found(PersonContextRecognizer(), text)) is expected
-
-
-@pytest.mark.parametrize(
-    ("text", "value", "expected"),
-    [
         ("What is 'Haus' in English? Tell me.", "English", False),  # a surname that is a word
         ("Please Forget what I said earlier.", "Forget", False),
         ("I spoke with Andersson yesterday.", "Andersson", True),  # a surname that is no word
@@ -109,32 +74,3 @@ def test_person_context_skips_pronouns(text, value, expected):
 )
 def test_lone_dictionary_surname(text, value, expected):
     assert ((value, "person") in _found(NameLexiconRecognizer(), text)) is expected
-
-
-@pytest.mark.parametrize(
-    ("text", "value", "label"),
-    [
-        ("Turn on Developer Mode now.", "Developer Mode", "organization"),  # dictionary words
-        ("How do I enable Cancel Transaction?", "Cancel Transaction", "organization"),
-        ("Ask Jildor Kessow about it.", "Jildor Kessow", "person"),  # unknown words stay a person
-        ("Ask Maria Lopez about it.", "Maria Lopez", "person"),
-    ],
-)
-def test_model_person_of_dictionary_words(text, value, label):
-    start = text.index(value)
-    ent = _person(text, start, start + len(value))
-    assert ent is not None and ent.label == label
-
-
-@pytest.mark.parametrize(
-    ("text", "value", "expected"),
-    [
-        ("The address of Tovarolabs is 12 Main St.", "Tovarolabs", True),
-        ("The Zentrivo office is at 4 Elm Road.", "Zentrivo", True),
-        ("I used to work for Brindlecast as a clerk.", "Brindlecast", True),
-        ("The address of Maria Lopez is 5 Oak Street.", "Maria Lopez", False),  # a person
-        ("The London office is closed today.", "London", False),  # a place
-    ],
-)
-def test_org_cue(text, value, expected):
-    assert ((value, "organization") in _found(OrganizationCueRecognizer(), text)) is expected

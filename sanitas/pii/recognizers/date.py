@@ -23,10 +23,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(rf"(?i)\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"), 0.6),
     (re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}\b"), 0.55),
     (re.compile(rf"(?i)\b{_MONTH}\s+\d{{4}}\b"), 0.4),
-    # Without a year a date points at an appointment more often than at a person: below threshold
-    # unless a birth word is near.
-    (re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?!\w)"), 0.25),
-    (re.compile(rf"(?i)\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"), 0.25),
+    # Without a year a day and month still date an event of someone's life (HIPAA counts every date
+    # element but the year as an identifier): "March 3rd", "3 March", "7/22".
+    (re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?!\w)"), 0.4),
+    (re.compile(rf"(?i)\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"), 0.4),
+    (re.compile(r"(?<![\d/.,-])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![\d/]|\.\d|,\d)"), 0.4),
     # A weekday alone identifies no one ("since Friday"); with a part of the day it is a dated event.
     (re.compile(rf"\b(?i:{_DAY})(?= (?:morning|afternoon|evening|night)\b)"), 0.35),
     (re.compile(rf"(?i)\b{_DAY}\b"), 0.2),
@@ -61,6 +62,11 @@ _NOT_PERSONAL = (
 )
 
 
+def _fraction(top: int, bottom: int) -> bool:
+    """ "1/2", "3/4", "5/8": a proper fraction with a common denominator reads as a quantity, not a date."""
+    return top < bottom and bottom in (2, 3, 4, 8, 16)
+
+
 @register
 class DateRecognizer(Recognizer):
     """Absolute dates (not "next week"); near birth words they become date_of_birth."""
@@ -80,13 +86,15 @@ class DateRecognizer(Recognizer):
         month = _MONTH_HINT.search(lower) is not None
         weekday = "day" in lower
         year = bool(_YEAR_HINT.search(text))
-        gates = (numeric, numeric, month, month, month, month, month, weekday, weekday, year)
+        gates = (numeric, numeric, month, month, month, month, month, numeric, weekday, weekday, year)
         taken: list[tuple[int, int]] = []
         for (pattern, base), gate in zip(_PATTERNS, gates, strict=True):
             if not gate:
                 continue
             for m in pattern.finditer(text):
                 start, end = m.span("v") if "v" in pattern.groupindex else m.span()
+                if "d" in pattern.groupindex and _fraction(int(m["m"]), int(m["d"])):
+                    continue
                 if any(start < b and end > a for a, b in taken):
                     continue
                 taken.append((start, end))

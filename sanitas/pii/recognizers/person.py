@@ -94,6 +94,14 @@ class PersonCueRecognizer(GazetteerRecognizer):
                 # "Mrs. Vera Lind Apt. 4 ...": the address unit after the name is not part of it.
                 tokens = tokens[:-1]
                 end = start + text[start:end].rindex(tokens[-1]) + len(tokens[-1])
+            if not any(c.islower() for c in text):
+                # All capitals: case no longer ends the name ("DR OKONKWO AT ST ..."), so past the first
+                # word only known names extend it.
+                keep = 1
+                while keep < len(tokens) and lex.is_name_token(tokens[keep]):
+                    keep += 1
+                tokens = tokens[:keep]
+                end = start + text[start:end].index(tokens[-1], sum(map(len, tokens[:-1]))) + len(tokens[-1])
             known = [lex.is_name_token(t) for t in tokens]
             if kind == "weak" and (not known[0] or tokens[0].lower() in lex.coarse_places):
                 continue

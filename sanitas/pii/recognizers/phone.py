@@ -43,7 +43,10 @@ _CONTEXT = (
 _REGIONS = ("US", "GB")
 _SEVEN_DIGITS = re.compile(r"\d(?:\D{0,3}\d){6}")
 # Shapes that belong to other types (SSN, ISO date) and must not be read as phone numbers.
-_NOT_PHONE = re.compile(r"^\d{3}-\d{2}-\d{4}$|^\d{4}-\d{2}-\d{2}|^\d{1,3}(?:\.\d{1,3}){3}$")
+# A span of years ("2019-2021", "1998 - 2004") is no phone number either.
+_NOT_PHONE = re.compile(
+    r"^\d{3}-\d{2}-\d{4}$|^\d{4}-\d{2}-\d{2}|^\d{1,3}(?:\.\d{1,3}){3}$|^(?:1[89]|20)\d\d\s?[-–/]\s?(?:1[89]|20)\d\d$"
+)
 _STREET_AFTER = re.compile(r"\s+[A-ZÀ-Ž][a-zà-ž]")
 
 

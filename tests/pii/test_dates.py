@@ -1,0 +1,35 @@
+"""Dates in every common shape, and numbers that only look like dates or phones (invented text)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sanitas.pii.engine import PiiEngine
+
+
+@pytest.fixture(scope="module")
+def heuristics():
+    engine = PiiEngine(method="heuristics", processes=1)
+    engine.setup()
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        ("PT SEEN ON 7/22 FOR F/U", "7/22", True),  # month/day without a year
+        ("follow-up booked for 12/03/2025", "12/03/2025", True),
+        ("we met on March 3rd at the café", "March 3rd", True),
+        ("arrived 3 March, left soon after", "3 March", True),
+        ("add 1/2 cup of flour", "1/2", False),  # a fraction
+        ("the pump runs 24/7", "24/7", False),  # no month 24
+    ],
+)
+def test_date_shapes(heuristics, text, value, expected):
+    found = {(text[e.start : e.end], e.label) for e in heuristics.analyze(text)}
+    assert ((value, "date") in found) is expected, found
+
+
+def test_year_range_is_not_a_phone(heuristics):
+    text = "I worked at the depot 2019-2021 and again 2022 - 2023."
+    assert not [e for e in heuristics.analyze(text) if e.label == "phone_number"]
