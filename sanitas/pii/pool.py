@@ -139,6 +139,8 @@ class WorkerPool:
 
     def __init__(self, processes: int, key: EngineKey) -> None:
         self.processes = processes
+        self._close_lock = threading.Lock()
+        self._closed = False
         self._executor = ProcessPoolExecutor(
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
@@ -206,13 +208,20 @@ class WorkerPool:
             raise PoolUnavailableError("the PII worker pool was shut down during the batch") from exc
 
     def close(self, *, kill: bool = False) -> None:
-        """Stop the workers; ``kill`` terminates them first (a stuck or broken pool)."""
+        """Stop the workers; ``kill`` terminates them first (a stuck or broken pool). Idempotent."""
         if kill:
             # The executor has no public kill; a stuck worker would make shutdown(wait=True) hang.
+            # Not under the lock: it is what lets a close already waiting on a stuck worker end.
             for proc in list(getattr(self._executor, "_processes", {}).values()):
                 if proc.is_alive():
                     proc.terminate()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        # Two threads may close one pool (shutdown_pool, and a batch discarding it): a second
+        # executor shutdown would close its queues twice (EBADF).
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 def plan_tasks(texts: list[str], processes: int) -> Iterator[tuple[Any, str, list[str]]]:
