@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from sanitas.config import Settings, load_settings
 from sanitas.db import Database
 from sanitas.errors import SanitasError
 from sanitas.streams import readahead
+from sanitas.validation import nul_path, plain_json_error
 
 log = logging.getLogger("sanitas.api")
 
@@ -40,7 +42,7 @@ def format_validation(errors: list[Any]) -> tuple[int, str, list[dict[str, Any]]
     """Status, one-line message and per-field details of a pydantic/FastAPI error list."""
     if any(e.get("type") == "json_invalid" for e in errors):
         err = next(e for e in errors if e.get("type") == "json_invalid")
-        detail = (err.get("ctx") or {}).get("error", "")
+        detail = plain_json_error(str((err.get("ctx") or {}).get("error", "")))
         return 400, f"the request body is not valid JSON: {detail}".rstrip(": "), []
     items = []
     for e in errors:
@@ -62,6 +64,15 @@ def format_validation(errors: list[Any]) -> tuple[int, str, list[dict[str, Any]]
 
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 NUL_MESSAGE = "text must not contain NUL (\\u0000) characters"
+
+
+def _nul_message(body: bytes) -> str:
+    """The NUL refusal, naming the field that holds it when the body parses."""
+    try:
+        where = nul_path(json.loads(body))
+    except ValueError:
+        where = None
+    return f"{where}: {NUL_MESSAGE}" if where else NUL_MESSAGE
 
 
 def _is_json(scope: Scope) -> bool:
@@ -101,6 +112,16 @@ class BodyLimit:
         seen = 0
         check_nul = _is_json(scope)
         tail = b""
+        # References to the chunks already passed on (no copies): to name the field holding a NUL.
+        chunks: list[bytes] = []
+
+        async def rest(msg: Message) -> bytes:
+            nonlocal seen
+            while msg.get("more_body", False) and seen <= self.max_bytes:
+                msg = await receive()
+                chunks.append(msg.get("body", b""))
+                seen += len(chunks[-1])
+            return b"".join(chunks)
 
         async def limited() -> Message:
             nonlocal seen, tail
@@ -113,10 +134,14 @@ class BodyLimit:
                 if seen > self.max_bytes:
                     raise HTTPException(413, too_big)
                 if check_nul and chunk:
+                    chunks.append(chunk)
                     # An escape may straddle two chunks: search the end of the previous one too.
                     window = tail + chunk
                     if b"u0000" in window and _NUL_ESCAPE.search(window):
-                        raise HTTPException(422, NUL_MESSAGE)
+                        body = await rest(msg)
+                        if seen > self.max_bytes:
+                            raise HTTPException(413, too_big)
+                        raise HTTPException(422, _nul_message(body))
                     tail = window[-64:]
             return msg
 
@@ -183,7 +208,9 @@ def create_app(
         elif exc.status_code == 400 and message == "There was an error parsing the body":
             # FastAPI's words for a body it could not decode (bad UTF-8 mostly); say which rule broke.
             cause = exc.__cause__
-            message = "the request body is not valid JSON" + (f": {cause}" if cause else "")
+            message = "the request body is not valid JSON" + (
+                f": {plain_json_error(str(cause))}" if cause else ""
+            )
         return error_response(
             request.url.path, exc.status_code, message, headers=getattr(exc, "headers", None)
         )

@@ -129,3 +129,25 @@ def test_body_cap_over_a_real_server(
             _check(r, route, status)
             if status != 200:
                 assert snapshot(db, acme.dataset_id) == before
+
+
+def test_a_nul_in_a_json_body_names_its_field(client: TestClient) -> None:
+    """The guard sees NUL in the raw body; the client still hears which field holds it."""
+    assert client.put("/api/v1/sources/acme/src", json={"source": {}}).status_code == 200
+    bad = comment("a", "fine")
+    bad["messages"] = [{"body": {"text": "ok"}}, {"subject": {"text": "x\u0000y"}, "body": {"text": "b"}}]
+    r = client.post("/api/v1/sources/acme/src/sync", json={"comments": [comment("z"), bad]})
+    reinfer_error(r, 422, "comments[1].messages[1].subject.text", "NUL")
+    r = client.post(
+        "/api/datasets/00000000-0000-0000-0000-000000000000/heal", json={"branch_name": "a\u0000"}
+    )
+    antidote_error(r, 422, None, "branch_name", "NUL")
+
+
+def test_a_huge_integer_gets_a_plain_message(client: TestClient) -> None:
+    body = b'{"comments": ' + b"9" * 5000 + b"}"
+    r = client.post(
+        "/api/v1/sources/acme/src/sync", content=body, headers={"content-type": "application/json"}
+    )
+    msg = reinfer_error(r, 400, "4300 digits")["message"]
+    assert "sys." not in msg and "set_int_max_str_digits" not in msg
