@@ -25,6 +25,7 @@ from sanitas.heal.detectors.base import (
     empty_result,
     get_detector,
 )
+from sanitas.heal.redact import redact
 
 Progress = Callable[[str, float, str], None]
 
@@ -195,18 +196,6 @@ class _CheckStore:
             self.cache.close()
 
 
-def _redact(text: str, entities: list[dict[str, Any]]) -> str:
-    out, pos = [], 0
-    for e in sorted(entities, key=lambda x: x["start"]):
-        if e["start"] < pos:
-            continue
-        out.append(text[pos : e["start"]])
-        out.append(f"[REDACTED_{str(e['label']).upper()}]")
-        pos = e["end"]
-    out.append(text[pos:])
-    return "".join(out)
-
-
 def run_heal(
     rows: list[HealRow],
     options: HealOptions,
@@ -364,7 +353,7 @@ def _decide(rows: list[HealRow], results: dict[str, DetectorResult], opt: HealOp
                 d.labels_after = [mis["suggested_label"]]
             if opt.anonymize_sensitive_information and d.entities:
                 d.actions.append("anonymized")
-                d.new_text = _redact(row.text, d.entities)
+                d.new_text = redact(row.text, d.entities)
         decisions.append(d)
     return decisions
 

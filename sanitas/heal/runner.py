@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sanitas.datasets import files
+from sanitas.errors import InvalidInput
 from sanitas.heal.pipeline import (
     HealOptions,
     HealResult,
@@ -23,8 +25,8 @@ from sanitas.heal.pipeline import (
     run_heal,
     score_lines,
 )
+from sanitas.sources.text import text_segments
 
-PARTS = ("subject", "body", "signature")
 PART_SEP = "\n"
 
 
@@ -43,12 +45,6 @@ class LoadedRow:
     row: HealRow
     raw: Any
     spans: list[_Span] = field(default_factory=list)
-
-
-def _part_text(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("text") or "")
-    return "" if value is None else str(value)
 
 
 def _label_of(value: Any) -> str | None:
@@ -70,22 +66,15 @@ def _label_of(value: Any) -> str | None:
 
 
 def comment_text(comment: dict[str, Any]) -> tuple[str, list[_Span]]:
-    """The text of a Re:infer comment (subject, body, signature of each message) and where each part lies."""
-    pieces: list[str] = []
+    """A Re:infer comment's text (:func:`sanitas.sources.text.comment_text`) and where each part lies."""
     spans: list[_Span] = []
     pos = 0
-    for m, msg in enumerate(comment.get("messages") or []):
-        for part in PARTS:
-            t = _part_text(msg.get(part))
-            if not t:
-                continue
-            if pieces:
-                pieces.append(PART_SEP)
-                pos += len(PART_SEP)
-            spans.append(_Span(m, part, pos, pos + len(t)))
-            pieces.append(t)
-            pos += len(t)
-    return "".join(pieces), spans
+    for m, part, t in text_segments(comment.get("messages") or []):
+        if spans:
+            pos += len(PART_SEP)
+        spans.append(_Span(m, part, pos, pos + len(t)))
+        pos += len(t)
+    return PART_SEP.join(t for _, _, t in text_segments(comment.get("messages") or [])), spans
 
 
 def _from_json(obj: dict[str, Any], k: int) -> LoadedRow:
@@ -113,15 +102,13 @@ def _from_json(obj: dict[str, Any], k: int) -> LoadedRow:
 
 
 def detect_format(path: Path) -> str:
-    """``jsonl``, ``csv`` or ``parquet`` from the file name."""
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if suffix in (".csv", ".tsv"):
+    """``jsonl``, ``csv`` or ``parquet`` from the file name (the import's one rule; ``.tsv`` reads as CSV)."""
+    if path.suffix.lower() == ".tsv":
         return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    raise ValueError(f"unsupported input format {suffix!r}: use .jsonl, .csv or .parquet")
+    try:
+        return files.detect_format(path.name)
+    except InvalidInput as exc:
+        raise ValueError(f"unsupported input format {path.suffix!r}: use .jsonl, .csv or .parquet") from exc
 
 
 def read_rows(path: Path) -> tuple[str, list[LoadedRow], list[str]]:

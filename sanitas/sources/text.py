@@ -13,8 +13,10 @@ def text_segments(messages: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
     for i, msg in enumerate(messages):
         for part in PARTS:
             value = msg.get(part)
-            if isinstance(value, dict) and value.get("text"):
-                out.append((i, part, value["text"]))
+            # Files written by hand sometimes hold a part as a bare string; read it as its text.
+            text = value.get("text") if isinstance(value, dict) else value
+            if isinstance(text, str) and text:
+                out.append((i, part, text))
     return out
 
 
