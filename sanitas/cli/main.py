@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import signal
-import socket
 
 import typer
 
 from sanitas import __version__
 from sanitas.cli import datasets, keys
-from sanitas.cli.common import console, fail, local_db, open_db, tune_gc
+from sanitas.cli.common import console, fail, is_loopback, local_db, open_db, tune_gc
 
 app = typer.Typer(
     name="sanitas",
@@ -36,13 +34,6 @@ def _register_optional() -> None:
         except ModuleNotFoundError as exc:
             if not exc.name or not module.startswith(exc.name):
                 raise
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
-    except (OSError, ValueError):
-        return False
 
 
 @app.command()
@@ -78,7 +69,7 @@ def serve(
     from sanitas.api.app import create_app
     from sanitas.auth.service import count_keys, create_key
 
-    if no_auth and not _is_loopback(host):
+    if no_auth and not is_loopback(host):
         raise fail(f"--no-auth is refused on non-loopback address {host!r}")
     settings, db = open_db()
     if not no_auth:

@@ -33,13 +33,13 @@ def _start(home: Path, db_url: str, port: int, *extra: str) -> subprocess.Popen[
     )
 
 
-def _wait_ready(port: int, proc: subprocess.Popen[str]) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen[str], host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited: {proc.communicate()[0]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -96,6 +96,17 @@ def test_no_auth_only_on_loopback(tmp_path: Path, db_url: str, host: str, refuse
         else:
             _wait_ready(port, proc)
             assert httpx.get(f"http://127.0.0.1:{port}/api/v1/sources").status_code == 200
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+
+
+def test_no_auth_accepts_ipv6_loopback(tmp_path: Path, db_url: str) -> None:
+    port = free_port()
+    proc = _start(tmp_path, db_url, port, "--host", "::1", "--no-auth")
+    try:
+        _wait_ready(port, proc, host="[::1]")
+        assert httpx.get(f"http://[::1]:{port}/api/v1/sources").status_code == 200
     finally:
         if proc.poll() is None:
             _stop(proc)
