@@ -189,6 +189,12 @@ def score_ngram_fast(texts: list[str], idf: np.ndarray, coef: np.ndarray, bias: 
     return out
 
 
+def logit(p: np.ndarray | float) -> np.ndarray:
+    """Log-odds, clipped away from 0 and 1."""
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-9, 1 - 1e-9)
+    return np.asarray(np.log(q / (1 - q)))
+
+
 def main() -> None:
     """Train on the train split, calibrate on dev, write the npz and print dev figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

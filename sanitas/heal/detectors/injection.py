@@ -2,19 +2,23 @@
 
 A trained classifier (``engine.injection_model``; trained by ``scripts/train_injection.py`` on public
 injection collections and benign rows, its thresholds calibrated on a dev split, not on any dataset
-being healed). Two models vote, either one suffices:
+being healed). Two models:
 
 * character and word n-grams scored on sliding windows of the text, the highest window counting, so an
-  attack joined to a benign query with no separator or punctuation is found wherever it sits;
+  attack joined to a benign query with no separator or punctuation is found wherever it sits; this
+  model alone suffices to flag a row;
 * the whole comment's sentence embedding, which carries meaning the n-grams never saw (used only when
-  the job's embedder is the one the weights were trained on).
+  the job's embedder is the one the weights were trained on). On its own it flags requests *about* an
+  assistant ("repeat that last response") in datasets of assistant commands, so it only votes jointly:
+  the mean of the two models' threshold-shifted log-odds (a product of experts with equal weights) can
+  carry a borderline window over the line.
 
 A classifier trained on short queries and chat text reads some other kinds of text (long scientific
 prose, say) as more attack-like across the board. So each model's threshold is also raised to a fence
 fitted on the dataset's own rows, which are overwhelmingly benign: the median of their log-odds plus
 ``FENCE_K`` robust standard deviations (MAD x 1.4826). An attack must stand out from the dataset as
-well as pass the dev-calibrated threshold. Each model's log-odds are shifted so that its effective
-threshold maps to 0.5; the row score is the higher of the two.
+well as pass the dev-calibrated threshold. Row score = max(window score, joint score), where each is
+the logistic of log-odds shifted so that the effective threshold sits at 0.5.
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ def rescale(p: np.ndarray, threshold: float, *, logit_threshold: float | None = 
 
 @register
 class InjectionDetector(Detector):
-    """Flags rows whose strongest window, or whose whole embedding, the trained classifier calls an attack."""
+    """Flags rows whose strongest window (alone, or jointly with the embedding) reads as an attack."""
 
     name = "injection"
     models = ("injection-ngram-windows", "injection-embedding-lr")
@@ -85,7 +89,7 @@ class InjectionDetector(Detector):
         return {"injection_weights": self.model.digest}
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
-        """Row score = max(rescaled window score, rescaled embedding score); flagged at 0.5."""
+        """Row score = max(window score, joint window + embedding score); flagged at 0.5."""
         model = self.model
         n = ctx.n
         win = model.score_texts(ctx.texts)
@@ -100,7 +104,10 @@ class InjectionDetector(Detector):
             p_em = model.embed_probs(ctx.embeddings)
             t_em = dataset_threshold(p_em, model.embed_threshold)
             s_em = rescale(p_em, model.embed_threshold, logit_threshold=t_em)
-        scores = np.maximum(s_ng, s_em)
+        joint = np.zeros(n)
+        if embed_used:
+            joint = 1.0 / (1.0 + np.exp(-np.clip((_logit(s_ng) + _logit(s_em)) / 2, -40, 40)))
+        scores = np.maximum(s_ng, joint)
         flags = scores >= 0.5
         details: list[dict[str, Any] | None] = [None] * n
         for i in np.flatnonzero(flags):
@@ -112,7 +119,7 @@ class InjectionDetector(Detector):
         summary: dict[str, Any] = {
             "flagged": int(flags.sum()),
             "by_windows": int((s_ng >= 0.5).sum()),
-            "by_embedding": int((s_em >= 0.5).sum()),
+            "by_joint_vote_only": int(((joint >= 0.5) & (s_ng < 0.5)).sum()),
             "embedding_model_used": embed_used,
             "window_threshold_logit": round(t_ng, 3),
             "embedding_threshold_logit": None if t_em is None else round(t_em, 3),

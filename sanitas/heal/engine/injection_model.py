@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "injection.npz"
-WINDOW = 24
-STRIDE = 12
+WINDOW = 16
+STRIDE = 8
 #: texts longer than this many tokens are scored on their first windows only (bounded cost)
 MAX_TOKENS = 3000
 CHAR_FEATURES = 2**18
