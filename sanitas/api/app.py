@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -172,8 +173,12 @@ def create_app(
         try:
             yield
         finally:
-            for w in started:
-                w.stop.set()
+            if started:
+                from sanitas.jobs.worker import shutdown_workers
+
+                # However the app was started (``sanitas serve`` or uvicorn directly), a running job is
+                # given back to the queue at shutdown, never left leased to a process that is going away.
+                app.state.released = await asyncio.to_thread(shutdown_workers, started)
             # Before the database goes away: a read-ahead still running would use it.
             readahead.drain()
 

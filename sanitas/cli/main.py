@@ -86,14 +86,18 @@ def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _frame: received.append(signum))
     uvicorn.run(app_, host=host, port=port, log_level="info")
-    _release_jobs(getattr(app_.state, "workers", []))
+    released = list(getattr(app_.state, "released", []))
+    _release_jobs(getattr(app_.state, "workers", []), released)
 
 
-def _release_jobs(workers: list[object]) -> None:
-    """Stop in-process workers; a job still running is given back to the queue, never left leased."""
+def _release_jobs(workers: list[object], released: list[str] | None = None) -> None:
+    """Stop in-process workers; a job still running is given back to the queue, never left leased.
+
+    ``released``: jobs the app's own shutdown already gave back (it does so when uvicorn stops it).
+    """
     from sanitas.jobs.worker import Worker, shutdown_workers
 
-    running = shutdown_workers([w for w in workers if isinstance(w, Worker)])
+    running = (released or []) + shutdown_workers([w for w in workers if isinstance(w, Worker)])
     if running:
         console.print(f"released {len(running)} running job(s) for other workers: {', '.join(running)}")
 

@@ -168,3 +168,22 @@ def test_sigterm_of_a_real_worker_releases_its_job(db: Database, settings: Setti
     done = job_state(db, job_id)
     assert (done["status"], done["attempts"], done["result"]["rows"]) == ("succeeded", 2, 40_000)
     assert sorted(p.name for p in folder.iterdir()) == ["export.jsonl"]
+
+
+def test_the_app_releases_its_workers_job_however_it_was_started(db: Database, settings: Settings) -> None:
+    """An app served by plain uvicorn (not ``sanitas serve``) gives its running job back at shutdown too."""
+    from fastapi.testclient import TestClient
+
+    from sanitas.api.app import create_app
+
+    job_id = add(db, "test.gate")
+    GATES[job_id] = threading.Event()
+    app = create_app(settings, db=db, auth=False, workers=1)
+    try:
+        with TestClient(app):
+            wait(db, job_id, lambda s: s["phase"] == "halfway")
+        assert app.state.released == [job_id]
+        st = state(db, job_id)
+        assert (st["status"], st["worker_id"]) == ("queued", None), st
+    finally:
+        GATES[job_id].set()
