@@ -26,6 +26,7 @@ from sanitas.heal.engine.poison_content import (
     label_error_rate,
     over_represented,
     phrase_pattern,
+    placebo_error_rate,
     prior_fit_pvalue,
 )
 from sanitas.heal.engine.shared import label_ids, neighbours
@@ -233,7 +234,14 @@ def _judge(
         content = np.concatenate([first, rest_c])
         off = content[(content != target) & (content >= 0)]
         disagree = len(off) / max(len(content), 1)
-        base = label_error_rate(emb, y, (y == target) & ~has, has, k_cls)
+        # the bar: the label's own rows misread by the content model, read whole (leave-one-out) and
+        # with as many words cut out as the phrase has (a placebo of the counterfactual); the higher
+        own = np.flatnonzero((y == target) & ~has)
+        placebo = own[:: max(1, own.size // SAMPLE)][:SAMPLE].tolist()
+        base = max(
+            label_error_rate(emb, y, (y == target) & ~has, has, k_cls),
+            placebo_error_rate(ctx.texts, placebo, len(phrase), emb, y, has, k_cls, ctx.embed),
+        )
         others = prior.copy()
         others[target] = 0.0
         # what the rows are about must look like rows of any content (the dataset's class mix)

@@ -176,3 +176,35 @@ def prior_fit_pvalue(content: np.ndarray, prior: np.ndarray, *, draws: int = 400
     observed = g_stat(np.bincount(content, minlength=k))[0]
     sims = g_stat(np.random.default_rng(seed).multinomial(m, q, size=draws))
     return float((1 + np.count_nonzero(sims >= observed - 1e-9)) / (draws + 1))
+
+
+def placebo_error_rate(
+    texts: list[str],
+    rows: list[int],
+    n_words: int,
+    emb: np.ndarray,
+    y: np.ndarray,
+    has: np.ndarray,
+    n_classes: int,
+    embed: Callable[[list[str]], np.ndarray] | None,
+) -> float:
+    """How often the content model misreads the label's own clean ``rows`` with ``n_words`` words cut out.
+
+    The fair bar for a candidate's disagreement: cutting words out of a short text blurs it whatever
+    the words were, so the label's clean rows get the same treatment (a run of as many words, at a
+    place fixed by the row's index) and their disagreement is what a phrase that means nothing
+    special to the label would show.
+    """
+    if not rows:
+        return 0.0
+    cut = []
+    for i in rows:
+        words = texts[i].split()
+        if len(words) <= n_words:
+            cut.append(texts[i])
+            continue
+        at = (i * 7919) % (len(words) - n_words + 1)
+        cut.append(" ".join(words[:at] + words[at + n_words :]))
+    queries = np.asarray(embed(cut)) if embed is not None else emb[rows]
+    preds = knn_content(queries, emb, y, ~has, n_classes, self_rows=np.asarray(rows))
+    return float((preds != y[rows]).mean())
