@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 
 from sanitas.anonymization import service
 from sanitas.anonymization.schemas import RunCreate
-from sanitas.api.deps import get_db, get_settings, reader, visible_projects, writer
+from sanitas.api.deps import get_db, get_settings, public_base_url, reader, visible_projects, writer
 from sanitas.auth.service import Principal
 from sanitas.config import Settings
 from sanitas.db import Database
@@ -33,7 +33,7 @@ def _link(request: Request, settings: Settings, path: str) -> str:
     """A download URL that works without credentials for an hour (like a presigned URL)."""
     expires = int(time.time()) + LINK_TTL
     signature = _sign(settings, path, expires)
-    return f"{str(request.base_url).rstrip('/')}{path}?expires={expires}&signature={signature}"
+    return f"{public_base_url(request)}{path}?expires={expires}&signature={signature}"
 
 
 def _check_link(settings: Settings, path: str, expires: int, signature: str) -> None:

@@ -64,15 +64,16 @@ def test_a_bad_public_url_is_refused_with_the_setting_named(raw: str) -> None:
         public_url(raw)
 
 
+@pytest.mark.parametrize("public", ["https://sanitas.example.com", "https://sanitas.example.com/prefix"])
 def test_dataframer_signed_links_ignore_a_forged_host(
-    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch, public: str
 ) -> None:
     """The seed's presigned-style links: a client's Host header cannot redirect them elsewhere."""
     import orjson
 
     from sanitas.jobs.worker import Worker
 
-    monkeypatch.setenv("SANITAS_PUBLIC_URL", "https://sanitas.example.com")
+    monkeypatch.setenv("SANITAS_PUBLIC_URL", public)
     configured = load_settings(home=settings.home, database_url=settings.database_url, secret_key=b"k")
     with TestClient(create_app(configured, db=db, auth=False)) as client:
         dataset_id = client.put("/api/v1/datasets/acme/chats", json={"dataset": {}}).json()["dataset"]["id"]
@@ -91,4 +92,5 @@ def test_dataframer_signed_links_ignore_a_forged_host(
         base = f"/api/dataframer/anonymization-runs/{run_id}"
         for url in (f"{base}/files/f1/download/", f"{base}/download/"):
             link = client.get(url, headers=evil).json()["download_url"]
-            assert link.startswith("https://sanitas.example.com/api/dataframer/"), link
+            # A path prefix (a proxy serving Sanitas under /prefix) is kept too.
+            assert link.startswith(f"{public}/api/dataframer/"), link
