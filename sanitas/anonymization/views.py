@@ -7,21 +7,24 @@ import hmac
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from sanitas.anonymization import service
 from sanitas.anonymization.schemas import RunCreate
-from sanitas.api.deps import get_db, get_settings, public_base_url, reader, visible_projects, writer
-from sanitas.auth.service import Principal
+from sanitas.api.deps import (
+    DB,
+    Conf,
+    Reader,
+    Writer,
+    public_base_url,
+    visible_projects,
+)
 from sanitas.config import Settings
-from sanitas.db import Database
 from sanitas.errors import Forbidden, NotFound
 from sanitas.jobs import service as jobs
 
 router = APIRouter(prefix="/api/dataframer/anonymization-runs", tags=["anonymization runs"])
-DB = Annotated[Database, Depends(get_db)]
-Conf = Annotated[Settings, Depends(get_settings)]
 LINK_TTL = 3600
 
 
@@ -44,7 +47,7 @@ def _check_link(settings: Settings, path: str, expires: int, signature: str) -> 
 
 @router.post("/", status_code=201)
 @router.post("", status_code=201, include_in_schema=False)
-def create_run(body: RunCreate, db: DB, who: Annotated[Principal, Depends(writer)]) -> dict[str, Any]:
+def create_run(body: RunCreate, db: DB, who: Writer) -> dict[str, Any]:
     """Create a run; it answers PENDING at once and runs in the background."""
     with db.write() as s:
         return service.render_run(service.create_run(session=s, body=body, allowed=who.can_see))
@@ -52,7 +55,7 @@ def create_run(body: RunCreate, db: DB, who: Annotated[Principal, Depends(writer
 
 @router.get("/")
 @router.get("", include_in_schema=False)
-def list_runs(db: DB, who: Annotated[Principal, Depends(reader)]) -> list[dict[str, Any]]:
+def list_runs(db: DB, who: Reader) -> list[dict[str, Any]]:
     """Runs the key can see, newest first (deleted ones hidden); each with counts, not entity spans."""
     with db.read() as s:
         return service.list_runs(session=s, projects=visible_projects(who))
@@ -60,7 +63,7 @@ def list_runs(db: DB, who: Annotated[Principal, Depends(reader)]) -> list[dict[s
 
 @router.get("/{run_id}/")
 @router.get("/{run_id}", include_in_schema=False)
-def get_run(run_id: str, db: DB, who: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+def get_run(run_id: str, db: DB, who: Reader) -> dict[str, Any]:
     """One run."""
     with db.read() as s:
         return service.render_run(service.get_run(session=s, run_id=run_id, allowed=who.can_see))
@@ -68,7 +71,7 @@ def get_run(run_id: str, db: DB, who: Annotated[Principal, Depends(reader)]) -> 
 
 @router.delete("/{run_id}/", status_code=204)
 @router.delete("/{run_id}", status_code=204, include_in_schema=False)
-def delete_run(run_id: str, db: DB, who: Annotated[Principal, Depends(writer)]) -> Response:
+def delete_run(run_id: str, db: DB, who: Writer) -> Response:
     """Soft delete: hidden from lists and reads; a running run is cancelled first."""
     with db.write() as s:
         job = service.get_run(session=s, run_id=run_id, allowed=who.can_see)
@@ -79,7 +82,7 @@ def delete_run(run_id: str, db: DB, who: Annotated[Principal, Depends(writer)]) 
 
 @router.post("/{run_id}/cancel/")
 @router.post("/{run_id}/cancel", include_in_schema=False)
-def cancel_run(run_id: str, db: DB, who: Annotated[Principal, Depends(writer)]) -> dict[str, Any]:
+def cancel_run(run_id: str, db: DB, who: Writer) -> dict[str, Any]:
     """Cancel a pending or running run (our extension)."""
     with db.write() as s:
         job = service.get_run(session=s, run_id=run_id, allowed=who.can_see)
@@ -94,7 +97,7 @@ def file_link(
     request: Request,
     db: DB,
     conf: Conf,
-    who: Annotated[Principal, Depends(reader)],
+    who: Reader,
 ) -> dict[str, Any]:
     """A time-limited link to one anonymized file (Dataframer answers with a presigned URL)."""
     with db.read() as s:
@@ -127,9 +130,7 @@ def file_content(
 
 @router.get("/{run_id}/download/")
 @router.get("/{run_id}/download", include_in_schema=False)
-def zip_link(
-    run_id: str, request: Request, db: DB, conf: Conf, who: Annotated[Principal, Depends(reader)]
-) -> dict[str, Any]:
+def zip_link(run_id: str, request: Request, db: DB, conf: Conf, who: Reader) -> dict[str, Any]:
     """A link to a zip of every anonymized file (``status`` is ``ready`` once the run succeeded)."""
     with db.read() as s:
         job = service.get_run(session=s, run_id=run_id, allowed=who.can_see)

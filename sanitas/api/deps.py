@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from sanitas.auth.service import ANONYMOUS_ADMIN, Principal, authenticate, authenticate_cookie
 from sanitas.config import Settings
@@ -94,3 +95,14 @@ def visible_projects(principal: Principal) -> list[str] | None:
 reader = require("read")
 writer = require("write")
 admin = require("admin")
+
+
+# The one authorization idiom of every view: a route takes ``who: Reader`` (or ``Writer``, ``Admin``), which
+# authenticates the caller and checks the key's role; what the key may see is then decided by
+# ``who.can_see`` — through ``check_project`` for a project named in the path, or a service's
+# ``allowed=who.can_see`` for a resource named by id. Resources outside the key's projects answer 404.
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Admin = Annotated[Principal, Depends(admin)]
+DB = Annotated[Database, Depends(get_db)]
+Conf = Annotated[Settings, Depends(get_settings)]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sanitas import __version__
-from sanitas.api.deps import COOKIE_NAMES, get_db, reader
-from sanitas.auth.service import Principal, create_web_session
-from sanitas.db import Database
+from sanitas.api.deps import COOKIE_NAMES, DB, Reader
+from sanitas.auth.service import create_web_session
 from sanitas.errors import Unauthorized
 
 router = APIRouter(tags=["auth"])
-DB = Annotated[Database, Depends(get_db)]
 
 
 class Login(BaseModel):
@@ -36,7 +34,7 @@ def login(body: Login, response: Response, db: DB) -> dict[str, Any]:
 
 
 @router.get("/api/auth/me")
-def me(who: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+def me(who: Reader) -> dict[str, Any]:
     """The caller's key id, role and projects."""
     return {"key_id": who.key_id, "role": who.role, "projects": list(who.projects)}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
-from sanitas.api.deps import check_project, get_db, reader, writer
+from sanitas.api.deps import DB, Reader, Writer, check_project
 from sanitas.auth.service import Principal
 from sanitas.datasets import branches
 from sanitas.datasets.export_job import enqueue_export
@@ -19,9 +19,6 @@ from sanitas.jobs import service as jobs
 from sanitas.jobs.schemas import render_job
 
 router = APIRouter(tags=["files and branches"])
-DB = Annotated[Database, Depends(get_db)]
-Reader = Annotated[Principal, Depends(reader)]
-Writer = Annotated[Principal, Depends(writer)]
 
 
 def load_dataset(s: Any, who: Principal, dataset_id: str) -> Any:

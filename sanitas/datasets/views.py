@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from sqlalchemy.orm import Session
 
-from sanitas.api.deps import check_project, get_db, reader, visible_projects, writer
-from sanitas.auth.service import Principal
+from sanitas.api.deps import DB, Reader, Writer, check_project, visible_projects
 from sanitas.contention import write_with_retry
 from sanitas.datasets import service
 from sanitas.datasets.schemas import BulkLabellingPut, DatasetPut, LabellingPut
-from sanitas.db import Database
 from sanitas.names import NAME_PATTERN, PROJECT_PATTERN
 
 router = APIRouter(tags=["datasets"])
@@ -22,9 +20,6 @@ NewDatasetName = Annotated[str, Path(pattern=NAME_PATTERN)]
 Uid = Annotated[
     str, Path(max_length=1041, pattern=r"^[0-9a-f]{16}\.[\w\x21-\x2e\x3a-\x40\x5b-\x60\x7b-\x7e]+$")
 ]
-DB = Annotated[Database, Depends(get_db)]
-Reader = Annotated[Principal, Depends(reader)]
-Writer = Annotated[Principal, Depends(writer)]
 
 
 def _render(s: Any, row: Any) -> dict[str, Any]:

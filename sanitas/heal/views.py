@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 from fastapi.responses import FileResponse
 
-from sanitas.api.deps import get_db, reader, writer
+from sanitas.api.deps import DB, Reader, Writer
 from sanitas.auth.service import Principal
 from sanitas.datasets.branches import visible_dataset
 from sanitas.db import Database
@@ -16,9 +16,6 @@ from sanitas.heal.schemas import HealRequest
 from sanitas.jobs import service as jobs
 
 router = APIRouter(tags=["healing"])
-DB = Annotated[Database, Depends(get_db)]
-Reader = Annotated[Principal, Depends(reader)]
-Writer = Annotated[Principal, Depends(writer)]
 
 
 # Every field has a default, so the seed's clients may send no body at all.

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from sanitas.api.deps import check_project, get_db, reader, visible_projects, writer
-from sanitas.auth.service import Principal
-from sanitas.db import Database
+from sanitas.api.deps import DB, Reader, Writer, check_project, visible_projects
 from sanitas.jobs import service
 from sanitas.jobs.schemas import render_job
 
 router = APIRouter(tags=["jobs"])
-DB = Annotated[Database, Depends(get_db)]
 
 
 @router.get("/api/jobs")
 def list_jobs(
     db: DB,
-    who: Annotated[Principal, Depends(reader)],
+    who: Reader,
     kind: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Jobs the key can see, newest first."""
@@ -32,7 +29,7 @@ def list_jobs(
 
 
 @router.get("/api/jobs/{job_id}")
-def get_job(job_id: str, db: DB, who: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+def get_job(job_id: str, db: DB, who: Reader) -> dict[str, Any]:
     """One job."""
     with db.read() as s:
         job = service.get_job(session=s, job_id=job_id)
@@ -41,7 +38,7 @@ def get_job(job_id: str, db: DB, who: Annotated[Principal, Depends(reader)]) -> 
 
 
 @router.post("/api/jobs/{job_id}/cancel")
-def cancel_job(job_id: str, db: DB, who: Annotated[Principal, Depends(writer)]) -> dict[str, Any]:
+def cancel_job(job_id: str, db: DB, who: Writer) -> dict[str, Any]:
     """Cancel a job (queued: at once; running: at its next heartbeat)."""
     with db.write() as s:
         job = service.get_job(session=s, job_id=job_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from sqlalchemy.orm import Session
 
-from sanitas.api.deps import check_project, get_db, reader, writer
+from sanitas.api.deps import DB, Reader, Writer, check_project
 from sanitas.auth.service import Principal
 from sanitas.datasets.service import get_dataset
 from sanitas.datasets.tables import Dataset
@@ -25,9 +25,6 @@ router = APIRouter(tags=["models"])
 ProjectName = Annotated[str, Path(pattern=PROJECT_PATTERN)]
 DatasetName = Annotated[str, Path(pattern=r"^(id:[0-9a-fA-F-]{32,36}|[A-Za-z0-9_\-]{1,256})$")]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
-DB = Annotated[Database, Depends(get_db)]
-Reader = Annotated[Principal, Depends(reader)]
-Writer = Annotated[Principal, Depends(writer)]
 BASE = "/datasets/{project}/{dataset}/labellers"
 
 

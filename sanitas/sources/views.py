@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
-from sanitas.api.deps import check_project, get_db, reader, visible_projects, writer
-from sanitas.auth.service import Principal
+from sanitas.api.deps import DB, Reader, Writer, check_project, visible_projects
 from sanitas.contention import write_with_retry
-from sanitas.db import Database
 from sanitas.names import COMMENT_ID_PATTERN, NAME_PATTERN, PROJECT_PATTERN
 from sanitas.sources import service
 from sanitas.sources.schemas import SourcePut, SyncRequest
@@ -26,9 +24,6 @@ IdList = Annotated[
     list[Annotated[str, Query(max_length=1024, pattern=COMMENT_ID_PATTERN)]],
     Query(min_length=1, max_length=1024),
 ]
-DB = Annotated[Database, Depends(get_db)]
-Reader = Annotated[Principal, Depends(reader)]
-Writer = Annotated[Principal, Depends(writer)]
 
 
 @router.get("/sources")

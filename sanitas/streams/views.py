@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from sanitas.api.deps import check_project, get_db, get_settings, reader, writer
-from sanitas.auth.service import Principal
-from sanitas.config import Settings
+from sanitas.api.deps import DB, Conf, Reader, Writer, check_project
 from sanitas.datasets.service import get_dataset
 from sanitas.db import Database
 from sanitas.names import NAME_PATTERN, PROJECT_PATTERN
@@ -32,10 +30,6 @@ UidList = Annotated[
     list[Annotated[str, Query(max_length=1041, pattern=r"^[0-9a-f]{16}\.[^\s/]+$")]],
     Query(min_length=1, max_length=4096),
 ]
-DB = Annotated[Database, Depends(get_db)]
-Conf = Annotated[Settings, Depends(get_settings)]
-Reader = Annotated[Principal, Depends(reader)]
-Writer = Annotated[Principal, Depends(writer)]
 KINDS = ("streams", "triggers")
 
 
