@@ -1,4 +1,5 @@
-"""Turn detected spans into anonymized text: literal replacements or the strategies of SPEC §5.
+"""Turn detected spans into anonymized text: literal replacements or the masking strategies of
+``--mask-config`` (README).
 
 REDACT (the default) removes the span; REPLACE writes ``<TYPE>``; MASK writes one ``*`` per character;
 HASH writes a keyed hash salted per run (the same value gives the same hash within a run, never across

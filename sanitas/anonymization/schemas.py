@@ -1,4 +1,4 @@
-"""Dataframer anonymization-run request shape (seeds/anonymization-runs-api.txt)."""
+"""Dataframer anonymization-run request shape (Dataframer's public anonymization-runs API reference)."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ class HealRow:
 
 @dataclass
 class HealOptions:
-    """The heal request's flags (seeds/heal-api.txt) plus ``scan_only`` (score and flag, change nothing)."""
+    """The heal request's flags (Antidote's "Start Healing" API) plus ``scan_only`` (score only)."""
 
     fix_mislabeled: bool = True
     remove_outliers: bool = True
@@ -126,7 +126,7 @@ class HealResult:
 
 
 def manifest_lines(result: HealResult) -> Iterator[dict[str, Any]]:
-    """manifest.jsonl lines (SPEC §4): one per changed or flagged comment."""
+    """manifest.jsonl lines (README, "What heal writes"): one per changed or flagged comment."""
     for d in result.changed():
         line: dict[str, Any] = {"id": d.id, "uid": d.uid, "actions": d.actions, "findings": d.findings}
         if d.labels_before is not None or d.labels_after is not None:
@@ -138,7 +138,7 @@ def manifest_lines(result: HealResult) -> Iterator[dict[str, Any]]:
 
 
 def score_lines(result: HealResult) -> Iterator[dict[str, Any]]:
-    """scores.jsonl lines (SPEC §4): one per comment, every check's score and the suggested label."""
+    """scores.jsonl lines (README, "What heal writes"): per comment, each check's score, the suggestion."""
     yield from result.scores
 
 

@@ -1,4 +1,5 @@
-"""The heal request of seeds/heal-api.txt (fields, defaults, ranges, enum), plus our opt-in extensions."""
+"""The heal request of Blindsight Antidote's "Start Healing" API reference (fields, defaults, ranges,
+enum), plus our opt-in extensions."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from sanitas.jobs import service as jobs
 router = APIRouter(tags=["healing"])
 
 
-# Every field has a default, so the seed's clients may send no body at all.
+# Every field has a default, so Antidote's clients may send no body at all.
 OptionalHeal = Annotated[HealRequest | None, Body()]
 
 

@@ -1,4 +1,4 @@
-"""Training and prediction core of a model version (SPEC §7).
+"""Training and prediction core of a model version (the Re:infer ``labellers`` routes).
 
 Each text is read by several feature views (the MiniLM sentence embedding and TF-IDF word/char n-grams);
 a logistic regression is trained per view and their scores are fused late, with view weights and a

@@ -1,4 +1,5 @@
-"""SPEC §9 on file import, branches, exports, jobs and login: 4xx in ``{"error": {"code", "message"}}``."""
+"""The one validation rule (README, "The HTTP API") on file import, branches, exports, jobs and login:
+4xx in ``{"error": {"code", "message"}}``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC §9 on the Re:infer routes: every bad request gets a precise 4xx in ``{"status","message"}``."""
+"""The one validation rule (README, "The HTTP API") on the Re:infer routes: every bad request gets a
+precise 4xx in ``{"status","message"}``."""
 
 from __future__ import annotations
 
