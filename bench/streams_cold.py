@@ -1,6 +1,8 @@
 """The cold part of the streams benchmark: a real pinned model over comments with nothing predicted yet.
 
-Used by ``bench/streams_bench.py``; compares the stream's rate with the embedder's own rate.
+Used by ``bench/streams_bench.py``; compares the stream's rate with the embedder's own rate. Like the
+other benchmarks it reads data beside the project, not in the repository: BANKING77 from
+``../shared/data/banking77`` (``SANITAS_SHARED`` overrides the ``../shared`` folder).
 """
 
 from __future__ import annotations
