@@ -1,0 +1,103 @@
+"""The off-topic check: a coherent foreign topic (its own dense cluster, scattered labels) vs mislabeled rows.
+
+Bag-of-words embeddings (one random vector per word, averaged): rows of a class share its words, the
+foreign rows share a vocabulary of their own, so they form a cluster as dense as any class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+
+from sanitas.heal.detectors.base import DetectorContext, get_detector
+from sanitas.heal.engine.offtopic_topics import confirmed_distance, neighbourhood_agreement
+
+DIM = 96
+
+
+def _vec(word: str) -> np.ndarray:
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little"))
+    return rng.normal(size=DIM)
+
+
+def bow_embed(texts: list[str]) -> np.ndarray:
+    """Mean of per-word random vectors, normalised."""
+    out = np.zeros((len(texts), DIM))
+    for i, t in enumerate(texts):
+        v = np.mean([_vec(w) for w in t.split()], axis=0)
+        out[i] = v / np.linalg.norm(v)
+    return out
+
+
+def _text(vocab: list[str], rng: random.Random, length: int = 6) -> str:
+    return " ".join(rng.choice(vocab) for _ in range(length))
+
+
+def build(seed: int = 0, foreign: int = 48, flipped: int = 40) -> tuple[list[tuple[str, str]], str]:
+    """40 classes of 30 rows, ``flipped`` of them relabeled, plus ``foreign`` rows of another topic.
+
+    Many classes, as in an intent dataset: the foreign rows' random labels rarely coincide.
+    """
+    rng = random.Random(seed)
+    labels = [f"c{k}" for k in range(40)]
+    shared = [f"common{j}" for j in range(20)]
+    rows, kinds = [], []
+    for lab in labels:
+        own = [f"{lab}w{j}" for j in range(20)]
+        for _ in range(30):
+            rows.append((" ".join(rng.choice(own if rng.random() < 0.9 else shared) for _ in range(6)), lab))
+            kinds.append("clean")
+    for i in rng.sample(range(len(rows)), flipped):
+        rows[i] = (rows[i][0], rng.choice([lab for lab in labels if lab != rows[i][1]]))
+        kinds[i] = "mislabeled"
+    topic = [f"foreign{j}" for j in range(25)]
+    for _ in range(foreign):
+        rows.append((_text(topic, rng), rng.choice(labels)))
+        kinds.append("off_topic")
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    return [rows[i] for i in order], "".join(kinds[i][0] for i in order)
+
+
+def _ctx(rows: list[tuple[str, str]]) -> DetectorContext:
+    texts = [t for t, _ in rows]
+    return DetectorContext(
+        texts=texts, labels=[lab for _, lab in rows], embeddings=bow_embed(texts), embed=bow_embed
+    )
+
+
+def test_dense_foreign_topic_is_off_topic_and_mislabeled_rows_are_not() -> None:
+    rows, kinds = build()
+    res = get_detector("off_topic").detect(_ctx(rows))
+    kind = np.array(list(kinds))
+    off, mis, clean = kind == "o", kind == "m", kind == "c"
+    assert res.flags[off].mean() >= 0.7
+    assert res.flags[mis].mean() <= 0.1
+    assert res.flags[clean].sum() <= 0.02 * clean.sum()
+    assert all(res.details[i]["off_topic_score"] >= 50 for i in np.flatnonzero(res.flags))
+
+
+def test_no_foreign_topic_flags_almost_nothing() -> None:
+    rows, kinds = build(seed=1, foreign=0)
+    res = get_detector("off_topic").detect(_ctx(rows))
+    assert res.flags.sum() <= 0.02 * len(rows)
+
+
+def test_neighbourhood_agreement_reads_one_other_label_vs_none() -> None:
+    rows, kinds = build(seed=2)
+    ctx = _ctx(rows)
+    agree = neighbourhood_agreement(ctx)
+    kind = np.array(list(kinds))
+    # a mislabeled row's neighbours agree on its true class; a foreign row's on nothing
+    assert np.median(agree[kind == "m"]) > 0.8
+    assert np.median(agree[kind == "o"]) < 0.5
+
+
+def test_confirmed_distance_never_counts_the_row_itself() -> None:
+    emb = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    confirmed = np.array([True, False, True])
+    d = confirmed_distance(emb, confirmed)
+    # row 0's nearest confirmed row other than itself is row 2 (orthogonal); row 1 sits on row 0
+    assert np.allclose(d, [1.0, 0.0, 1.0])
