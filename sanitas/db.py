@@ -94,11 +94,20 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
 class Database:
     """Both engines plus session factories; the one object services get their sessions from."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, files_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        files_dir: Path | None = None,
+        job_max_attempts: int | None = None,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # Where job files live; a commit that deleted what owns them removes them (see ``write``).
         self.files_dir = files_dir
+        # ``SANITAS_JOB_MAX_ATTEMPTS``: jobs enqueued through this database get this many attempts.
+        self.job_max_attempts = job_max_attempts
         # The last storage fault a write met (disk full, read-only), until a write commits again.
         self.storage_error: str | None = None
         if self.is_sqlite:
@@ -121,6 +130,8 @@ class Database:
         """
         with self._write() as session:
             session.info["files_dir"] = self.files_dir
+            if self.job_max_attempts is not None:
+                session.info["job_max_attempts"] = self.job_max_attempts
             try:
                 yield session
                 session.commit()

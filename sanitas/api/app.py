@@ -161,6 +161,8 @@ def create_app(
     db = db or Database(settings.database_url, files_dir=settings.files_dir)
     if db.files_dir is None:
         db.files_dir = settings.files_dir
+    if db.job_max_attempts is None:
+        db.job_max_attempts = settings.job_max_attempts
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -24,7 +24,9 @@ def open_db() -> tuple[Settings, Database]:
     """Settings from the environment and a database with the schema up to date."""
     settings = load_settings()
     migrate(settings.database_url)
-    return settings, Database(settings.database_url, files_dir=settings.files_dir)
+    return settings, Database(
+        settings.database_url, files_dir=settings.files_dir, job_max_attempts=settings.job_max_attempts
+    )
 
 
 @contextmanager

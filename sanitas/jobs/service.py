@@ -51,10 +51,12 @@ def enqueue(
     project: str,
     payload: dict[str, Any],
     dataset_id: str | None = None,
-    max_attempts: int = 3,
+    max_attempts: int | None = None,
     job_id: str | None = None,
 ) -> Job:
-    """Add a queued job."""
+    """Add a queued job with ``max_attempts`` attempts (default: ``SANITAS_JOB_MAX_ATTEMPTS``, else 3)."""
+    if max_attempts is None:
+        max_attempts = int(session.info.get("job_max_attempts", 3))
     now = utcnow()
     job = Job(
         id=job_id or str(uuid.uuid4()),
