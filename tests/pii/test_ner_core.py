@@ -83,6 +83,8 @@ def test_calibration_buckets(value, key):
         ("Can I withdraw cash in the UK?", "UK", "LOC", False),  # an abbreviation in cased text
         ("MET WITH DAN AT NOON", "DAN", "PERSON", True),  # in all-caps text case says nothing
         ("Please Cancel it", "Cancel", "PERSON", False),  # a dictionary word, no known name
+        ("risk of ventricular fibrillation", "ventricular fibrillation", "PERSON", False),
+        ("met rose hill at noon", "rose hill", "PERSON", True),  # a known surname among the words
         ("Ask Dr. Halloran about it", "Dr. Halloran", "PERSON", True),
         ("call 555 0199 today", "555 0199", "PERSON", False),  # digits are the patterns' domain
     ],
