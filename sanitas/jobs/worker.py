@@ -132,6 +132,11 @@ class Worker:
             log.info("job %s (%s) succeeded", ctx.job.id, ctx.job.kind)
         except (JobCancelled, JobInterrupted, JobLost) as exc:
             self._stopped(ctx, exc)
+        except KeyboardInterrupt:
+            # Ctrl-C of a job run in the foreground (``sanitas datasets export``): hand it back to the queue
+            # at once rather than leave it leased to a process that is going away.
+            service.release(db=self.db, job_id=ctx.job.id, worker_id=self.worker_id, reason=SHUTDOWN_REASON)
+            raise
         except Exception as exc:
             reason = permanent_reason(exc)
             retry = reason is None and (kind.retry_errors if kind is not None else False)

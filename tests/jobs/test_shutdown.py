@@ -187,3 +187,21 @@ def test_the_app_releases_its_workers_job_however_it_was_started(db: Database, s
         assert (st["status"], st["worker_id"]) == ("queued", None), st
     finally:
         GATES[job_id].set()
+
+
+def _interrupted(ctx: object) -> dict[str, object]:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_of_a_foreground_run_hands_the_job_back(db: Database, settings: Settings) -> None:
+    """``sanitas datasets export`` runs its job in the foreground: Ctrl-C must not leave it leased."""
+    from sanitas.jobs.registry import KINDS, JobKind, register
+
+    if "test.ctrl_c" not in KINDS:
+        register(JobKind(name="test.ctrl_c", run=_interrupted))  # type: ignore[arg-type]
+    job_id = add(db, "test.ctrl_c")
+    worker = Worker(db=db, settings=settings, worker_id="fg", kinds=["test.ctrl_c"])
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_once(job_id=job_id)
+    st = state(db, job_id)
+    assert (st["status"], st["worker_id"]) == ("queued", None), st
