@@ -133,7 +133,12 @@ def list_datasets(*, session: Session, projects: Sequence[str] | None) -> list[D
 
 
 def delete_dataset(*, session: Session, dataset: Dataset) -> None:
-    """Delete a dataset, its branches and memberships (sources and comments stay)."""
+    """Delete a dataset, its branches and memberships (sources and comments stay).
+
+    Everything derived from it goes too: a hook on the dataset table (``datasets/tables.py``) marks its
+    jobs deleted (heal manifests, scores, reports, exports, anonymization runs) and removes their files
+    once the transaction commits.
+    """
     session.execute(delete(Branch).where(Branch.dataset_id == dataset.id))
     session.execute(delete(DatasetComment).where(DatasetComment.dataset_id == dataset.id))
     session.execute(delete(DatasetSource).where(DatasetSource.dataset_id == dataset.id))

@@ -69,7 +69,7 @@ def get_dataset(project: ProjectName, dataset: DatasetName, db: DB, who: Reader)
 
 @router.delete("/datasets/{project}/{dataset}")
 def delete_dataset(project: ProjectName, dataset: DatasetName, db: DB, who: Writer) -> dict[str, Any]:
-    """Delete a dataset with its branches; its sources and comments stay."""
+    """Delete a dataset with its branches, jobs and their files; its sources and comments stay."""
     check_project(who, project, "dataset")
     with db.write() as s:
         service.delete_dataset(
