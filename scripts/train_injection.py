@@ -201,6 +201,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--fpr", type=float, default=0.002, help="benign dev texts flagged by each model")
+    ap.add_argument("--C", type=float, default=4.0, help="inverse L2 strength of the window model")
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/sanitas-train-injection"))
     args = ap.parse_args()
     rng = random.Random(0)
@@ -210,7 +211,7 @@ def main() -> None:
     tr = [i for i in range(len(y)) if not dev[i]]
     dv = [i for i in range(len(y)) if dev[i]]
     print(f"{len(y)} texts ({int(y.sum())} attacks); train {len(tr)}, dev {len(dv)}")
-    idf, coef, bias = fit_ngram(c, tr, rng)
+    idf, coef, bias = fit_ngram(c, tr, rng, C=args.C)
     # shipped as float16: calibrate on exactly the weights that ship
     idf, coef = idf.astype(np.float16).astype(np.float32), coef.astype(np.float16).astype(np.float32)
     emb = embed_all(c.texts, args.scratch / "emb.sqlite")
