@@ -56,6 +56,11 @@ _RESIDENCE = (
     "relocated",
 )
 
+# Score factor of a lower-case span in a text whose writer capitalizes (see ``_writes_capitals``).
+LOWER_IN_CASED = 0.3
+_CASED_LABELS = frozenset({"person"})
+_OPENING = re.compile(r"(?:^|[.!?]\s+|\n\s*)([^\W\d_])")
+
 _lock = threading.Lock()
 _nlp: Any = None
 _table: dict[str, float] = {}
@@ -179,6 +184,13 @@ def _dictionary_word(value: str, mapped: str) -> bool:
     return all(lex.is_english_word(t) for t in tokens) and not any(lex.is_name_token(t) for t in tokens)
 
 
+def _writes_capitals(text: str) -> bool:
+    """Whether every sentence of ``text`` opens with a capital (and there are at least two): a writer
+    who uses case, so case means something there."""
+    openings = [m.group(1) for m in _OPENING.finditer(text)]
+    return len(openings) >= 2 and all(c.isupper() for c in openings)
+
+
 def _entity(text: str, a: int, b: int, label: str, mapped: str) -> Entity | None:
     cut = trim_span(text, a, b, mapped)
     if cut is None:
@@ -188,6 +200,10 @@ def _entity(text: str, a: int, b: int, label: str, mapped: str) -> Entity | None
     if mapped != "organization" and (_acronym(value, text) or _dictionary_word(value, mapped)):
         return None
     score = span_score(label, value)
+    if value.islower() and value[0] not in "@#" and mapped in _CASED_LABELS and _writes_capitals(text):
+        # The writer capitalizes sentence openings, so a name they leave in lower case is far more
+        # often a term ("pylori", "fibrin thrombi"); uncased texts (chat) keep the model's score.
+        score *= LOWER_IN_CASED
     if mapped == "location" and value.lower().removeprefix("the ") in lexicons().coarse_places:
         if not has_context(text, start, end, _RESIDENCE, after=0):
             score = min(score, COARSE_PLACE_SCORE)

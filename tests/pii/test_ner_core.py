@@ -105,6 +105,22 @@ def test_country_alone_is_below_threshold():
     assert alone.score < 0.3 <= residence.score
 
 
+def test_lower_case_span_in_cased_text():
+    # A writer who capitalizes every sentence leaves terms, not names, in lower case; a chat in lower
+    # case keeps the model's score, and so does a handle.
+    cased = "Biopsies were taken. Infection with pylori was found."
+    chat = "biopsies were taken. infection with pylori was found."
+    handle = "Thanks to @pylori_fan for this. Great read."
+    for text, value, kept in (
+        (cased, "pylori", False),
+        (chat, "pylori", True),
+        (handle, "@pylori_fan", True),
+    ):
+        start = text.index(value)
+        ents = spans_to_entities(text, [(start, start + len(value), "PERSON", value)])
+        assert (ents[0].score >= 0.3) is kept, (text, ents)
+
+
 def test_misc_is_not_reported():
     text = "Loving my new Pixelbook"
     start = text.index("Pixelbook")
