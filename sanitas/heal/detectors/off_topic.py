@@ -32,10 +32,12 @@ class OffTopicDetector(Detector):
 
     With labels, rows are tested at a false discovery rate (``engine.far``) on their distance to the
     label-confirmed rows and the nearest class prototype, in families: rows whose label no neighbour
-    backs *and* whose neighbours agree on no label (the off-topic signature, tested adaptively), rows
-    whose label no neighbour backs but whose neighbours agree on another label (the mislabeled
-    signature), the other unconfirmed rows, the confirmed rows. Rows a classifier places in the same
-    region as the first family (a dense foreign topic, ``engine.offtopic_topics``) are flagged too.
+    backs *and* whose neighbours agree on no label (the off-topic signature), rows whose label no
+    neighbour backs but whose neighbours agree on another label (the mislabeled signature), the other
+    unconfirmed rows, the confirmed rows. The first two are rich in signals by construction and are
+    tested with adaptive BH; kept apart, the mislabeled rows do not dilute the off-topic family. Rows
+    a classifier places in the same region as the first family (a dense foreign topic,
+    ``engine.offtopic_topics``) are flagged too.
     """
 
     name = "off_topic"
@@ -64,7 +66,7 @@ class OffTopicDetector(Detector):
             # "agree on nothing": no label holds a majority of the neighbours' vote
             scattered = unsup & (neighbourhood_agreement(ctx) < 0.5)
             families = [scattered, unsup & ~scattered, ~conf & ~unsup, conf]
-            scores, flags = bh_families(pvalue, families, adaptive=[True, False, False, False])
+            scores, flags = bh_families(pvalue, families, adaptive=[True, True, False, False])
             foreign = np.where(conf, 0.0, foreign_topic_probability(emb, scattered, conf))
             topic = foreign > 0.5
             scores = np.maximum(scores, foreign)
