@@ -13,8 +13,7 @@ n-gram is grown left and right to the full phrase the rows share.
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -29,10 +28,9 @@ from sanitas.heal.engine.poison_content import (
     placebo_error_rate,
     prior_fit_pvalue,
 )
+from sanitas.heal.engine.poison_ngrams import TOKEN, contains, grams, grow, surface
 from sanitas.heal.engine.shared import label_ids, neighbours
 
-_TOKEN = re.compile(r"[a-z0-9']+")
-MAX_N = 3
 MIN_CONCENTRATION = 0.8  # share of a candidate's rows carrying its majority label
 MAX_TRIGGERS = 3
 MAX_CANDIDATES = 300
@@ -45,50 +43,6 @@ SAMPLE = 40  # rows of a candidate judged counterfactually (re-embedding every r
 CHEAP_K = 10  # neighbours looked at to order the candidates
 MAX_JUDGED = 20  # candidates judged counterfactually at most (the most frequent first)
 FIRST_LOOK = 12  # rows judged first; a candidate most of whose first rows agree is dropped there
-
-
-def _grams(toks: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(toks[i : i + n]) for n in range(1, MAX_N + 1) for i in range(len(toks) - n + 1)}
-
-
-def _contains(toks: list[str], gram: tuple[str, ...]) -> bool:
-    n = len(gram)
-    return any(tuple(toks[i : i + n]) == gram for i in range(len(toks) - n + 1))
-
-
-def _grow(gram: tuple[str, ...], toks_of: list[list[str]], share: float = 0.9) -> tuple[str, ...]:
-    """Extend ``gram`` by the token most rows share on its left or right, while ``share`` of them do."""
-    for _ in range(30):
-        grown = False
-        for side in (-1, 1):
-            ctx: Counter[str] = Counter()
-            for toks in toks_of:
-                n = len(gram)
-                for i in range(len(toks) - n + 1):
-                    if tuple(toks[i : i + n]) == gram:
-                        j = i - 1 if side < 0 else i + n
-                        if 0 <= j < len(toks):
-                            ctx[toks[j]] += 1
-                        break
-            if ctx:
-                word, count = ctx.most_common(1)[0]
-                if count >= share * len(toks_of):
-                    gram = (word, *gram) if side < 0 else (*gram, word)
-                    grown = True
-        if not grown:
-            break
-    return gram
-
-
-def _surface(gram: tuple[str, ...], texts: list[str]) -> str:
-    """The trigger as written in the first row containing it (original case and punctuation)."""
-    pattern = r"(?<![a-z0-9'])" + r"[^a-z0-9']+".join(re.escape(t) for t in gram) + r"(?![a-z0-9'])"
-    rx = re.compile(pattern, re.IGNORECASE)
-    for text in texts:
-        m = rx.search(text)
-        if m:
-            return m.group(0)
-    return " ".join(gram)
 
 
 def _class_centroids(emb: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -138,7 +92,7 @@ class PoisonedDetector(Detector):
         if not ctx.has_labels:
             raise SkipCheck("the dataset has no labels, so no label can be the target of a backdoor")
         classes, y = label_ids(ctx)
-        toks_all = [_TOKEN.findall(t.lower()) for t in ctx.texts]
+        toks_all = [TOKEN.findall(t.lower()) for t in ctx.texts]
         cands, tested = _candidates(toks_all, y, len(classes))
         accepted = _judge(ctx, cands, toks_all, y, classes)
         return _result(ctx, accepted, toks_all, y, {"candidates_tested": tested, "candidates": len(cands)})
@@ -153,7 +107,7 @@ def _candidates(
     rows_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i, toks in enumerate(toks_all):
         if y[i] >= 0:
-            for g in _grams(toks):
+            for g in grams(toks):
                 rows_of[g].append(i)
     prior = np.bincount(y[y >= 0], minlength=n_classes) / max(int((y >= 0).sum()), 1)
     frequent = {g: r for g, r in rows_of.items() if len(r) >= min_support}
@@ -219,7 +173,7 @@ def _judge(
             continue
         if vecs is not None and _names_its_label(ctx, vecs[c], target, y, has, centroids):
             continue
-        phrase = _grow(g, [toks_all[i] for i in rows])
+        phrase = grow(g, [toks_all[i] for i in rows])
         pattern = phrase_pattern(phrase)
         sample = rows[:: max(1, len(rows) // SAMPLE)][:SAMPLE]
         first = counterfactual_content(ctx.texts, sample[:FIRST_LOOK], pattern, emb, y, has, k_cls, ctx.embed)
@@ -311,16 +265,16 @@ def _result(
     for trig in accepted:
         phrase = trig.pop("tokens")
         target = trig.pop("target_index")
-        hit_rows = [i for i in range(n) if y[i] == target and _contains(toks_all[i], phrase)]
-        surface = _surface(phrase, [ctx.texts[i] for i in hit_rows])
+        hit_rows = [i for i in range(n) if y[i] == target and contains(toks_all[i], phrase)]
+        written = surface(phrase, [ctx.texts[i] for i in hit_rows])
         confidence = float(trig["disagreement"])
         for i in range(n):
-            if _contains(toks_all[i], phrase):
+            if contains(toks_all[i], phrase):
                 s = 0.5 + 0.5 * confidence if y[i] == target else 0.25 * confidence
                 if s > scores[i]:
                     scores[i] = s
-                    details[i] = {"trigger": surface, "target_label": trig["target"]}
-        triggers.append({"trigger": surface, **trig, "rows": len(hit_rows)})
+                    details[i] = {"trigger": written, "target_label": trig["target"]}
+        triggers.append({"trigger": written, **trig, "rows": len(hit_rows)})
     flags = scores >= 0.5
     return DetectorResult(
         scores=scores, flags=flags, threshold=0.5, summary={"triggers": triggers, **summary}, details=details
