@@ -22,6 +22,8 @@ from sanitas.heal.engine.shared import label_ids, label_probs
 # A calibrated model giving the given label at most one chance in ten: the label is implausible, not
 # merely debatable. Used as a significance level, never fitted to a dataset.
 ALPHA = 0.1
+# The most confidence a relabel ever needs, however separable the dataset's classes are.
+RELABEL_CAP = 0.99
 
 
 def relabel_confidence(probs: np.ndarray, y: np.ndarray) -> float:
@@ -63,7 +65,8 @@ class MislabeledDetector(Detector):
         flags[labelled] = issues & implausible
         # a label is rewritten only when the model is as sure of the new one as it is that the old one is
         # wrong (and at least as sure as it is of a typical confirmed row): otherwise the row is only flagged
-        tau = max(relabel_confidence(pl, yl), 1.0 - ALPHA)
+        # (capped at 0.99: a calibrated 99% is evidence enough even where confirmed rows are surer still)
+        tau = min(max(relabel_confidence(pl, yl), 1.0 - ALPHA), RELABEL_CAP)
         details: list[dict[str, Any] | None] = [None] * ctx.n
         relabels = ambiguous = 0
         for j, i in enumerate(labelled):

@@ -16,9 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_softmax
-
-from sanitas.models import calibration as cal
 
 # Ridge strengths tried (the embedding rows are unit vectors, so these are on the scale of a row's norm).
 RIDGE_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
@@ -67,6 +64,11 @@ def oof_probabilities(embeddings: np.ndarray, y: np.ndarray, votes: np.ndarray) 
 
     ``votes`` are the rows' out-of-sample neighbour-vote probabilities (same shape as the result).
     """
+    # Imported here: a warm re-run answered from the result cache never loads scipy or scikit-learn.
+    from scipy.special import log_softmax
+
+    from sanitas.models import calibration as cal
+
     n_classes = votes.shape[1]
     ridge, lam = ridge_loo_scores(embeddings, y, n_classes)
     views = [
