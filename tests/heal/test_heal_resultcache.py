@@ -305,3 +305,18 @@ def test_warm_run_loads_no_heavy_library(tmp_path: Path) -> None:
     cold, warm = runs
     assert "sklearn" in cold["heavy"]  # the cold run really computed
     assert warm["heavy"] == [] and warm["rows"] == 60
+
+
+def test_source_digest_covers_shipped_weights(tmp_path: Path) -> None:
+    """Retrained weights invalidate cached results as an edited detector does."""
+    from sanitas.heal.engine.resultcache import source_digest
+
+    pkg = tmp_path / "heal"
+    (pkg / "detectors").mkdir(parents=True)
+    (pkg / "models").mkdir()
+    (pkg / "detectors" / "d.py").write_text("x = 1\n")
+    (pkg / "models" / "w.npz").write_bytes(b"one")
+    before = source_digest(pkg / "detectors", pkg / "models")
+    (pkg / "models" / "w.npz").write_bytes(b"two")
+    source_digest.cache_clear()
+    assert source_digest(pkg / "detectors", pkg / "models") != before

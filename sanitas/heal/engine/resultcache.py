@@ -45,16 +45,18 @@ def _sha(parts: Iterable[bytes]) -> str:
 
 @cache
 def source_digest(*dirs: Path) -> str:
-    """Digest of every ``.py`` file under ``dirs`` (empty string when none can be read)."""
-    files = sorted(f for d in dirs if d.is_dir() for f in d.rglob("*.py"))
+    """Digest of every ``.py`` file and shipped model file under ``dirs`` (empty when none can be read)."""
+    files = sorted(
+        f for d in dirs if d.is_dir() for f in d.rglob("*") if f.suffix in (".py", ".npz") and f.is_file()
+    )
     if not files:
         return ""
     return _sha(f.relative_to(f.parents[1]).as_posix().encode() + b"\0" + f.read_bytes() for f in files)
 
 
 def heal_source_digest() -> str:
-    """Digest of the heal engine and detector sources."""
-    return source_digest(_HEAL_DIR / "engine", _HEAL_DIR / "detectors")
+    """Digest of the heal engine and detector sources and of the trained weights they ship with."""
+    return source_digest(_HEAL_DIR / "engine", _HEAL_DIR / "detectors", _HEAL_DIR / "models")
 
 
 @dataclass(frozen=True)
