@@ -200,10 +200,13 @@ def _entity(text: str, a: int, b: int, label: str, mapped: str) -> Entity | None
     if mapped != "organization" and (_acronym(value, text) or _dictionary_word(value, mapped)):
         return None
     score = span_score(label, value)
-    if value.islower() and value[0] not in "@#" and mapped in _CASED_LABELS and _writes_capitals(text):
+    if mapped in _CASED_LABELS and value[0] not in "@#" and _writes_capitals(text):
         # The writer capitalizes sentence openings, so a name they leave in lower case is far more
-        # often a term ("pylori", "fibrin thrombi"); uncased texts (chat) keep the model's score.
-        score *= LOWER_IN_CASED
+        # often a term ("pylori", "fibrin thrombi"), and one capitalized word that is no known name
+        # more often an eponym or a product ("Doppler", "Vimentin"); uncased texts (chat) and handles
+        # keep the model's score.
+        if value.islower() or (" " not in value and not lexicons().is_name_token(value)):
+            score *= LOWER_IN_CASED
     if mapped == "location" and value.lower().removeprefix("the ") in lexicons().coarse_places:
         if not has_context(text, start, end, _RESIDENCE, after=0):
             score = min(score, COARSE_PLACE_SCORE)
