@@ -19,7 +19,6 @@ import re
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import binom
 
 # Neighbours the content model votes with, and the vote's softmax temperature on cosine similarity
 # (as the shared neighbour votes: a neighbour 0.1 closer in cosine weighs e times more).
@@ -29,12 +28,16 @@ CONTENT_TEMPERATURE = 0.1
 
 def over_represented(k: int, n: int, base_rate: float) -> float:
     """log P(X >= k) for X ~ Binomial(n, base_rate): how unlikely ``k`` of ``n`` rows in one label are."""
+    from scipy.stats import binom  # here: a warm re-run answered from the cache never loads scipy
+
     p = min(max(float(base_rate), 1e-12), 1.0 - 1e-12)
     return float(binom.logsf(k - 1, n, p))
 
 
 def disagreement_pvalue(k: int, n: int, base_rate: float) -> float:
     """P(X >= k) for X ~ Binomial(n, base_rate): ``k`` of ``n`` rows' content disagreeing by chance."""
+    from scipy.stats import binom
+
     p = min(max(float(base_rate), 1e-6), 1.0 - 1e-6)
     return float(binom.sf(k - 1, n, p))
 
