@@ -187,6 +187,8 @@ def _dictionary_word(value: str, mapped: str) -> bool:
 def _writes_capitals(text: str) -> bool:
     """Whether every sentence of ``text`` opens with a capital (and there are at least two): a writer
     who uses case, so case means something there."""
+    if _LOWER.search(text) is None:
+        return False  # all capitals: case carries nothing
     openings = [m.group(1) for m in _OPENING.finditer(text)]
     return len(openings) >= 2 and all(c.isupper() for c in openings)
 
