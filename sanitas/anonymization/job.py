@@ -11,12 +11,12 @@ from typing import Any
 
 import orjson
 
-from sanitas.anonymization.masking import apply_masks
 from sanitas.datasets import branches
 from sanitas.datasets.service import count_comments, get_dataset_by_id
 from sanitas.jobs.context import JobContext
 from sanitas.jobs.executor import Stage, get_executor
 from sanitas.jobs.registry import JobKind, register
+from sanitas.pii.masking import apply_masks
 from sanitas.sources.text import PARTS
 
 MAX_ENTITIES_IN_RESULT = 100_000

@@ -95,7 +95,7 @@ def deanonymize(
     out: Path = typer.Option(..., "--out", help="Where to write the restored text."),
 ) -> None:
     """Reverse the ENCRYPT strategy of `sanitas anonymize` (same SANITAS_HOME, so the same key)."""
-    from sanitas.anonymization.masking import deanonymize as restore
+    from sanitas.pii.masking import deanonymize as restore
 
     out.write_text(restore(input.read_text(encoding="utf-8"), _key()), encoding="utf-8")
     console.print(f"restored: {out}")

@@ -19,10 +19,10 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from sanitas.anonymization.masking import apply_masks
 from sanitas.pii.engine import PiiEngine
 from sanitas.pii.entities import Entity
 from sanitas.pii.llm import LlmConfig
+from sanitas.pii.masking import apply_masks
 
 ProgressFn = Callable[[int, int | None], None]
 MESSAGE_FIELDS = ("subject", "body", "signature")

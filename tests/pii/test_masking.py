@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from sanitas.anonymization.masking import MaskingError, apply_masks, deanonymize
 from sanitas.pii.entities import Entity
+from sanitas.pii.masking import MaskingError, apply_masks, deanonymize
 
 TEXT = "Mail bob@x.com or bob@x.com, call 555-123-4567."
 ENTS = [Entity(5, 14, "email", 0.9), Entity(18, 27, "email", 0.9), Entity(34, 46, "phone_number", 0.8)]
