@@ -1,4 +1,4 @@
-"""PII detection: recognizers, spaCy NER, calibration and the engine (SPEC §5)."""
+"""PII detection: recognizers, the trained NER core, calibration and the engine."""
 
 from sanitas.pii.engine import PiiEngine
 from sanitas.pii.entities import Entity

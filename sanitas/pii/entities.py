@@ -15,5 +15,5 @@ class Entity:
     score: float
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON shape of the entities file (SPEC §5)."""
+        """The JSON shape of the entities file (README, `sanitas anonymize --entities`)."""
         return {"start": self.start, "end": self.end, "label": self.label, "score": round(self.score, 4)}

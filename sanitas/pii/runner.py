@@ -1,7 +1,7 @@
 """File-level anonymization for the CLI: JSONL (rows or comments), JSON, CSV, Parquet and plain text.
 
 The output keeps the input's format; the entities file has one line per input row,
-``{"id", "entities": [{"start", "end", "label", "score"}]}`` with offsets into that row's text (SPEC §5);
+``{"id", "entities": [{"start", "end", "label", "score"}]}`` with offsets into that row's text;
 for comments and multi-column rows each entity also says ``message_index`` / ``field``.
 """
 
