@@ -1,4 +1,4 @@
-"""The pii_type vocabulary (Dataframer's `pii_types`), Presidio's upper-case aliases and detection-method names."""
+"""The pii_type vocabulary (Dataframer's `pii_types`), Presidio's aliases and detection-method names."""
 
 from __future__ import annotations
 
