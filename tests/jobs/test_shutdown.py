@@ -127,9 +127,14 @@ def test_a_cancel_is_still_a_cancel_during_shutdown(
     assert state(db, job_id)["status"] == "cancelled"
 
 
+# Large enough that the export is still running for a few heartbeats on a fast, quiet machine (the
+# progress the test waits for is written by the heartbeat, not at every batch).
+N_BIG = 100_000
+
+
 @pytest.mark.slow
 def test_sigterm_of_a_real_worker_releases_its_job(db: Database, settings: Settings, tmp_path: Path) -> None:
-    dataset_id = bulk_dataset(db, project="acme", name="big", n=40_000)
+    dataset_id = bulk_dataset(db, project="acme", name="big", n=N_BIG)
     with db.write() as s:
         job_id = jobs.enqueue(
             session=s,
@@ -144,7 +149,7 @@ def test_sigterm_of_a_real_worker_releases_its_job(db: Database, settings: Setti
         wait_for(
             db,
             job_id,
-            lambda st: st["status"] == "running" and 2 <= st["progress"] <= 80,
+            lambda st: st["status"] == "running" and 2 <= st["progress"] <= 90,
             "the export to be under way",
             timeout=120,
             proc=proc,
@@ -166,7 +171,7 @@ def test_sigterm_of_a_real_worker_releases_its_job(db: Database, settings: Setti
     finisher = Worker(db=db, settings=settings, worker_id="w2", kinds=["export"])
     assert finisher.run_once(job_id=job_id)
     done = job_state(db, job_id)
-    assert (done["status"], done["attempts"], done["result"]["rows"]) == ("succeeded", 2, 40_000)
+    assert (done["status"], done["attempts"], done["result"]["rows"]) == ("succeeded", 2, N_BIG)
     assert sorted(p.name for p in folder.iterdir()) == ["export.jsonl"]
 
 
