@@ -98,18 +98,30 @@ def chain(*, session: Session, branch: Branch) -> list[Branch]:
     return out
 
 
-def _overlay(*, session: Session, branch: Branch) -> dict[int, BranchChange]:
+def merged_changes(
+    *, session: Session, branch: Branch, pks: list[int] | None = None
+) -> dict[int, dict[str, Any]]:
+    """The branch chain's changes, oldest ancestor first so the nearest branch wins:
+    ``{pk: {excluded, messages, labels}}`` (only for ``pks`` when given)."""
     merged: dict[int, dict[str, Any]] = {}
     for b in reversed(chain(session=session, branch=branch)):
         if b.is_main:
             continue
-        for ch in session.scalars(select(BranchChange).where(BranchChange.branch_id == b.id)):
+        stmt = select(BranchChange).where(BranchChange.branch_id == b.id)
+        if pks is not None:
+            stmt = stmt.where(BranchChange.comment_pk.in_(pks))
+        for ch in session.scalars(stmt):
             cur = merged.setdefault(ch.comment_pk, {"excluded": False, "messages": None, "labels": None})
             cur["excluded"] = cur["excluded"] or ch.excluded
             if ch.messages is not None:
                 cur["messages"] = ch.messages
             if ch.labels is not None:
                 cur["labels"] = ch.labels
+    return merged
+
+
+def _overlay(*, session: Session, branch: Branch) -> dict[int, BranchChange]:
+    merged = merged_changes(session=session, branch=branch)
     return {pk: BranchChange(comment_pk=pk, **v) for pk, v in merged.items()}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from sanitas.datasets.branches import chain, get_branch
+from sanitas.datasets.branches import chain, get_branch, merged_changes
 from sanitas.datasets.tables import Branch, BranchChange, Dataset
 
 
@@ -26,18 +26,7 @@ def branch_overlay(
     branch = branch or get_branch(session=session, dataset=dataset)
     if branch.is_main or not pks:
         return {}
-    ids = [b.id for b in reversed(chain(session=session, branch=branch)) if not b.is_main]
-    merged: dict[int, dict[str, Any]] = {}
-    for bid in ids:  # oldest ancestor first, so the nearest branch wins
-        stmt = select(BranchChange).where(BranchChange.branch_id == bid, BranchChange.comment_pk.in_(pks))
-        for ch in session.scalars(stmt):
-            cur = merged.setdefault(ch.comment_pk, {"excluded": False, "messages": None, "labels": None})
-            cur["excluded"] = cur["excluded"] or ch.excluded
-            if ch.messages is not None:
-                cur["messages"] = ch.messages
-            if ch.labels is not None:
-                cur["labels"] = ch.labels
-    return merged
+    return merged_changes(session=session, branch=branch, pks=pks)
 
 
 def excluded_pks(*, session: Session, dataset: Dataset) -> Select[Any] | None:
