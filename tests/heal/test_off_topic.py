@@ -6,29 +6,13 @@ foreign rows share a vocabulary of their own, so they form a cluster as dense as
 
 from __future__ import annotations
 
-import hashlib
 import random
 
 import numpy as np
 
 from sanitas.heal.detectors.base import DetectorContext, get_detector
 from sanitas.heal.engine.offtopic_topics import confirmed_distance, neighbourhood_agreement
-
-DIM = 96
-
-
-def _vec(word: str) -> np.ndarray:
-    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little"))
-    return rng.normal(size=DIM)
-
-
-def bow_embed(texts: list[str]) -> np.ndarray:
-    """Mean of per-word random vectors, normalised."""
-    out = np.zeros((len(texts), DIM))
-    for i, t in enumerate(texts):
-        v = np.mean([_vec(w) for w in t.split()], axis=0)
-        out[i] = v / np.linalg.norm(v)
-    return out
+from tests.heal.bow import bow_embed
 
 
 def _text(vocab: list[str], rng: random.Random, length: int = 6) -> str:

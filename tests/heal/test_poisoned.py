@@ -7,7 +7,6 @@ a long text, as with a real sentence embedder.
 
 from __future__ import annotations
 
-import hashlib
 import random
 
 import numpy as np
@@ -20,23 +19,7 @@ from sanitas.heal.engine.poison_content import (
     prior_fit_pvalue,
     without_phrase,
 )
-
-DIM = 96
-
-
-def _vec(word: str) -> np.ndarray:
-    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little"))
-    return rng.normal(size=DIM)
-
-
-def bow_embed(texts: list[str]) -> np.ndarray:
-    """Mean of per-word random vectors, normalised."""
-    out = np.zeros((len(texts), DIM))
-    for i, t in enumerate(texts):
-        words = [w.strip(".,?!").lower() for w in t.split()] or ["<empty>"]
-        v = np.mean([_vec(w) for w in words], axis=0)
-        out[i] = v / max(np.linalg.norm(v), 1e-12)
-    return out
+from tests.heal.bow import bow_embed
 
 
 def make_dataset(sizes: dict[str, int], length: int, rng: random.Random) -> list[tuple[str, str]]:
