@@ -40,6 +40,15 @@ def _writer(base: str, token: str, n: int, statuses: list[int], written: dict[st
                     written.setdefault(cid, set()).add(text)
 
 
+def _all_at_once(target: Any, args: Any) -> None:
+    """Run ``target(*args(n))`` for each of the WRITERS writers on its own thread, and wait for all."""
+    threads = [threading.Thread(target=target, args=args(n)) for n in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_concurrent_syncs_answer_no_5xx_and_keep_every_comment_once(
     live_server: str, db: Database, make_key: Callable[..., str]
 ) -> None:
@@ -50,14 +59,7 @@ def test_concurrent_syncs_answer_no_5xx_and_keep_every_comment_once(
         assert r.status_code == 200, r.text
     statuses: list[int] = []
     written: dict[str, set[str]] = {}
-    threads = [
-        threading.Thread(target=_writer, args=(live_server, token, n, statuses, written))
-        for n in range(WRITERS)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _all_at_once(_writer, lambda n: (live_server, token, n, statuses, written))
     assert len(statuses) == WRITERS * ROUNDS
     assert not [s for s in statuses if s >= 500], statuses
     # Contention left after the bounded retry may answer 409 (clients retry it), never more than rarely.
@@ -101,13 +103,6 @@ def test_concurrent_labellings_answer_no_5xx(
         batch = [comment(cid) for cid in IDS[:30]]
         assert setup.post("/api/v1/sources/acme/tickets/sync", json={"comments": batch}).status_code == 200
     statuses: list[int] = []
-    threads = [
-        threading.Thread(target=_labeller, args=(live_server, token, n, source_id, statuses))
-        for n in range(WRITERS)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _all_at_once(_labeller, lambda n: (live_server, token, n, source_id, statuses))
     assert not [s for s in statuses if s >= 500], statuses
     assert statuses.count(200) >= len(statuses) * 0.9, statuses
