@@ -119,10 +119,10 @@ def test_sigterm_releases_the_job_an_in_process_worker_was_running(
     from sanitas.jobs import service as jobs
     from sanitas.jobs.tables import Job
     from sanitas.jobs.worker import Worker
-    from tests.jobs.helpers import bulk_dataset
+    from tests.jobs.helpers import BIG_EXPORT_ROWS, bulk_dataset
     from tests.jobs.test_kill import job_state, wait_for
 
-    dataset_id = bulk_dataset(db, project="acme", name="big", n=40_000)
+    dataset_id = bulk_dataset(db, project="acme", name="big", n=BIG_EXPORT_ROWS)
     with db.write() as s:
         job_id = jobs.enqueue(
             session=s,
@@ -146,7 +146,7 @@ def test_sigterm_releases_the_job_an_in_process_worker_was_running(
         wait_for(
             db,
             job_id,
-            lambda st: st["status"] == "running" and 2 <= st["progress"] <= 80,
+            lambda st: st["status"] == "running" and 2 <= st["progress"] <= 90,
             "the export to be under way",
             timeout=120,
             proc=proc,

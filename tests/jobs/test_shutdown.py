@@ -18,7 +18,7 @@ from sanitas.db import Database
 from sanitas.jobs import service as jobs
 from sanitas.jobs.tables import Job
 from sanitas.jobs.worker import Worker, shutdown_workers
-from tests.jobs.helpers import GATES, TEST_KINDS, bulk_dataset
+from tests.jobs.helpers import BIG_EXPORT_ROWS, GATES, TEST_KINDS, bulk_dataset
 from tests.jobs.test_kill import job_state, start_worker, wait_for
 from tests.jobs.test_worker import add, state, wait
 
@@ -127,14 +127,9 @@ def test_a_cancel_is_still_a_cancel_during_shutdown(
     assert state(db, job_id)["status"] == "cancelled"
 
 
-# Large enough that the export is still running for a few heartbeats on a fast, quiet machine (the
-# progress the test waits for is written by the heartbeat, not at every batch).
-N_BIG = 100_000
-
-
 @pytest.mark.slow
 def test_sigterm_of_a_real_worker_releases_its_job(db: Database, settings: Settings, tmp_path: Path) -> None:
-    dataset_id = bulk_dataset(db, project="acme", name="big", n=N_BIG)
+    dataset_id = bulk_dataset(db, project="acme", name="big", n=BIG_EXPORT_ROWS)
     with db.write() as s:
         job_id = jobs.enqueue(
             session=s,
@@ -171,7 +166,7 @@ def test_sigterm_of_a_real_worker_releases_its_job(db: Database, settings: Setti
     finisher = Worker(db=db, settings=settings, worker_id="w2", kinds=["export"])
     assert finisher.run_once(job_id=job_id)
     done = job_state(db, job_id)
-    assert (done["status"], done["attempts"], done["result"]["rows"]) == ("succeeded", 2, N_BIG)
+    assert (done["status"], done["attempts"], done["result"]["rows"]) == ("succeeded", 2, BIG_EXPORT_ROWS)
     assert sorted(p.name for p in folder.iterdir()) == ["export.jsonl"]
 
 
