@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from sanitas.auth.csrf import check_csrf, csrf_token, own_origins
 from sanitas.auth.service import ANONYMOUS_ADMIN, Principal, authenticate, authenticate_cookie
 from sanitas.config import Settings
 from sanitas.db import Database
@@ -43,6 +44,7 @@ def _principal(request: Request) -> Principal:
         return cached
     db: Database = request.app.state.db
     token = None
+    session_cookie: str | None = None
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, value = header.partition(" ")
@@ -62,11 +64,33 @@ def _principal(request: Request) -> Principal:
                 if cookie:
                     principal = authenticate_cookie(session=session, cookie=cookie)
                     if principal is not None:
+                        session_cookie = cookie
                         break
     if principal is None:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <token>' or 'X-API-Key'")
+    if session_cookie is not None:
+        # The browser sends the cookie whichever page asks: a write must prove it is our page's.
+        settings: Settings = request.app.state.settings
+        check_csrf(
+            method=request.method,
+            headers=request.headers,
+            cookies=request.cookies,
+            session_cookie=session_cookie,
+            secret=settings.secret_key,
+            origins=own_origins(base_url=str(request.base_url), public_url=settings.public_url),
+        )
+        request.state.session_cookie = session_cookie
     request.state.principal = principal
     return principal
+
+
+def session_csrf_token(request: Request) -> str | None:
+    """The CSRF token of the request's cookie session, None when it is not cookie-authenticated."""
+    cookie = getattr(request.state, "session_cookie", None)
+    if cookie is None:
+        return None
+    settings: Settings = request.app.state.settings
+    return csrf_token(session_cookie=cookie, secret=settings.secret_key)
 
 
 def require(role: str) -> Callable[[Request], Principal]:

@@ -28,6 +28,16 @@ class Principal:
     key_id: str | None
     role: str
     projects: tuple[str, ...]
+    #: the key's name and public prefix (who made a decision); empty for the anonymous admin
+    name: str = ""
+    prefix: str = ""
+
+    @property
+    def actor(self) -> str:
+        """How the caller is named in records of who did what: the key's name and prefix."""
+        if not self.prefix:
+            return "anonymous"
+        return f"{self.name} ({self.prefix})" if self.name else self.prefix
 
     def can_see(self, project: str) -> bool:
         """True when ``project`` is in this key's scope."""
@@ -95,7 +105,13 @@ def authenticate(*, session: Session, token: str) -> Principal | None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash(token)):
         return None
-    return Principal(key_id=row.id, role=row.role, projects=tuple(row.projects))
+    return _principal_of(row)
+
+
+def _principal_of(row: ApiKey) -> Principal:
+    return Principal(
+        key_id=row.id, role=row.role, projects=tuple(row.projects), name=row.name, prefix=row.prefix
+    )
 
 
 def create_web_session(*, session: Session, token: str) -> str | None:
@@ -120,7 +136,16 @@ def authenticate_cookie(*, session: Session, cookie: str) -> Principal | None:
     row = session.get(ApiKey, ws.key_id)
     if row is None or row.revoked_at is not None:
         return None
-    return Principal(key_id=row.id, role=row.role, projects=tuple(row.projects))
+    return _principal_of(row)
+
+
+def end_web_session(*, session: Session, cookie: str) -> bool:
+    """Forget a browser session (logout); True when it existed."""
+    ws = session.get(WebSession, _hash(cookie))
+    if ws is None:
+        return False
+    session.delete(ws)
+    return True
 
 
 def count_keys(*, session: Session) -> int:

@@ -193,15 +193,20 @@ def test_x_api_key_and_bearer_are_equivalent(anon: TestClient, make_key: Callabl
 def test_session_cookie_from_login(anon: TestClient, make_key: Callable[..., str], cookie_name: str) -> None:
     token = make_key("write", ["acme"])
     r = anon.post("/api/auth/login", json={"api_key": token})
-    assert r.json() == {"status": "ok"}
+    csrf = anon.cookies.get("sanitas_csrf")
+    assert r.json() == {"status": "ok", "csrf_token": csrf}
     cookie = anon.cookies.get("sanitas_session")
     assert cookie and cookie != token
-    assert "httponly" in r.headers["set-cookie"].lower()
+    session_cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("sanitas_session="))
+    assert "httponly" in session_cookie.lower()
     anon.cookies.clear()
     anon.cookies.set(cookie_name, cookie)
-    assert anon.put("/api/v1/sources/acme/tickets", json={"source": {}}).status_code == 200
+    anon.cookies.set("sanitas_csrf", csrf)
+    r = anon.put("/api/v1/sources/acme/tickets", json={"source": {}}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
     assert anon.get("/api/auth/me").json()["projects"] == ["acme"]
-    reinfer_error(anon.put("/api/v1/sources/globex/tickets", json={"source": {}}), 404)
+    r = anon.put("/api/v1/sources/globex/tickets", json={"source": {}}, headers={"X-CSRF-Token": csrf})
+    reinfer_error(r, 404)
     anon.cookies.set(cookie_name, cookie + "x")
     reinfer_error(anon.get("/api/v1/sources"), 401)
 
