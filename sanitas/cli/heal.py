@@ -1,8 +1,13 @@
-"""``sanitas heal``: heal a file on this machine with the same pipeline the service's heal jobs run."""
+"""``sanitas heal``: heal a file on this machine with the same pipeline the service's heal jobs run.
+
+Its check switches and options are derived from the registered checks (``heal.detectors.contract``).
+"""
 
 from __future__ import annotations
 
+import inspect
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,74 +16,35 @@ from rich.table import Table
 
 from sanitas.cli.common import console, fail, progress_bar
 
-CHECKS = (
-    ("fix_mislabeled", True, "Relabel comments whose label disagrees with the rest of the dataset."),
-    ("remove_outliers", True, "Remove garbage, boilerplate, other languages, code, corrupted text."),
-    ("remove_poisoned", True, "Remove backdoor-poisoned comments (reports the trigger)."),
-    ("remove_off_topics", False, "Remove coherent text about something the dataset is not about."),
-    ("remove_injection", False, "Remove prompt-injection and jailbreak text."),
-    ("remove_sensitive_information", False, "Remove comments containing PII/PHI or secrets."),
-    ("anonymize_sensitive_information", False, "Mask PII/PHI in place with [REDACTED_<TYPE>]."),
-)
-
 
 def heal(
-    input: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL, CSV or Parquet file."),
-    out: Path | None = typer.Option(None, "--out", help="Healed dataset, in the input's format."),
-    manifest: Path | None = typer.Option(None, "--manifest", help="JSON Lines: one line per changed row."),
-    scores: Path | None = typer.Option(None, "--scores", help="JSON Lines: every row's score per check."),
-    report: Path | None = typer.Option(None, "--report", help="A readable HTML report."),
-    all_checks: bool = typer.Option(False, "--all", help="Turn every check on."),
-    fix_mislabeled: bool = typer.Option(True, "--fix-mislabeled/--no-fix-mislabeled", help=CHECKS[0][2]),
-    remove_outliers: bool = typer.Option(True, "--remove-outliers/--no-remove-outliers", help=CHECKS[1][2]),
-    remove_poisoned: bool = typer.Option(True, "--remove-poisoned/--no-remove-poisoned", help=CHECKS[2][2]),
-    remove_off_topics: bool = typer.Option(
-        False, "--remove-off-topics/--no-remove-off-topics", help=CHECKS[3][2]
-    ),
-    remove_injection: bool = typer.Option(
-        False, "--remove-injection/--no-remove-injection", help=CHECKS[4][2]
-    ),
-    remove_sensitive_information: bool = typer.Option(
-        False, "--remove-sensitive-information/--no-remove-sensitive-information", help=CHECKS[5][2]
-    ),
-    anonymize_sensitive_information: bool = typer.Option(
-        False, "--anonymize-sensitive-information/--no-anonymize-sensitive-information", help=CHECKS[6][2]
-    ),
-    off_topic_score_min: int = typer.Option(
-        0, min=0, max=100, help="Remove off-topic rows scoring at least this."
-    ),
-    off_topic_score_max: int = typer.Option(100, min=0, max=100, help="… and at most this (0-100)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Score every row, change nothing."),
+    input: Path,
+    out: Path | None,
+    manifest: Path | None,
+    scores: Path | None,
+    report: Path | None,
+    all_checks: bool,
+    dry_run: bool,
+    **checks: Any,
 ) -> None:
     """Heal a labelled dataset file: fix labels and remove bad rows, with a manifest of every change.
 
     Example: sanitas heal data.jsonl --all --out healed.jsonl --manifest m.jsonl --report r.html
     """
     from sanitas.config import load_settings
-    from sanitas.heal.pipeline import HealOptions
+    from sanitas.heal.detectors.contract import HealOptions, request_flags
     from sanitas.heal.runner import heal_file
 
-    if off_topic_score_min > off_topic_score_max:
-        raise fail("--off-topic-score-min must not exceed --off-topic-score-max")
-    flags = {
-        "fix_mislabeled": fix_mislabeled,
-        "remove_outliers": remove_outliers,
-        "remove_poisoned": remove_poisoned,
-        "remove_off_topics": remove_off_topics,
-        "remove_injection": remove_injection,
-        "remove_sensitive_information": remove_sensitive_information,
-        "anonymize_sensitive_information": anonymize_sensitive_information,
-    }
     if all_checks:
-        flags = {k: True for k in flags}
-        # Removing sensitive rows wins over masking them when both are asked for by --all.
-        flags["anonymize_sensitive_information"] = anonymize_sensitive_information
-    options = HealOptions(
-        **flags,
-        off_topic_score_min=off_topic_score_min,
-        off_topic_score_max=off_topic_score_max,
-        scan_only=dry_run,
-    )
+        # Every removal and relabel on; an in-place rewrite (anonymize) stays as asked, so removing
+        # sensitive rows wins over masking them when both would be on.
+        for _, flag in request_flags():
+            if flag.action != "anonymize":
+                checks[flag.name] = True
+    try:
+        options = HealOptions(**checks, scan_only=dry_run)
+    except ValueError as exc:
+        raise fail(str(exc).replace("_", "-")) from None
     settings = load_settings()
     started = time.perf_counter()
     with progress_bar("heal") as update:
@@ -96,6 +62,62 @@ def heal(
     for label, path in (("healed", out), ("manifest", manifest), ("scores", scores), ("report", report)):
         if path is not None:
             console.print(f"{label}: {path}")
+
+
+def _parameters() -> list[inspect.Parameter]:
+    """The command's parameters: files, ``--all``, one on/off switch per check flag and one integer
+    option per check option (as the registered checks declare them), ``--dry-run``."""
+    from sanitas.heal.detectors.contract import request_flags, request_options
+
+    def kw(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+    params = [
+        inspect.Parameter(
+            "input",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=Path,
+            default=typer.Argument(..., exists=True, dir_okay=False, help="JSONL, CSV or Parquet file."),
+        ),
+        kw("out", Path | None, typer.Option(None, "--out", help="Healed dataset, in the input's format.")),
+        kw(
+            "manifest",
+            Path | None,
+            typer.Option(None, "--manifest", help="JSON Lines: one line per changed row."),
+        ),
+        kw(
+            "scores",
+            Path | None,
+            typer.Option(None, "--scores", help="JSON Lines: every row's score per check."),
+        ),
+        kw("report", Path | None, typer.Option(None, "--report", help="A readable HTML report.")),
+        kw("all_checks", bool, typer.Option(False, "--all", help="Turn every check on.")),
+    ]
+    for _, flag in request_flags():
+        switch = flag.name.replace("_", "-")
+        params.append(
+            kw(flag.name, bool, typer.Option(flag.default, f"--{switch}/--no-{switch}", help=flag.help))
+        )
+    for _, opt in request_options():
+        params.append(kw(opt.name, int, typer.Option(opt.default, min=opt.ge, max=opt.le, help=opt.help)))
+    params.append(
+        kw("dry_run", bool, typer.Option(False, "--dry-run", help="Score every row, change nothing."))
+    )
+    return params
+
+
+def build_command() -> Callable[..., None]:
+    """The ``heal`` command for the checks registered now (typer reads its signature)."""
+
+    def command(**kwargs: Any) -> None:
+        heal(**kwargs)
+
+    params = _parameters()
+    command.__doc__ = heal.__doc__
+    command.__name__ = "heal"
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
 
 
 def _summary(result: Any, seconds: float) -> None:
@@ -130,4 +152,4 @@ def _summary(result: Any, seconds: float) -> None:
 
 def register(app: typer.Typer) -> None:
     """Attach the command to the main app."""
-    app.command("heal")(heal)
+    app.command("heal")(build_command())

@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sanitas.heal.detectors.base import (
+    APPLIED,
     CHECKS,
     Detector,
     DetectorContext,
@@ -24,7 +25,10 @@ from sanitas.heal.detectors.base import (
     SkipCheck,
     empty_result,
     get_detector,
+    registered,
+    run_sequence,
 )
+from sanitas.heal.detectors.contract import HealOptions
 from sanitas.heal.redact import redact
 
 Progress = Callable[[str, float, str], None]
@@ -34,7 +38,6 @@ _EMBED_SPAN = (2.0, 70.0)
 _DETECT_SPAN = (70.0, 97.0)
 _MAX_SEQ_LENGTH = 128  # the shared embedder's default, part of its cache key
 _EMBED_CHUNK = 1024  # texts embedded (and cached, and reported) per step
-_DETECT_ORDER = ("outlier", "off_topic", "mislabeled", "poisoned", "injection", "sensitive")
 
 
 class HealCancelled(Exception):
@@ -49,30 +52,6 @@ class HealRow:
     text: str
     label: str | None
     uid: str | None = None
-
-
-@dataclass
-class HealOptions:
-    """The heal request's flags (Antidote's "Start Healing" API) plus ``scan_only`` (score only)."""
-
-    fix_mislabeled: bool = True
-    remove_outliers: bool = True
-    remove_poisoned: bool = True
-    remove_off_topics: bool = False
-    remove_injection: bool = False
-    remove_sensitive_information: bool = False
-    anonymize_sensitive_information: bool = False
-    off_topic_score_min: int = 0
-    off_topic_score_max: int = 100
-    scan_only: bool = False
-
-    def __post_init__(self) -> None:
-        for name in ("off_topic_score_min", "off_topic_score_max"):
-            value = getattr(self, name)
-            if not 0 <= int(value) <= 100:
-                raise ValueError(f"{name} must be between 0 and 100, got {value}")
-        if self.off_topic_score_min > self.off_topic_score_max:
-            raise ValueError("off_topic_score_min must not exceed off_topic_score_max")
 
 
 @dataclass
@@ -248,8 +227,9 @@ def run_heal(
     store = _CheckStore(cache_dir, ctx)
     lo, hi = _DETECT_SPAN
     try:
-        for k, name in enumerate(_DETECT_ORDER):
-            report(name, lo + (hi - lo) * k / len(_DETECT_ORDER), f"checking {name.replace('_', '-')}")
+        sequence = run_sequence()
+        for k, name in enumerate(sequence):
+            report(name, lo + (hi - lo) * k / len(sequence), f"checking {name.replace('_', '-')}")
             t = time.perf_counter()
             entry = store.run(_detector(name), should_cancel)
             results[name], models[name] = entry.result, entry.models
@@ -312,61 +292,61 @@ def _embed(
 
 
 def _decide(rows: list[HealRow], results: dict[str, DetectorResult], opt: HealOptions) -> list[RowDecision]:
-    removal = {
-        "outlier": opt.remove_outliers,
-        "poisoned": opt.remove_poisoned,
-        "injection": opt.remove_injection,
-        "sensitive": opt.remove_sensitive_information,
-    }
+    """Each row's findings (one per check that flags it) and actions: the request's flags, as the
+    checks declare them; a removal wins over a relabel or an anonymization."""
+    values = opt.as_dict()
+    checks = [(cls, results[cls.name]) for cls in registered() if cls.name in results]
     decisions = []
     for i, row in enumerate(rows):
         d = RowDecision(id=row.id, uid=row.uid)
-        remove = False
-        for name in CHECKS:
-            res = results[name]
+        apply: dict[str, dict[str, Any]] = {}
+        for cls, res in checks:
             if not res.flags[i]:
                 continue
-            finding: dict[str, Any] = {"check": name, "score": round(float(res.scores[i]), 4)}
             detail = res.details[i]
-            if name == "off_topic" and detail:
-                finding["off_topic_score"] = detail["off_topic_score"]
-                in_window = opt.off_topic_score_min <= detail["off_topic_score"] <= opt.off_topic_score_max
-                remove |= opt.remove_off_topics and in_window
-            elif detail:
-                finding["detail"] = {k: v for k, v in detail.items() if k != "entities"}
-            if name in removal:
-                remove |= removal[name]
-            d.findings.append(finding)
-        sens = results["sensitive"].details[i] if results["sensitive"].flags[i] else None
-        if sens:
-            d.entities = sens["entities"]
-        if opt.scan_only:
-            decisions.append(d)
-            continue
-        if remove:
-            d.actions.append("removed")
-        else:
-            mis = results["mislabeled"].details[i]
-            if opt.fix_mislabeled and results["mislabeled"].flags[i] and mis and mis.get("relabel"):
-                d.actions.append("relabeled")
-                d.labels_before = [row.label] if row.label is not None else []
-                d.labels_after = [mis["suggested_label"]]
-            if opt.anonymize_sensitive_information and d.entities:
-                d.actions.append("anonymized")
-                d.new_text = redact(row.text, d.entities)
+            score = round(float(res.scores[i]), 4)
+            d.findings.append({"check": cls.name, "score": score, **cls.finding(detail)})
+            if detail and detail.get("entities") and d.entities is None:
+                d.entities = detail["entities"]
+            for flag in cls.flags:
+                if opt.enabled(flag) and flag.action not in apply and cls.applies(flag, detail, values):
+                    apply[flag.action] = detail or {}
         decisions.append(d)
+        if opt.scan_only:
+            continue
+        if "remove" in apply:
+            d.actions.append(APPLIED["remove"])
+            continue
+        if "relabel" in apply:
+            d.actions.append(APPLIED["relabel"])
+            d.labels_before = [row.label] if row.label is not None else []
+            d.labels_after = [apply["relabel"]["suggested_label"]]
+        if "anonymize" in apply:
+            d.actions.append(APPLIED["anonymize"])
+            d.new_text = redact(row.text, apply["anonymize"]["entities"])
     return decisions
+
+
+def _suggested_label(row: HealRow, results: dict[str, DetectorResult], i: int) -> str | None:
+    """What a relabelling check suggests for row ``i`` (flagged or not), else the row's label."""
+    for cls in registered():
+        res = results.get(cls.name)
+        if res is None or not any(f.action == "relabel" for f in cls.flags):
+            continue
+        detail = res.details[i]
+        if detail and "suggested_label" in detail:
+            return str(detail["suggested_label"])
+    return row.label
 
 
 def _scores(rows: list[HealRow], results: dict[str, DetectorResult]) -> list[dict[str, Any]]:
     out = []
-    mis = results["mislabeled"]
     for i, row in enumerate(rows):
         line: dict[str, Any] = {"id": row.id, "uid": row.uid}
         for name in CHECKS:
-            line[name] = round(float(results[name].scores[i]), 4)
-        detail = mis.details[i]
-        line["suggested_label"] = detail["suggested_label"] if detail else row.label
+            if name in results:
+                line[name] = round(float(results[name].scores[i]), 4)
+        line["suggested_label"] = _suggested_label(row, results, i)
         out.append(line)
     return out
 
@@ -382,7 +362,7 @@ def _summary(
     *,
     message: str | None = None,
 ) -> dict[str, Any]:
-    actions = {a: sum(a in d.actions for d in decisions) for a in ("removed", "relabeled", "anonymized")}
+    actions = {a: sum(a in d.actions for d in decisions) for a in APPLIED.values()}
     checks: dict[str, Any] = {}
     for name in CHECKS:
         res = results.get(name)
@@ -414,6 +394,6 @@ def _summary(
         "models": models,
         "timings": timings,
         "skipped": skipped,
-        "options": asdict(options),
+        "options": options.as_dict(),
         "message": message,
     }

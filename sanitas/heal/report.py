@@ -9,7 +9,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from sanitas.heal.detectors.base import CHECKS
+from sanitas.heal.detectors.base import APPLIED, CHECKS, registered
 from sanitas.heal.pipeline import HealResult
 
 BINS = 20
@@ -91,9 +91,9 @@ def render_report(result: HealResult) -> str:
         _table(
             [
                 [m.get("rows", 0), m.get("rows_after", 0)]
-                + [m.get("actions", {}).get(a, 0) for a in ("removed", "relabeled", "anonymized")]
+                + [m.get("actions", {}).get(a, 0) for a in APPLIED.values()]
             ],
-            ["comments in", "comments out", "removed", "relabeled", "anonymized"],
+            ["comments in", "comments out", *APPLIED.values()],
         )
     )
     checks = m.get("checks", {})
@@ -140,19 +140,21 @@ def render_report(result: HealResult) -> str:
     else:
         parts.append("<p class='muted'>No trigger found.</p>")
     texts = {r.id: r.text for r in result.rows}
+    # checks that relabel show their suggestion beside their top rows
+    suggests = {cls.name for cls in registered() if any(f.action == "relabel" for f in cls.flags)}
     for c in CHECKS:
-        vals = [float(s[c]) for s in result.scores]
+        vals = [float(s.get(c, 0.0)) for s in result.scores]
         thr = checks.get(c, {}).get("threshold")
         parts.append(f"<h2>{_esc(c.replace('_', ' '))}</h2><div class='chk'>")
         parts.append(histogram_svg(vals, thr))
-        top = sorted(result.scores, key=lambda s: -float(s[c]))[:TOP_EXAMPLES]
+        top = sorted(result.scores, key=lambda s: -float(s.get(c, 0.0)))[:TOP_EXAMPLES]
         rows = []
         for s in top:
-            if float(s[c]) <= 0:
+            if float(s.get(c, 0.0)) <= 0:
                 continue
-            extra = s.get("suggested_label") if c == "mislabeled" else ""
-            rows.append([s["id"], round(float(s[c]), 3), texts.get(s["id"], "")[:240], extra or ""])
-        header = ["id", "score", "text", "suggested label" if c == "mislabeled" else ""]
+            extra = s.get("suggested_label") if c in suggests else ""
+            rows.append([s["id"], round(float(s.get(c, 0.0)), 3), texts.get(s["id"], "")[:240], extra or ""])
+        header = ["id", "score", "text", "suggested label" if c in suggests else ""]
         parts.append(_table(rows, header) if rows else "<p class='muted'>No row scored above 0.</p>")
         parts.append("</div>")
     timings = m.get("timings", {})

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
+from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, RequestFlag, register
 from sanitas.heal.engine.injection_model import InjectionModel, load_model
 
 
@@ -67,6 +67,9 @@ class InjectionDetector(Detector):
     """Flags rows whose strongest window (alone, or jointly with the embedding) reads as an attack."""
 
     name = "injection"
+    order = 4
+    run_order = 4
+    flags = (RequestFlag("remove_injection", "remove", False, "Remove prompt-injection and jailbreak text."),)
     models = ("injection-ngram-windows", "injection-embedding-lr")
     depends_on = ("texts", "embeddings")
 

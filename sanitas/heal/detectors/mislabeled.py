@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, SkipCheck, register
+from sanitas.heal.detectors.base import (
+    Detector,
+    DetectorContext,
+    DetectorResult,
+    RequestFlag,
+    SkipCheck,
+    register,
+)
 from sanitas.heal.engine.mislabel_oof import oof_probabilities
 from sanitas.heal.engine.shared import label_ids, label_probs
 
@@ -44,6 +51,16 @@ class MislabeledDetector(Detector):
     """Flags rows whose given label a calibrated out-of-sample model finds implausible."""
 
     name = "mislabeled"
+    order = 0
+    run_order = 2
+    flags = (
+        RequestFlag(
+            "fix_mislabeled",
+            "relabel",
+            True,
+            "Relabel comments whose label disagrees with the rest of the dataset.",
+        ),
+    )
     models = ("ridge-loo(minilm)+knn-vote", "cleanlab.filter.find_label_issues")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:

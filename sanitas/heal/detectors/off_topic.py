@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
+from sanitas.heal.detectors.base import (
+    Detector,
+    DetectorContext,
+    DetectorResult,
+    RequestFlag,
+    RequestOption,
+    register,
+)
 from sanitas.heal.engine.calibrate import tail_pvalues
 from sanitas.heal.engine.far import (
     FDR_LEVEL,
@@ -41,7 +49,41 @@ class OffTopicDetector(Detector):
     """
 
     name = "off_topic"
+    order = 3
+    run_order = 1
+    flags = (
+        RequestFlag(
+            "remove_off_topics",
+            "remove",
+            False,
+            "Remove coherent text about something the dataset is not about.",
+        ),
+    )
+    options = (
+        RequestOption("off_topic_score_min", 0, 0, 100, "Remove off-topic rows scoring at least this."),
+        RequestOption("off_topic_score_max", 100, 0, 100, "… and at most this (0-100)."),
+    )
     models = ("confirmed-knn-distance", "class-prototypes", "neighbourhood-agreement", "foreign-topic-logreg")
+
+    @classmethod
+    def validate_options(cls, values: Mapping[str, Any]) -> None:
+        """The removal window must not be empty: min <= max."""
+        lo, hi = values.get("off_topic_score_min", 0), values.get("off_topic_score_max", 100)
+        if lo > hi:
+            raise ValueError(f"off_topic_score_min ({lo}) must not exceed off_topic_score_max ({hi})")
+
+    @classmethod
+    def finding(cls, detail: dict[str, Any] | None) -> dict[str, Any]:
+        """A flagged row's finding carries its 0-100 score."""
+        return {"off_topic_score": detail["off_topic_score"]} if detail else {}
+
+    @classmethod
+    def applies(cls, flag: RequestFlag, detail: dict[str, Any] | None, options: Mapping[str, Any]) -> bool:
+        """A flagged row is removed only when its 0-100 score lies in the request's window."""
+        if not detail:
+            return False
+        lo, hi = options["off_topic_score_min"], options["off_topic_score_max"]
+        return bool(lo <= detail["off_topic_score"] <= hi)
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """``off_topic_score`` = round(100 * score); flagged at the FDR or by the topic model."""

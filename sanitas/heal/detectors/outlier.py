@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
+from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, RequestFlag, register
 from sanitas.heal.engine.far import bh_families, far_stats
 from sanitas.heal.engine.textstats import feature_matrix
 
@@ -24,6 +24,16 @@ class OutlierDetector(Detector):
     """Far rows of another genre or with code / no English, at the dataset's calibrated FDR."""
 
     name = "outlier"
+    order = 1
+    run_order = 0
+    flags = (
+        RequestFlag(
+            "remove_outliers",
+            "remove",
+            True,
+            "Remove garbage, boilerplate, other languages, code, corrupted text.",
+        ),
+    )
     models = ("knn-distance", "class-prototypes", "surface-features", "fdr-calibration")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:

@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, SkipCheck, register
+from sanitas.heal.detectors.base import (
+    Detector,
+    DetectorContext,
+    DetectorResult,
+    RequestFlag,
+    SkipCheck,
+    register,
+)
 from sanitas.heal.engine.poison_content import (
     counterfactual_content,
     disagreement_pvalue,
@@ -85,6 +92,13 @@ class PoisonedDetector(Detector):
     """Finds trigger n-grams over-used by one label whose rows' content, without them, says other labels."""
 
     name = "poisoned"
+    order = 2
+    run_order = 3
+    flags = (
+        RequestFlag(
+            "remove_poisoned", "remove", True, "Remove backdoor-poisoned comments (reports the trigger)."
+        ),
+    )
     models = ("ngram-label-binomial", "counterfactual-knn-content")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:

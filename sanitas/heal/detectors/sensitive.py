@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, register
+from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, RequestFlag, register
 from sanitas.heal.engine.resultcache import source_digest
 from sanitas.heal.engine.rowcache import RowCache
 
@@ -87,6 +87,19 @@ class SensitiveDetector(Detector):
     """Flags rows with at least one sensitive entity; the score is the strongest entity's score."""
 
     name = "sensitive"
+    order = 5
+    run_order = 5
+    flags = (
+        RequestFlag(
+            "remove_sensitive_information", "remove", False, "Remove comments containing PII/PHI or secrets."
+        ),
+        RequestFlag(
+            "anonymize_sensitive_information",
+            "anonymize",
+            False,
+            "Mask PII/PHI in place with [REDACTED_<TYPE>].",
+        ),
+    )
     depends_on = ("texts",)
 
     def __init__(self, *, method: str = "aimon_pii_m1", threshold: float = 0.3) -> None:
