@@ -30,6 +30,9 @@ class Settings:
     # The address clients reach the server at (``SANITAS_PUBLIC_URL``), used for every link the server
     # hands out (signed downloads); the request's Host header is never trusted for them.
     public_url: str | None = None
+    # The engine that runs the embedding model (``SANITAS_EMBED_BACKEND``): torch, onnx (fp32) or
+    # onnx-int8; the ONNX ones fall back to torch when their file was not exported.
+    embed_backend: str = "torch"
     # Mark the session cookies ``Secure`` even when a request arrives over plain HTTP
     # (``SANITAS_COOKIE_SECURE=1``): behind a TLS-terminating proxy the app itself only sees HTTP.
     cookie_secure: bool = False
@@ -98,6 +101,7 @@ def load_settings(**overrides: object) -> Settings:
         "job_max_attempts": _int("SANITAS_JOB_MAX_ATTEMPTS", 3),
         "workers": _int("SANITAS_WORKERS", 1),
         "public_url": os.environ.get("SANITAS_PUBLIC_URL"),
+        "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "torch"),
         "cookie_secure": os.environ.get("SANITAS_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes"),
     }
     values.update(overrides)
