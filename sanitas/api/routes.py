@@ -1,4 +1,5 @@
-"""Mount every domain's router (Re:infer routers twice: ``/api/v1`` and the ``/api/preview`` alias)."""
+"""Mount every domain's router (Re:infer routers twice: ``/api/v1`` and the ``/api/preview`` alias) and
+the web console."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ NATIVE_ROUTERS = (
     "sanitas.heal.views",
     "sanitas.anonymization.views",
 )
+#: the web console's page and assets: public static files (they hold no data), so apart from the
+#: domain routers whose every route must check a role
+CONSOLE_ROUTER = "sanitas.console.views"
 
 
 def _router(module: str) -> APIRouter | None:
@@ -41,3 +45,6 @@ def include_routers(app: FastAPI) -> None:
         router = _router(module)
         if router is not None:
             app.include_router(router)
+    console = _router(CONSOLE_ROUTER)
+    if console is not None:
+        app.include_router(console)

@@ -76,7 +76,11 @@ def serve(
         with db.write() as s:
             if count_keys(session=s) == 0:
                 row, token = create_key(session=s, name="first admin", role="admin", projects=["*"])
-                console.print(f"[bold green]Created admin API key (shown once):[/bold green] {token}")
+                console.print(
+                    f"[bold green]Created admin API key (shown once):[/bold green] {token}", soft_wrap=True
+                )
+    # soft_wrap: a terminal-wide line break must not split the URL (nor the key above) when copied.
+    console.print(f"Console: {console_url(host, port, settings.public_url)}", soft_wrap=True)
     app_ = create_app(settings, db=db, auth=not no_auth, workers=workers)
     tune_gc()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -88,6 +92,17 @@ def serve(
     uvicorn.run(app_, host=host, port=port, log_level="info")
     released = list(getattr(app_.state, "released", []))
     _release_jobs(getattr(app_.state, "workers", []), released)
+
+
+def console_url(host: str, port: int, public: str | None = None) -> str:
+    """Where a browser opens the web console: the public URL when one is set, else the listening address
+    (a wildcard address is reached through the loopback one)."""
+    if public:
+        return public.rstrip("/") + "/"
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
 
 
 def _release_jobs(workers: list[object], released: list[str] | None = None) -> None:
