@@ -217,6 +217,7 @@ def import_all_tables() -> None:
     """Import every domain's tables so ``Base.metadata`` is complete (Alembic and tests)."""
     from sanitas.auth import tables as _auth  # noqa: F401
     from sanitas.datasets import tables as _datasets  # noqa: F401
+    from sanitas.heal import tables as _heal  # noqa: F401
     from sanitas.jobs import tables as _jobs  # noqa: F401
     from sanitas.models import tables as _models  # noqa: F401
     from sanitas.sources import tables as _sources  # noqa: F401

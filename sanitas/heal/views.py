@@ -1,17 +1,28 @@
-"""Antidote routes: start, read, list, cancel heal jobs and fetch their files."""
+"""Antidote routes: start, read, list, cancel heal jobs and fetch their files; review their changes."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import FileResponse
+from pydantic import ValidationError
 
 from sanitas.api.deps import DB, Reader, Writer
 from sanitas.auth.service import Principal
 from sanitas.datasets.branches import visible_dataset
 from sanitas.db import Database
-from sanitas.heal import service
+from sanitas.errors import InvalidInput
+from sanitas.heal import review, review_apply, service
+from sanitas.heal.review_schemas import (
+    ActionName,
+    ApplyRequest,
+    BulkDecision,
+    ChangeDecision,
+    ChangeFilter,
+    DecisionFilter,
+    SortName,
+)
 from sanitas.heal.schemas import HealRequest
 from sanitas.jobs import service as jobs
 
@@ -95,3 +106,90 @@ def download(job_id: str, db: DB, who: Reader) -> FileResponse:
         path = service.job_file(job, "download")
         filename, media = service.download_name(job)
     return FileResponse(path, media_type=media, filename=filename)
+
+
+# Review: every change of a succeeded job, decided one by one or by filter, published as a new branch.
+Checks = Annotated[list[str] | None, Query(description="check names (repeatable)")]
+Actions = Annotated[list[ActionName] | None, Query(description="actions (repeatable)")]
+Score = Annotated[float | None, Query(ge=0.0, le=1.0)]
+
+
+def _filter(**fields: Any) -> ChangeFilter:
+    """The query's filter; a rule across fields (min above max) is a 422 naming the field."""
+    try:
+        return ChangeFilter.model_validate(fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())) or "score_min"
+        raise InvalidInput(f"{where}: {err['msg'].removeprefix('Value error, ')}", field=where) from None
+
+
+@router.get("/api/healing/{job_id}/changes")
+def list_changes(
+    job_id: str,
+    db: DB,
+    who: Reader,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    check: Checks = None,
+    action: Actions = None,
+    score_min: Score = None,
+    score_max: Score = None,
+    decision: DecisionFilter | None = None,
+    sort: SortName = "score_desc",
+) -> dict[str, Any]:
+    """A page of the job's changed and flagged rows, filtered and sorted; ``next_cursor`` continues."""
+    flt = _filter(check=check, action=action, score_min=score_min, score_max=score_max, decision=decision)
+    with db.read() as s:
+        job, ds = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        return review.list_changes(
+            session=s, job=job, dataset=ds, flt=flt, sort=sort, limit=limit, cursor=cursor
+        )
+
+
+@router.get("/api/healing/{job_id}/changes/summary")
+def changes_summary(job_id: str, db: DB, who: Reader) -> dict[str, Any]:
+    """Counts by check, action and decision, each check's score histogram over every row, thresholds."""
+    with db.read() as s:
+        job, ds = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        return review.summary(session=s, job=job, dataset=ds)
+
+
+@router.post("/api/healing/{job_id}/changes/decisions")
+def decide_many(job_id: str, body: BulkDecision, db: DB, who: Writer) -> dict[str, Any]:
+    """One decision (or ``null``: none) for every change the filter matches."""
+    with db.write() as s:
+        job, ds = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        return review_apply.decide_many(session=s, job=job, dataset=ds, body=body, actor=who.actor)
+
+
+@router.patch("/api/healing/{job_id}/changes/{row_id:path}")
+def decide_one(job_id: str, row_id: str, body: ChangeDecision, db: DB, who: Writer) -> dict[str, Any]:
+    """Accept or reject one change (``null`` clears), optionally with another label; returns the change."""
+    with db.write() as s:
+        job, ds = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        return review_apply.decide_one(
+            session=s, job=job, dataset=ds, row_id=row_id, body=body, actor=who.actor
+        )
+
+
+# Every field has a default, so an empty body applies the decisions as they stand.
+OptionalApply = Annotated[ApplyRequest | None, Body()]
+
+
+@router.post("/api/healing/{job_id}/apply")
+def apply_review(job_id: str, db: DB, who: Writer, body: OptionalApply = None) -> dict[str, Any]:
+    """Publish a new branch holding only the accepted changes (and undecided ones when asked)."""
+    with db.write() as s:
+        job, ds = service.get_heal_with_dataset(session=s, job_id=job_id, allowed=who.can_see)
+        return review_apply.apply_review(
+            session=s, job=job, dataset=ds, body=body or ApplyRequest(), actor=who.actor
+        )
+
+
+@router.get("/api/datasets/{dataset_id}/branches/{branch_id}/manifest")
+def branch_manifest(dataset_id: str, branch_id: str, db: DB, who: Reader) -> dict[str, Any]:
+    """The decisions a review-published branch was built from: row, action, decision, who and when."""
+    with db.read() as s:
+        ds = visible_dataset(session=s, dataset_id=dataset_id, allowed=who.can_see)
+        return review_apply.branch_manifest(session=s, dataset=ds, branch_ref=branch_id)
