@@ -1,31 +1,131 @@
-"""Exact k-nearest neighbours on L2-normalised embeddings, computed in blocks to bound memory."""
+"""k-nearest neighbours on L2-normalised embeddings: exact below ``ANN_MIN_ROWS`` rows, HNSW above.
+
+Exact search is a blocked BLAS matmul, quadratic in rows: 1.4 s at 5,000 rows but 16 s at 20,000 and
+~10^15 operations at a million. Above ``ANN_MIN_ROWS`` an HNSW graph (hnswlib, inner-product space)
+answers instead, in about n log n. Measured on 384-d MiniLM vectors of the intent bases (two shared
+cores): at 20,000 rows HNSW takes 5.5 s against 16 s exact, with recall@30 of 0.996 against the exact
+search; hnswlib built and queried faster than faiss (IVF-Flat or HNSW) and pynndescent at equal recall.
+Below 20,000 rows the gain is at most ~1.2x, so small datasets keep the exact, bit-for-bit answer.
+
+The graph is built on one thread: hnswlib's parallel insertion makes the graph depend on thread
+timing, a single-threaded build with a fixed seed gives the same neighbours on every run (queries are
+independent of each other, so they run on every core without changing the answer).
+"""
 
 from __future__ import annotations
+
+import os
+from typing import Any
 
 import numpy as np
 
 _BLOCK = 2048
+# Rows from which the approximate search answers (see the module docstring for the measurements).
+ANN_MIN_ROWS = 20_000
+# HNSW parameters: graph degree, build and search beam widths. The search beam is at least twice
+# the number of neighbours asked for; with these, recall@30 against exact search was >= 0.99.
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_MIN = 60
+HNSW_SEED = 0
+_QUERY_BLOCK = 65_536  # rows queried per call: bounds the distance/label buffers hnswlib returns
+_MODES = ("auto", "exact", "ann")
 
 
-def knn(emb: np.ndarray, *, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def knn_mode() -> str:
+    """``SANITAS_KNN`` (auto, exact or ann), read at call time: ``auto`` picks by size."""
+    mode = os.environ.get("SANITAS_KNN", "auto").strip().lower() or "auto"
+    if mode not in _MODES:
+        raise ValueError(f"SANITAS_KNN must be one of {', '.join(_MODES)}, not {mode!r}")
+    return mode
+
+
+def uses_ann(n: int, mode: str | None = None) -> bool:
+    """Whether ``knn`` answers ``n`` rows approximately under ``mode`` (default: ``knn_mode()``)."""
+    mode = mode or knn_mode()
+    if mode == "exact":
+        return False
+    if mode == "ann":
+        return n > 2
+    return n >= ANN_MIN_ROWS
+
+
+def knn(emb: np.ndarray, *, k: int = 10, mode: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine similarities of each row's ``k`` nearest other rows (self excluded).
 
-    Brute force in blocks: at 10^4-10^5 rows and 384 dimensions a BLAS matmul beats any index build,
-    and a block of 2,048 rows keeps the similarity buffer under ~1 GB for 10^5 rows.
+    Rows sorted by descending similarity. ``mode`` (auto, exact, ann) overrides ``SANITAS_KNN``.
+    ``emb`` may be a memory-mapped array: it is read in blocks.
     """
     n = emb.shape[0]
     k = max(0, min(k, n - 1))
+    if k == 0:
+        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0), dtype=np.float32)
+    if uses_ann(n, mode):
+        return _hnsw(emb, k=k)
+    return _exact(emb, k=k)
+
+
+def _exact(emb: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Brute force in blocks of 2,048 rows (the similarity buffer stays under ~1 GB at 10^5 rows)."""
+    n = emb.shape[0]
     idx = np.zeros((n, k), dtype=np.int64)
     sim = np.zeros((n, k), dtype=np.float32)
-    if k == 0:
-        return idx, sim
+    full = np.asarray(emb)  # the dtype given (float64 stays float64: same answers as ever)
     for start in range(0, n, _BLOCK):
         stop = min(n, start + _BLOCK)
-        block = emb[start:stop] @ emb.T
+        block = full[start:stop] @ full.T
         block[np.arange(stop - start), np.arange(start, stop)] = -np.inf
         part = np.argpartition(-block, k - 1, axis=1)[:, :k]
         vals = np.take_along_axis(block, part, axis=1)
         order = np.argsort(-vals, axis=1)
         idx[start:stop] = np.take_along_axis(part, order, axis=1)
         sim[start:stop] = np.take_along_axis(vals, order, axis=1)
+    return idx, sim
+
+
+def build_index(emb: np.ndarray) -> Any:
+    """A deterministic HNSW index (inner product) over ``emb``; labels are row numbers."""
+    import hnswlib  # imported here: small jobs and cached re-runs never load it
+
+    n, d = emb.shape
+    index = hnswlib.Index(space="ip", dim=d)
+    index.init_index(max_elements=n, M=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION, random_seed=HNSW_SEED)
+    index.set_num_threads(1)
+    for start in range(0, n, _QUERY_BLOCK):
+        stop = min(n, start + _QUERY_BLOCK)
+        index.add_items(np.ascontiguousarray(emb[start:stop], dtype=np.float32), np.arange(start, stop))
+    return index
+
+
+def query_index(index: Any, queries: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` approximate nearest rows of each query, by descending inner product."""
+    q = np.ascontiguousarray(queries, dtype=np.float32)
+    index.set_ef(max(HNSW_EF_MIN, 2 * k))
+    index.set_num_threads(max(1, os.cpu_count() or 1))
+    labels, dist = index.knn_query(q, k=k)
+    return labels.astype(np.int64), (1.0 - dist).astype(np.float32)
+
+
+def _hnsw(emb: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate kNN: the graph's ``k + 1`` nearest, the row itself dropped (else the farthest)."""
+    n = emb.shape[0]
+    index = build_index(emb)
+    idx = np.zeros((n, k), dtype=np.int64)
+    sim = np.zeros((n, k), dtype=np.float32)
+    kk = min(k + 1, n)
+    for start in range(0, n, _QUERY_BLOCK):
+        stop = min(n, start + _QUERY_BLOCK)
+        lab, s = query_index(index, emb[start:stop], k=kk)
+        rows = np.arange(start, stop)[:, None]
+        is_self = lab == rows
+        # drop the row itself where found, else the last (farthest) candidate: k remain per row
+        drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), kk - 1)
+        keep = np.ones_like(is_self)
+        keep[np.arange(stop - start), drop] = False
+        lab = lab[keep].reshape(stop - start, kk - 1)[:, :k]
+        s = s[keep].reshape(stop - start, kk - 1)[:, :k]
+        # hnswlib returns nearest first; a stable sort makes ties and float noise irrelevant to order
+        order = np.argsort(-s, axis=1, kind="stable")
+        idx[start:stop] = np.take_along_axis(lab, order, axis=1)
+        sim[start:stop] = np.take_along_axis(s, order, axis=1)
     return idx, sim

@@ -1,0 +1,95 @@
+"""The neighbour search: exact below the size threshold, HNSW above, same contract either way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sanitas.heal.engine import neighbors
+from sanitas.heal.engine.neighbors import knn, uses_ann
+
+
+def clustered(n: int, *, d: int = 64, centers: int = 40, seed: int = 0) -> np.ndarray:
+    """Unit vectors around a few centres, like sentence embeddings of a labelled dataset."""
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(centers, d))
+    x = c[rng.integers(0, centers, n)] + rng.normal(scale=0.6, size=(n, d))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def recall(approx: np.ndarray, exact: np.ndarray) -> float:
+    """Share of the exact neighbours the approximate search found."""
+    hits = sum(len(set(a) & set(e)) for a, e in zip(approx, exact, strict=True))
+    return hits / exact.size
+
+
+def test_exact_contract_self_excluded_and_sorted() -> None:
+    emb = clustered(300)
+    idx, sim = knn(emb, k=10, mode="exact")
+    assert idx.shape == (300, 10) and sim.shape == (300, 10)
+    assert not (idx == np.arange(300)[:, None]).any()
+    assert (np.diff(sim, axis=1) <= 1e-7).all()
+    # the similarities are the cosines of the rows named
+    np.testing.assert_allclose(sim, np.einsum("nd,nkd->nk", emb, emb[idx]), atol=1e-5)
+
+
+def test_auto_takes_ann_path_above_threshold_with_high_recall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SANITAS_KNN", raising=False)
+    monkeypatch.setattr(neighbors, "ANN_MIN_ROWS", 2_000)
+    emb = clustered(3_000)
+    assert uses_ann(3_000) and not uses_ann(1_999)
+    calls: list[int] = []
+    real = neighbors._hnsw
+
+    def spy(e: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(len(e))
+        return real(e, k=k)
+
+    monkeypatch.setattr(neighbors, "_hnsw", spy)
+    idx, sim = knn(emb, k=30)
+    assert calls == [3_000]
+    e_idx, _ = knn(emb, k=30, mode="exact")
+    assert recall(idx, e_idx) >= 0.95
+    assert not (idx == np.arange(3_000)[:, None]).any()
+    assert (np.diff(sim, axis=1) <= 1e-6).all()
+    np.testing.assert_allclose(sim, np.einsum("nd,nkd->nk", emb, emb[idx]), atol=1e-4)
+
+
+def test_ann_is_deterministic() -> None:
+    emb = clustered(2_500, seed=3)
+    a_idx, a_sim = knn(emb, k=15, mode="ann")
+    b_idx, b_sim = knn(emb, k=15, mode="ann")
+    np.testing.assert_array_equal(a_idx, b_idx)
+    np.testing.assert_array_equal(a_sim, b_sim)
+
+
+def test_ann_handles_tiny_inputs_and_duplicates() -> None:
+    emb = np.repeat(clustered(5), 4, axis=0)  # every row has three exact duplicates
+    idx, sim = knn(emb, k=5, mode="ann")
+    assert idx.shape == (20, 5)
+    assert not (idx == np.arange(20)[:, None]).any()
+    assert np.allclose(sim[:, :3], 1.0, atol=1e-5)
+    assert knn(emb[:1], k=5, mode="ann")[0].shape == (1, 0)
+
+
+def test_env_setting_is_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SANITAS_KNN", "ann")
+    assert uses_ann(100)
+    monkeypatch.setenv("SANITAS_KNN", "exact")
+    assert not uses_ann(10**7)
+    monkeypatch.setenv("SANITAS_KNN", "fast")
+    with pytest.raises(ValueError, match="SANITAS_KNN"):
+        uses_ann(100)
+
+
+def test_memmap_input_gives_same_answer(tmp_path: Path) -> None:
+    emb = clustered(500)
+    mm = np.lib.format.open_memmap(tmp_path / "e.npy", mode="w+", dtype=np.float32, shape=emb.shape)
+    mm[:] = emb
+    mm.flush()
+    for mode in ("exact", "ann"):
+        a = knn(emb, k=8, mode=mode)
+        b = knn(np.load(tmp_path / "e.npy", mmap_mode="r"), k=8, mode=mode)
+        np.testing.assert_array_equal(a[0], b[0])
