@@ -17,7 +17,7 @@ class HealDecision(Base):
     __tablename__ = "heal_decisions"
     # The primary key is the one (job_id, row_id) uniqueness: a row has at most one current decision.
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
-    row_id: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    row_id: Mapped[str] = mapped_column(String(1100), primary_key=True)  # "<source_id>.<id>"
     decision: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by: Mapped[str] = mapped_column(String(512))

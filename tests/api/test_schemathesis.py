@@ -1,7 +1,8 @@
 """A schemathesis run over the app's own ``/openapi.json``: no generated request may end in a 5xx.
 
 Each operation is its own test on a fresh database seeded with one project's source, comments, dataset
-and export job. Half of the generated cases have their path parameters swapped for those real resources,
+and export job (the heal review routes: a finished heal job with changes, and a branch published from its
+review). Half of the generated cases have their path parameters swapped for those real resources,
 so the run reaches the services behind the 404s, not only the validation layer in front of them.
 
 The document is fetched from the app, then its array and string caps are lowered for generation only:
@@ -27,6 +28,7 @@ from schemathesis.python.asgi import ASGIClient, get_client
 
 from sanitas.api.app import create_app
 from sanitas.config import load_settings
+from tests.heal.review_fixture import make_fake_heal
 
 EXAMPLES = 15
 GENERATED_MAX_ITEMS = 4
@@ -102,8 +104,23 @@ def session(client: TestClient) -> Iterator[ASGIClient]:
 
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_no_server_error(
-    method: str, path: str, client: TestClient, seeded: dict[str, str], session: ASGIClient
+    method: str,
+    path: str,
+    client: TestClient,
+    seeded: dict[str, str],
+    session: ASGIClient,
 ) -> None:
+    if path.startswith("/api/healing/{job_id}/") or path.endswith("/manifest"):
+        # The review routes need a finished heal job with changes (and a branch a review published).
+        heal = make_fake_heal(client, client.app.state.db, client.app.state.settings)  # type: ignore[attr-defined]
+        client.post(f"/api/healing/{heal.job_id}/apply", json={"name": "reviewed"})
+        seeded = {
+            **seeded,
+            "job_id": heal.job_id,
+            "row_id": heal.uid["r1"],
+            "dataset_id": heal.dataset_id,
+            "branch_id": "reviewed",
+        }
     schema = _load(client)
     operation = schema[path][method]
     auth = {"Authorization": client.headers["Authorization"]}

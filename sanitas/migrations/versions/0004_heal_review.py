@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "heal_decisions",
         sa.Column("job_id", sa.String(length=36), nullable=False),
-        sa.Column("row_id", sa.String(length=1024), nullable=False),
+        sa.Column("row_id", sa.String(length=1100), nullable=False),
         sa.Column("decision", sa.String(length=16), nullable=False),
         sa.Column("label", sa.Text(), nullable=True),
         sa.Column("decided_by", sa.String(length=512), nullable=False),
