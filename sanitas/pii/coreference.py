@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
+from sanitas.pii.spacy_data import stop_words
 
 # Scores are scaled down a little: a repeat is as sure as the first mention, minus the chance that the
 # same word is something else the second time.
@@ -30,7 +29,7 @@ def _words(value: str) -> set[str]:
         if (
             len(w) >= _MIN_LEN
             and w[:1].isalpha()
-            and w.lower() not in STOP_WORDS
+            and w.lower() not in stop_words()
             and not lex.is_english_word(w)
             and not lex.is_place_word(w, cities=False)
         ):
@@ -82,7 +81,7 @@ def _sibling_ok(value: str) -> bool:
     lex = lexicons()
     words = value.split()
     return not any(
-        w.lower() in STOP_WORDS
+        w.lower() in stop_words()
         or lex.is_common_word(w)
         or w.lower() in lex.coarse_places
         or w.lower() in lex.cities

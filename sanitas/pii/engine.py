@@ -139,17 +139,22 @@ class PiiEngine:
         if wanted & {"first_name", "last_name"}:
             self._emit.add("person")
 
-    def setup(self) -> None:
-        """Load models once (spaCy for the model method) and build the recognizers."""
+    def setup(self, *, load_models: bool = True) -> None:
+        """Build the recognizers and load models once (the gazetteers; spaCy for the model method).
+
+        ``load_models=False`` leaves the gazetteers and spaCy to their first in-process use: a caller
+        whose batches all go to the worker pool (a large file) never pays for them in this process.
+        """
         kinds = {"heuristics"} if "heuristics" in self.parts or "model" in self.parts else set()
         if "model" in self.parts:
             kinds.add("model")
         self._recognizers = build_recognizers(kinds=frozenset(kinds), labels=self._emit)
-        for rec in self._recognizers:
-            rec.setup()
-        if "model" in self.parts:
-            lexicons()
-            load_nlp()
+        if load_models:
+            for rec in self._recognizers:
+                rec.setup()
+            if "model" in self.parts:
+                lexicons()
+                load_nlp()
         if "llm" in self.parts:
             if self.llm is None:
                 raise LlmNotConfiguredError()
@@ -239,6 +244,10 @@ class PiiEngine:
             except _pool.PoolUnavailableError as exc:
                 _pool.discard_pool(pool, exc)
         return self.analyze_local(texts)
+
+    def uses_pool(self, chars: int) -> bool:
+        """Whether an input of about ``chars`` characters would be spread over the worker pool."""
+        return self.processes > 1 and "llm" not in self.parts and chars >= _pool.MIN_CHARS
 
     def _pool_for(self, texts: list[str]) -> _pool.WorkerPool | None:
         # LLM calls are network-bound and carry the endpoint's key: they stay in this process.

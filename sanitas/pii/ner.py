@@ -19,6 +19,7 @@ from typing import Any
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
 from sanitas.pii.recognizers.pattern import has_context
+from sanitas.pii.spacy_data import import_spacy
 
 MODEL_DIR = Path(__file__).resolve().parent / "model" / "ner"
 CALIBRATION_FILE = "calibration.json"
@@ -75,9 +76,7 @@ def load_nlp() -> Any:
     global _nlp, _table
     with _lock:
         if _nlp is None:
-            import spacy
-
-            nlp = spacy.load(MODEL_DIR)
+            nlp = import_spacy().load(MODEL_DIR)
             # Chunking keeps each text far below this; the limit only guards memory.
             nlp.max_length = 2_000_000
             path = MODEL_DIR / CALIBRATION_FILE

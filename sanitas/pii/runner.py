@@ -27,6 +27,9 @@ from sanitas.pii.masking import apply_masks
 ProgressFn = Callable[[int, int | None], None]
 MESSAGE_FIELDS = ("subject", "body", "signature")
 BATCH_ROWS = 256
+# Rows per batch when the batches go to the worker pool: the parent waits for each batch, so larger ones
+# keep the workers busy for longer between those waits (a batch is still cut into many small tasks).
+POOL_BATCH_ROWS = 2048
 
 
 class UnsupportedFileError(ValueError):
@@ -106,6 +109,7 @@ class _Processor:
     ) -> None:
         self.engine, self.mask_config, self.run_salt, self.key = engine, mask_config, run_salt, key
         self.summary = RunSummary()
+        self.batch_rows = BATCH_ROWS
 
     def batch(
         self, rows: list[dict[str, Any]], text_fields: list[str] | None
@@ -148,7 +152,7 @@ def _run_rows(
     text_fields: list[str] | None = None,
 ) -> None:
     done = 0
-    for batch in _batches(rows, BATCH_ROWS):
+    for batch in _batches(rows, proc.batch_rows):
         for row, units in proc.batch(batch, text_fields):
             single = len(units) == 1 and units[0].field == "text" and units[0].message_index is None
             if ents_out is not None:
@@ -191,8 +195,12 @@ def anonymize_file(
             f"unsupported input file {src.name!r}: use JSONL, JSON, CSV, Parquet or text"
         )
     eng = engine or PiiEngine(method=method, pii_types=pii_types, threshold=threshold, llm=llm)
-    eng.setup()
+    # A file this large goes to the worker pool batch by batch: this process then needs no models
+    # (they load on first use if a small batch does run here).
+    pooled = eng.uses_pool(src.stat().st_size)
+    eng.setup(load_models=not pooled)
     proc = _Processor(eng, mask_config or {}, run_salt or secrets.token_bytes(16), key)
+    proc.batch_rows = POOL_BATCH_ROWS if pooled else BATCH_ROWS
     dst.parent.mkdir(parents=True, exist_ok=True)
     ents_out = open(entities_path, "w", encoding="utf-8") if entities_path else None  # noqa: SIM115
     try:
@@ -258,7 +266,7 @@ def _parquet(
     text_fields = ["text"] if "text" in strings else [c for c in strings if c not in ("id", "uid", "label")]
     writer = pq.ParquetWriter(dst, schema)
     try:
-        for record_batch in pf.iter_batches(batch_size=BATCH_ROWS):
+        for record_batch in pf.iter_batches(batch_size=proc.batch_rows):
             done: list[dict[str, Any]] = []
             _run_rows(proc, record_batch.to_pylist(), done.append, ents_out, None, None, text_fields)
             writer.write_table(pa.Table.from_pylist(done, schema=schema))

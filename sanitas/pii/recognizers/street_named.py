@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
 from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.registry import register
+from sanitas.pii.spacy_data import stop_words
 
 _TOKEN = r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]*\.?|C/|\d{1,5}[a-z]?\.?|[^\W\d_]{1,3}\.?)"
 _NAMED = re.compile(
@@ -32,7 +31,7 @@ def _names_street(value: str) -> bool:
     words = [w.strip(".") for w in value.split()]
     if not any(w[:1].isupper() or w[:1].isdigit() for w in words if w):
         return False
-    if any(w.lower() in STOP_WORDS for w in words):
+    if any(w.lower() in stop_words() for w in words):
         return False
     return not all(lex.is_common_word(w) or w.isdigit() for w in words)
 

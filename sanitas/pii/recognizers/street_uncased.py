@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import re
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
 from sanitas.pii.recognizers.base import GazetteerRecognizer
 from sanitas.pii.recognizers.street_address import _GLUED_KEYS, StreetAddressRecognizer
 from sanitas.pii.registry import register
+from sanitas.pii.spacy_data import stop_words
 
 _WORD = r"[^\W\d_][\w'’.-]*"
 _FORM = re.compile(
@@ -51,9 +50,9 @@ def _name_end(words: list[str], has_num: bool, has_st: bool) -> int:
     """How many of ``words`` make the street name (0: no street)."""
     lex = lexicons()
     suffixes = {s.lower() for s in lex.street_suffixes}
-    if any(w in STOP_WORDS or w.rstrip(".") in _CALENDAR for w in words):
+    if any(w in stop_words() or w.rstrip(".") in _CALENDAR for w in words):
         # A clause, not a name: cut before the first stop word.
-        cut = next(k for k, w in enumerate(words) if w in STOP_WORDS or w.rstrip(".") in _CALENDAR)
+        cut = next(k for k, w in enumerate(words) if w in stop_words() or w.rstrip(".") in _CALENDAR)
         words, has_num, has_st = words[:cut], False, False
     if not words:
         return 0
