@@ -16,3 +16,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+# The embedder's ONNX files (fp32, int8), exported from the installed weights; quick when current.
+HF_HUB_OFFLINE=1 .venv/bin/python scripts/export_onnx.py
