@@ -116,7 +116,7 @@ def decide_many(
     return {"updated": len(ids)}
 
 
-def _record(change: Change, d: HealDecision | None, applied: bool) -> dict[str, Any]:
+def _record(change: Change, d: Any, applied: bool) -> dict[str, Any]:
     return {
         "row_id": change.row_id,
         "action": change.action,
