@@ -327,3 +327,41 @@ def test_decisions_survive_a_restart(
         other.dispose()
     assert item["row_id"] == heal.uid["r1"] and item["decision_label"] == "exchange_rate"
     assert item["decided_by"].startswith("test (")
+
+
+@pytest.mark.slow
+def test_accepting_every_change_of_a_real_heal_publishes_the_heal_branch(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    """On a heal the detectors really ran: the review reads its files as the job wrote them, and
+    accepting everything publishes the same rows as the branch the job published itself."""
+    from tests.heal.test_views import make_dataset, run_jobs, sample_rows
+
+    dataset_id = make_dataset(client, sample_rows(15))
+    body = {"target": "dataset", "remove_off_topics": True, "anonymize_sensitive_information": True}
+    job_id = client.post(f"/api/datasets/{dataset_id}/heal", json=body).json()["id"]
+    run_jobs(db, settings)
+    job = client.get(f"/api/healing/{job_id}").json()
+    assert job["status"] == "completed", job
+    manifest = [
+        orjson.loads(x) for x in client.get(f"/api/healing/{job_id}/manifest.jsonl").content.splitlines()
+    ]
+    page = _changes(client, job_id, limit=500)
+    assert page["total"] == len(manifest) > 0
+    items = {i["row_id"]: i for i in page["items"]}
+    for m in manifest:
+        item = items[m["uid"]]
+        assert item["text"] and [f["check"] for f in item["findings"]] == [f["check"] for f in m["findings"]]
+    pii = next(i for i in page["items"] if i["action"] == "redact")
+    spans = [e for f in pii["findings"] for e in f["entities"]]
+    assert spans and "@" in "".join(pii["text"][e["start"] : e["end"]] for e in spans)
+    summary = client.get(f"/api/healing/{job_id}/changes/summary").json()
+    assert sum(summary["histograms"]["outlier"]["counts"]) == len(sample_rows(15))
+    assert client.post(f"/api/healing/{job_id}/changes/decisions", json={"decision": "accept"}).json() == {
+        "updated": len(manifest)
+    }
+    out = client.post(f"/api/healing/{job_id}/apply", json={}).json()
+    assert out["applied"]["removed"] == job["manifest"]["actions"]["removed"]
+    reviewed = _export(client, db, settings, dataset_id, out["branch_id"])
+    healed = _export(client, db, settings, dataset_id, job["created_branch_id"])
+    assert reviewed == healed
