@@ -33,15 +33,17 @@ from sanitas.heal.tables import HealDecision, HealReviewApply
 from sanitas.jobs.tables import Job
 from sanitas.timeutil import iso, utcnow
 
-_CHUNK = 500
+# Bound parameters per statement stay under 999, the limit of SQLite builds before 3.32.
+_CHUNK = 900
+_UPSERT_ROWS = _CHUNK // 6
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write decisions, replacing a row's earlier one (two people deciding at once: the last one wins)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert: Any = dialect.insert
-    for k in range(0, len(rows), _CHUNK):
-        stmt = insert(HealDecision).values(rows[k : k + _CHUNK])
+    for k in range(0, len(rows), _UPSERT_ROWS):
+        stmt = insert(HealDecision).values(rows[k : k + _UPSERT_ROWS])
         stmt = stmt.on_conflict_do_update(
             index_elements=[HealDecision.job_id, HealDecision.row_id],
             set_={c: stmt.excluded[c] for c in ("decision", "label", "decided_by", "decided_at")},
