@@ -196,3 +196,25 @@ def test_public_url_is_the_origin_when_configured(
 def test_own_origins(base: str, public: str | None, allowed: set[str], refused: set[str]) -> None:
     origins = own_origins(base_url=base, public_url=public)
     assert allowed <= origins and not refused & origins
+
+
+def test_a_real_server_knows_its_own_origin(live_server: str, make_key: Callable[..., str]) -> None:
+    """Served by uvicorn on 127.0.0.1: a page opened as localhost or 127.0.0.1 may write, others not."""
+    import httpx
+
+    port = live_server.rsplit(":", 1)[1]
+    with httpx.Client(base_url=live_server) as c:
+        r = c.post("/api/auth/login", json={"api_key": make_key("write", ["acme"])})
+        csrf = r.json()["csrf_token"]
+        for origin, status in [
+            (f"http://localhost:{port}", 200),
+            (live_server, 200),
+            (f"http://localhost:{int(port) + 1}", 403),
+            (EVIL, 403),
+        ]:
+            r = c.put(
+                "/api/v1/sources/acme/s1",
+                json={"source": {}},
+                headers={"X-CSRF-Token": csrf, "Origin": origin},
+            )
+            assert r.status_code == status, (origin, r.text)
