@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sanitas.names import NAME_PATTERN
 
@@ -35,16 +36,21 @@ class ChangeFilter(_Strict):
     score_max: float | None = Field(default=None, ge=0.0, le=1.0)
     decision: DecisionFilter | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ChangeFilter:
-        import re
-
-        for name in self.check or []:
+    @field_validator("check")
+    @classmethod
+    def _check_names(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
             if not re.match(CHECK_PATTERN, name):
-                raise ValueError(f"check {name!r} is not a check name")
-        if self.score_min is not None and self.score_max is not None and self.score_min > self.score_max:
-            raise ValueError(f"score_min ({self.score_min}) must not exceed score_max ({self.score_max})")
-        return self
+                raise ValueError(f"{name!r} is not a check name")
+        return value
+
+    @field_validator("score_max")
+    @classmethod
+    def _range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("score_min")
+        if value is not None and low is not None and low > value:
+            raise ValueError(f"score_min ({low}) must not exceed score_max ({value})")
+        return value
 
 
 class ChangeDecision(_Strict):

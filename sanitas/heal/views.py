@@ -115,12 +115,13 @@ Score = Annotated[float | None, Query(ge=0.0, le=1.0)]
 
 
 def _filter(**fields: Any) -> ChangeFilter:
-    """The query's filter; a rule across fields (min above max) is a 422 naming the field."""
+    """The query's filter; what FastAPI's parsing cannot check (check names, min above max) is a 422
+    naming the field."""
     try:
         return ChangeFilter.model_validate(fields)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err.get("loc", ())) or "score_min"
+        where = str(err["loc"][0]) if err.get("loc") else "query"
         raise InvalidInput(f"{where}: {err['msg'].removeprefix('Value error, ')}", field=where) from None
 
 

@@ -162,7 +162,7 @@ def test_a_label_only_for_relabel_or_flag_changes(client: TestClient, heal: Fake
 
 
 BAD_QUERIES = [
-    ({"score_min": 0.9, "score_max": 0.1}, "score_min"),
+    ({"score_min": 0.9, "score_max": 0.1}, "score_max: score_min (0.9) must not exceed"),
     ({"score_min": 2}, "score_min"),
     ({"limit": 0}, "limit"),
     ({"limit": 501}, "limit"),
@@ -170,7 +170,7 @@ BAD_QUERIES = [
     ({"action": "explode"}, "action"),
     ({"decision": "maybe"}, "decision"),
     ({"check": "not_a_check"}, "not one of this job's checks"),
-    ({"check": "Bad Name!"}, "check"),
+    ({"check": "Bad Name!"}, "check: 'Bad Name!' is not a check name"),
     ({"cursor": "garbage"}, "cursor"),
 ]
 
