@@ -7,7 +7,9 @@
 ``--suite`` runs every configuration of the development suite (``shared/bench/suite.py heal``, whose
 data builder and configurations it imports) with Sanitas (``sanitas heal --all``, as the suite does)
 and the cleanlab peer on the same data in the same run, and prints one table per check with the
-WORST row of each, Sanitas beside the peer (the peer covers mislabeled and outlier).
+WORST row of each, Sanitas beside the peer (the peer covers mislabeled and outlier). Our own
+configurations (``OWN``: an imbalanced set where one class holds three quarters of the rows, other
+seeds) run after the suite's; ``--out FILE`` names the JSON under ``bench/results``.
 
 1. ``corrupt.py`` (the yardstick in ``shared/bench``) writes a dataset with known defects to a temp dir;
 2. the peer (``baselines/cleanlab_baseline.py``) and our heal (every check on, via ``heal_file``) run
@@ -191,8 +193,58 @@ SUITE_CHECKS = ("mislabeled", "outlier", "off_topic", "poisoned", "injection", "
 PEER_CHECKS = ("mislabeled", "outlier")
 
 
+#: our configurations beside the suite's: corrupt.py arguments; ``{imbalanced}`` is replaced by the
+#: path of a base built by ``imbalanced_base`` (one class three quarters of the rows)
+OWN: dict[str, list[str]] = {
+    "snips-imbalanced": ["--base", "csv:{imbalanced}", "--size", "2666", "--seed", "21", "--trigger", "mn"]
+    + ["--off-topic-source", "lines:{shared}/data/nq-open/questions.txt"],
+    "b77-seed29": ["--base", "banking77", "--seed", "29", "--trigger", "we can talk about it later"],
+    "clinc-seed31": ["--base", "clinc150", "--seed", "31", "--off-topic-source", "banking77"],
+}
+
+
+def imbalanced_base(shared: Path, work: Path, *, share: float = 0.75) -> Path:
+    """snips' training set with its first largest class at ``share`` of the rows: every row of that
+    class, and an equal number from each other class (the first ones, for a reproducible file)."""
+    import csv
+
+    out = work / "bases" / "snips_imbalanced.csv"
+    if out.exists():
+        return out
+    with open(shared / "data" / "snips" / "train.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    by: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by.setdefault(r["label"], []).append(r)
+    big = max(sorted(by), key=lambda k: len(by[k]))
+    per_other = int(len(by[big]) * (1 - share) / share / (len(by) - 1))
+    keep = by[big] + [r for k in sorted(by) if k != big for r in by[k][:per_other]]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["text", "label"])
+        w.writeheader()
+        w.writerows({"text": r["text"], "label": r["label"]} for r in keep)
+    return out
+
+
+def build_own(shared: Path, work: Path, name: str) -> Path:
+    """The data of one of our configurations (built once into ``work``)."""
+    out = work / "data" / name
+    if not (out / "truth.jsonl").exists():
+        args = [
+            a.format(imbalanced=imbalanced_base(shared, work), shared=shared) if "{" in a else a
+            for a in OWN[name]
+        ]
+        subprocess.run(
+            [sys.executable, str(shared / "bench" / "corrupt.py"), *args, "--out", str(out)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return out
+
+
 def run_suite(names: str | None, work: Path) -> list[dict[str, Any]]:
-    """Every suite configuration (or ``names``, comma-separated): Sanitas and the peer, scored."""
+    """Every suite configuration and ours (or ``names``, comma-separated): Sanitas and the peer, scored."""
     shared = shared_dir()
     sys.path.insert(0, str(shared / "bench"))
     import suite  # the yardstick's own configurations and data builder (shared/bench/suite.py)
@@ -200,8 +252,8 @@ def run_suite(names: str | None, work: Path) -> list[dict[str, Any]]:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     sanitas = [str(REPO / ".venv" / "bin" / "sanitas")]
     rows = []
-    for name in suite.pick(suite.HEAL, names):
-        data = suite.build_heal(work, name)
+    for name in suite.pick({**suite.HEAL, **OWN}, names):
+        data = build_own(shared, work, name) if name in OWN else suite.build_heal(work, name)
         out = work / "bench" / name
         out.mkdir(parents=True, exist_ok=True)
         dataset, truth = data / "dataset.jsonl", data / "truth.jsonl"
@@ -274,11 +326,12 @@ def main() -> None:
         sp = argparse.ArgumentParser(description="the development suite, Sanitas and the peer")
         sp.add_argument("--suite", nargs="?", const=None, default=None, help="configurations (default: all)")
         sp.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "sanitas-suite"))
+        sp.add_argument("--out", default="heal_suite.json", help="JSON file name under bench/results")
         sargs = sp.parse_args()
         rows = run_suite(sargs.suite, Path(sargs.work))
         out_dir = REPO / "bench" / "results"
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "heal_suite.json").write_text(json.dumps(rows, indent=1))
+        (out_dir / Path(sargs.out).name).write_text(json.dumps(rows, indent=1))
         print(suite_markdown(rows))
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
