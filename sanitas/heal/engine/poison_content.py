@@ -20,10 +20,17 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sanitas.heal.engine.neighbors import uses_ann
+
 # Neighbours the content model votes with, and the vote's softmax temperature on cosine similarity
 # (as the shared neighbour votes: a neighbour 0.1 closer in cosine weighs e times more).
 CONTENT_K = 10
 CONTENT_TEMPERATURE = 0.1
+_SIM_BUDGET = 1 << 24  # query x pool similarities held at once (64 MB of float32)
+# Above the approximate-search size a label's clean rows are read through a sample of this many
+# (the error rate is a share: its standard error at 2,000 rows is at most 0.011), not all of them,
+# whose count grows with the dataset and makes the bar quadratic in rows.
+ERROR_RATE_SAMPLE = 2000
 
 
 def over_represented(k: int, n: int, base_rate: float) -> float:
@@ -98,14 +105,21 @@ def knn_content(
     base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12)
     q = np.asarray(queries, dtype=np.float32)
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    sims = q @ base.T
-    if self_rows is not None:
-        pos = np.searchsorted(pool, self_rows)
-        mine = (self_rows >= 0) & (pos < pool.size)
-        mine[mine] &= pool[pos[mine]] == self_rows[mine]
-        sims[np.flatnonzero(mine), pos[mine]] = -np.inf
-    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    top = np.take_along_axis(sims, part, axis=1).astype(np.float64)
+    part = np.zeros((len(q), k), dtype=np.int64)
+    top = np.zeros((len(q), k), dtype=np.float64)
+    # queries in blocks: the similarity buffer stays near _SIM_BUDGET entries whatever the pool's size
+    step = max(1, _SIM_BUDGET // pool.size)
+    for s in range(0, len(q), step):
+        e = min(len(q), s + step)
+        sims = q[s:e] @ base.T
+        if self_rows is not None:
+            own = self_rows[s:e]
+            pos = np.searchsorted(pool, own)
+            mine = (own >= 0) & (pos < pool.size)
+            mine[mine] &= pool[pos[mine]] == own[mine]
+            sims[np.flatnonzero(mine), pos[mine]] = -np.inf
+        part[s:e] = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top[s:e] = np.take_along_axis(sims, part[s:e], axis=1)
     weights = np.exp((top - 1.0) / CONTENT_TEMPERATURE)
     votes = np.zeros((len(q), n_classes))
     rows = np.repeat(np.arange(len(q)), k)
@@ -147,6 +161,8 @@ def label_error_rate(
     idx = np.flatnonzero(rows)
     if idx.size == 0:
         return 0.0
+    if uses_ann(len(emb)) and idx.size > ERROR_RATE_SAMPLE:
+        idx = idx[np.linspace(0, idx.size - 1, ERROR_RATE_SAMPLE).astype(np.int64)]
     preds = np.empty(idx.size, dtype=np.int64)
     for start in range(0, idx.size, 512):
         block = idx[start : start + 512]

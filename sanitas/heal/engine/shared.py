@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,14 @@ VOTE_TEMPERATURE = 0.1
 TFIDF_TEMPERATURE = 0.2
 TFIDF_WEIGHT = 0.3
 _TFIDF_BLOCK = 2048
+# Above the approximate-search size: TF-IDF rows projected to this many SVD components give the
+# candidates (``_TFIDF_CANDIDATES`` per wanted neighbour), whose exact TF-IDF cosine then decides.
+# Measured on 20,000 intent-base texts this finds 0.76 of the exact neighbours (by similarity
+# reached), so it is used only where the exact product no longer fits in a job (~6 min at 10^5 rows
+# on two cores, ~10 h at 10^6): from 200,000 rows.
+TFIDF_ANN_MIN_ROWS = 200_000
+_TFIDF_SVD = 128
+_TFIDF_CANDIDATES = 3
 
 
 def label_ids(ctx: DetectorContext) -> tuple[list[str], np.ndarray]:
@@ -87,6 +95,8 @@ def tfidf_neighbours(ctx: DetectorContext) -> tuple[np.ndarray, np.ndarray]:
             ).fit_transform(ctx.texts)
         except ValueError:  # no term survives (tiny or empty vocabulary)
             return idx, sim
+        if n >= TFIDF_ANN_MIN_ROWS:
+            return _tfidf_ann(x, k, neighbours(ctx)[0])
         xt = x.T.tocsr()
         for start in range(0, n, _TFIDF_BLOCK):
             stop = min(n, start + _TFIDF_BLOCK)
@@ -118,3 +128,36 @@ def label_probs(ctx: DetectorContext) -> np.ndarray:
         return (1.0 - TFIDF_WEIGHT) * p_emb + TFIDF_WEIGHT * p_tfidf
 
     return ctx.shared("label_probs", compute)
+
+
+def _tfidf_ann(x: Any, k: int, near: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """kNN on sparse, L2-normalised TF-IDF rows in about n log n: the exact product is quadratic.
+
+    Frequent terms make ``X @ X.T`` nearly dense (a term in 10% of rows pairs 1% of all row pairs),
+    so candidates come from an approximate search over a 128-component SVD of the rows and from the
+    rows' embedding neighbours ``near`` (texts alike in meaning often share words), and the exact
+    TF-IDF cosine of each candidate pair (a row-wise sparse dot) picks the ``k`` nearest.
+    """
+    from sklearn.decomposition import TruncatedSVD
+
+    n = x.shape[0]
+    dims = max(2, min(_TFIDF_SVD, x.shape[1] - 1))
+    dense = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=4, random_state=0).fit_transform(x)
+    dense = (dense / np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    svd_cand, _ = knn(dense, k=min(n - 1, _TFIDF_CANDIDATES * k), mode="ann")
+    cand = np.sort(np.hstack([svd_cand, near]), axis=1)
+    dup = np.zeros(cand.shape, dtype=bool)
+    dup[:, 1:] = cand[:, 1:] == cand[:, :-1]  # a row found both ways counts once
+    m = cand.shape[1]
+    idx = np.zeros((n, k), dtype=np.int64)
+    sim = np.zeros((n, k), dtype=np.float32)
+    x = x.tocsr()
+    for start in range(0, n, _TFIDF_BLOCK):
+        stop = min(n, start + _TFIDF_BLOCK)
+        rows = np.repeat(np.arange(start, stop), m)
+        exact = np.asarray(x[rows].multiply(x[cand[start:stop].ravel()]).sum(axis=1), dtype=np.float32)
+        exact = np.where(dup[start:stop], -1.0, exact.reshape(stop - start, m)).astype(np.float32)
+        order = np.argsort(-exact, axis=1, kind="stable")[:, :k]
+        idx[start:stop] = np.take_along_axis(cand[start:stop], order, axis=1)
+        sim[start:stop] = np.take_along_axis(exact, order, axis=1)
+    return idx, sim
