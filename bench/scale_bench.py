@@ -1,0 +1,210 @@
+"""Heal at scale: 10k, 100k (and 1M) rows built from the intent bases, time per phase and peak memory.
+
+Rows are the labelled texts of banking77, clinc150, snips and bitext-customer-service (labels kept
+apart per source: ~360 classes), sampled without repetition up to the bases' size (~59k) and past it
+topped up with lightly perturbed duplicates (a typo, a word repeated, a courtesy word, a case or
+punctuation change), so every row is a distinct text. Each size heals in a child process of its own
+(peak RSS is that process's ``ru_maxrss``) with every check on and no result cache; the embedding cache
+is the one given by ``--cache`` (say in the report whether it was warm). Besides the manifest's
+per-check timings, the shared neighbour searches and the poisoned check's content model are timed.
+
+    .venv/bin/python bench/scale_bench.py --sizes 10000 100000 --cache /tmp/h3/cache
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data"
+OUT = REPO / "bench" / "results" / "scale.json"
+
+
+def bases() -> tuple[list[str], list[str]]:
+    """Texts and source-qualified labels of the four intent bases."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for name in ("train.csv", "test.csv"):
+        for r in csv.DictReader(open(DATA / "banking77" / name, encoding="utf-8")):
+            texts.append(r["text"])
+            labels.append("b77:" + r["category"])
+    for split in json.loads((DATA / "clinc150" / "data_full.json").read_text()).values():
+        for text, lab in split:
+            texts.append(text)
+            labels.append("c150:" + lab)
+    for name in ("train.csv", "test.csv"):
+        for r in csv.DictReader(open(DATA / "snips" / name, encoding="utf-8")):
+            texts.append(r["text"])
+            labels.append("snips:" + r["label"])
+    for name in ("train.csv", "dev.csv", "test.csv"):
+        for r in csv.DictReader(open(DATA / "bitext-customer-service" / name, encoding="utf-8")):
+            texts.append(r["text"])
+            labels.append("bitext:" + r["label"])
+    return texts, labels
+
+
+def perturb(text: str, rng: Any) -> str:
+    """A light, meaning-preserving edit of ``text`` (one or two of a few kinds)."""
+    words = text.split()
+    for _ in range(int(rng.integers(1, 3))):
+        kind = int(rng.integers(0, 6))
+        if kind == 0 and words:
+            j = int(rng.integers(0, len(words)))
+            w = words[j]
+            if len(w) > 3:
+                p = int(rng.integers(0, len(w) - 1))
+                words[j] = w[:p] + w[p + 1] + w[p] + w[p + 2 :]
+        elif kind == 1 and words:
+            j = int(rng.integers(0, len(words)))
+            words.insert(j, words[j])
+        elif kind == 2:
+            words.insert(0, str(rng.choice(["please", "hi,", "hello,", "hey", "so"])))
+        elif kind == 3:
+            words.append(str(rng.choice(["please", "thanks", "thank you", "asap", "now"])))
+        elif kind == 4:
+            words = [w.lower() for w in words]
+        elif words:
+            words[-1] = words[-1].rstrip("?.!") + str(rng.choice(["?", ".", "!", "??"]))
+    return " ".join(words)
+
+
+def build(n: int, *, seed: int = 0) -> tuple[list[str], list[str]]:
+    """``n`` distinct rows: the bases shuffled, then perturbed duplicates of them."""
+    import numpy as np
+
+    texts, labels = bases()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(texts))
+    seen: set[str] = set()
+    out_t: list[str] = []
+    out_l: list[str] = []
+    for i in order:
+        if len(out_t) >= n:
+            break
+        if texts[i] not in seen:
+            seen.add(texts[i])
+            out_t.append(texts[i])
+            out_l.append(labels[i])
+    base_n = len(out_t)
+    while len(out_t) < n:
+        j = int(rng.integers(0, base_n))
+        t = perturb(out_t[j], rng)
+        if t not in seen:
+            seen.add(t)
+            out_t.append(t)
+            out_l.append(out_l[j])
+    return out_t, out_l
+
+
+def _timed(module: Any, name: str, spent: dict[str, float]) -> None:
+    """Wrap ``module.name`` to add its wall time to ``spent[name]``."""
+    fn = getattr(module, name)
+
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return fn(*a, **kw)
+        finally:
+            spent[name] = round(spent.get(name, 0.0) + time.perf_counter() - t, 3)
+
+    setattr(module, name, wrapper)
+
+
+def child(n: int, cache: str, tfidf_ann_rows: int) -> None:
+    """Heal ``n`` rows in this process and print one JSON line of figures."""
+    sys.path.insert(0, str(REPO))
+    t0 = time.perf_counter()
+    texts, labels = build(n)
+    t_build = time.perf_counter() - t0
+    from sanitas.embeddings import EmbeddingCache
+    from sanitas.heal.engine import neighbors, poison_content, shared, support
+    from sanitas.heal.pipeline import HealOptions, HealRow, run_heal
+
+    spent: dict[str, float] = {}
+    if tfidf_ann_rows:
+        shared.TFIDF_ANN_MIN_ROWS = tfidf_ann_rows
+    _timed(shared, "knn", spent)
+    for mod in (poison_content,):
+        _timed(mod, "knn_content", spent)
+    _timed(shared, "tfidf_neighbours", spent)
+    support.tfidf_neighbours = shared.tfidf_neighbours  # type: ignore[attr-defined]  # imported by name
+    rows = [
+        HealRow(id=str(i), text=t, label=lab) for i, (t, lab) in enumerate(zip(texts, labels, strict=True))
+    ]
+    opts = HealOptions(remove_off_topics=True, remove_injection=True, remove_sensitive_information=True)
+    marks: list[tuple[str, float]] = []
+
+    def progress(phase: str, pct: float, msg: str) -> None:
+        if not marks or marks[-1][0] != phase:
+            marks.append((phase, time.perf_counter()))
+            print(f"[{n}] {time.perf_counter() - t0:8.1f}s {phase}: {msg}", file=sys.stderr, flush=True)
+
+    t1 = time.perf_counter()
+    res = run_heal(rows, opts, cache=EmbeddingCache(Path(cache) / "embeddings.sqlite"), progress=progress)
+    total = time.perf_counter() - t1
+    timings = res.manifest["timings"]
+    detection = sum(v for k, v in timings.items() if k not in ("embedding", "deciding"))
+    print(
+        json.dumps(
+            {
+                "rows": n,
+                "ann": neighbors.uses_ann(n),
+                "tfidf_ann": n >= shared.TFIDF_ANN_MIN_ROWS,
+                "build_rows_s": round(t_build, 2),
+                "heal_s": round(total, 2),
+                "detection_s": round(detection, 2),
+                "timings": timings,
+                "inner": spent,
+                "flagged": {k: v["flagged"] for k, v in res.manifest["checks"].items()},
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        ),
+        flush=True,
+    )
+
+
+def main() -> None:
+    """Run each size in a child process and write ``bench/results/scale.json``."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--cache", default="/tmp/sanitas-scale-cache", help="embedding cache directory")
+    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--tfidf-ann-rows", type=int, default=0, help="override TFIDF_ANN_MIN_ROWS")
+    ap.add_argument("--note", default="", help="recorded with the results (e.g. whether the cache was warm)")
+    args = ap.parse_args()
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.exists() else {"runs": []}
+    for n in args.sizes:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", str(n), args.cache, str(args.tfidf_ann_rows)],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            print(f"{n} rows failed (rc {proc.returncode})", file=sys.stderr)
+            continue
+        run = json.loads(lines[-1]) | {
+            "note": args.note,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        print(json.dumps(run), flush=True)
+        results["runs"] = [r for r in results["runs"] if r["rows"] != n] + [run]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+    else:
+        main()
