@@ -103,7 +103,7 @@ def torch_at_run_time() -> dict[str, Any]:
     return out
 
 
-def suite_f1(names: str | None, work: Path) -> list[dict[str, Any]]:
+def suite_f1(names: str | None, work: Path, engines: tuple[str, ...]) -> list[dict[str, Any]]:
     """Each suite configuration healed once per engine (engines in turn), scored per check."""
     shared = shared_dir()
     sys.path.insert(0, str(shared / "bench"))
@@ -114,7 +114,7 @@ def suite_f1(names: str | None, work: Path) -> list[dict[str, Any]]:
     for name in suite.pick(suite.HEAL, names):
         data = suite.build_heal(work, name)
         row: dict[str, Any] = {"config": name}
-        for b in BACKENDS:
+        for b in engines:
             out = work / "engines" / name / b
             out.mkdir(parents=True, exist_ok=True)
             home = tempfile.mkdtemp(prefix=f"sanitas-{b}-")
@@ -137,7 +137,7 @@ def suite_f1(names: str | None, work: Path) -> list[dict[str, Any]]:
                 "wall_s": run["wall_s"],
                 "peak_mb": run["peak_mb"],
             }
-        for b in BACKENDS[1:]:
+        for b in engines[1:]:
             row[b]["f1_minus_torch"] = {
                 c: round((row[b]["f1"][c] or 0) - (row["torch"]["f1"][c] or 0), 4) for c in SUITE_CHECKS
             }
@@ -159,13 +159,17 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=5000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--suite", nargs="?", const="", default=None, help="suite configurations (default: all)")
+    ap.add_argument("--engines", default=",".join(BACKENDS), help="for --suite: torch first, then others")
     ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "sanitas-suite"))
     args = ap.parse_args()
     if args.suite is not None:
-        rows = suite_f1(args.suite or None, Path(args.work))
-        worst = {b: {c: min(r[b]["f1"][c] or 0.0 for r in rows) for c in SUITE_CHECKS} for b in BACKENDS}
+        engines = tuple(args.engines.split(","))
+        if engines[0] != "torch" or not set(engines) <= set(BACKENDS):
+            raise SystemExit(f"--engines: torch first, then any of {', '.join(BACKENDS[1:])}")
+        rows = suite_f1(args.suite or None, Path(args.work), engines)
+        worst = {b: {c: min(r[b]["f1"][c] or 0.0 for r in rows) for c in SUITE_CHECKS} for b in engines}
         largest_drop = {
-            b: {c: min(r[b]["f1_minus_torch"][c] for r in rows) for c in SUITE_CHECKS} for b in BACKENDS[1:]
+            b: {c: min(r[b]["f1_minus_torch"][c] for r in rows) for c in SUITE_CHECKS} for b in engines[1:]
         }
         _merge("suite", {"rows": rows, "worst_f1": worst, "largest_f1_drop_vs_torch": largest_drop})
         print(json.dumps({"worst_f1": worst, "largest_f1_drop_vs_torch": largest_drop}, indent=1))
