@@ -10,7 +10,7 @@ export async function anonymizationPage() {
   const dsel = h("select", { id: "anon-dataset", required: true }, datasets.map((d) => h("option", { value: d.id }, `${d.owner}/${d.name}`)));
   const types = TYPES.map((t) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "pii", value: t, checked: ["person", "email", "phone_number"].includes(t) }), t));
   const method = h("select", { id: "anon-method" }, METHODS.map((m) => h("option", { value: m }, m)));
-  const threshold = h("input", { type: "number", id: "anon-threshold", min: 0, max: 1, step: 0.05, value: 0.3 });
+  const threshold = h("input", { type: "number", id: "anon-threshold", min: 0, max: 1, step: "any", value: 0.3 });
   const form = h("form", { id: "anon-form", onsubmit: async (ev) => {
     ev.preventDefault();
     const pii = types.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => i.value);

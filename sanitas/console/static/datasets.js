@@ -59,7 +59,7 @@ const FLAGS = [
 ];
 
 function healForm(ds, refresh) {
-  const boxes = FLAGS.map(([f, label, on]) => h("label", { class: "row" },
+  const boxes = FLAGS.map(([f, label, on]) => h("label", {},
     h("input", { type: "checkbox", name: f, id: `opt-${f}`, checked: on }), label));
   const lo = h("input", { type: "range", min: 0, max: 100, value: 0, id: "off-topic-min", "aria-label": "off-topic score minimum" });
   const hi = h("input", { type: "range", min: 0, max: 100, value: 100, id: "off-topic-max", "aria-label": "off-topic score maximum" });
@@ -83,7 +83,7 @@ function healForm(ds, refresh) {
     const job = await attempt(() => api("POST", `/api/datasets/${ds.id}/heal`, body), "Heal started");
     if (job) refresh();
   } },
-  h("fieldset", {}, h("legend", {}, "Checks"), boxes, all),
+  h("fieldset", {}, h("legend", {}, "Checks"), h("div", { class: "checks" }, boxes), all),
   h("fieldset", {}, h("legend", {}, "Off-topic window (score range to remove)"),
     h("div", { class: "range2" }, lo, hi, shown)),
   h("p", { class: "row" }, h("label", { class: "row" }, activate, "Activate the new branch"),

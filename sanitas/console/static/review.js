@@ -59,7 +59,7 @@ function histogram(check, hist, threshold, onUse) {
     counts.forEach((c, i) => { if (edges[i] >= t - 1e-9) n += c; });
     bars.forEach((r, i) => r.setAttribute("fill", edges[i] >= t - 1e-9 ? "#c2462f" : "#7d94b8"));
     line.setAttribute("x1", String(t * 200)); line.setAttribute("x2", String(t * 200));
-    says.textContent = `≥ ${t.toFixed(2)}: ${n} rows would be flagged`;
+    says.textContent = `≥ ${t.toFixed(2)}: ${n} ${n === 1 ? "row" : "rows"} would be flagged`;
   };
   slider.addEventListener("input", update);
   update();
@@ -78,13 +78,13 @@ export async function reviewPage(jobId) {
   let summary = await api("GET", `/api/healing/${jobId}/changes/summary`);
   const checks = Object.keys(summary.histograms || summary.by_check || {});
   const actions = Object.keys(summary.by_action || {});
-  const st = { filter: {}, sort: "score_desc", cursors: [null], page: 0, items: [], current: 0, next: null, total: 0 };
+  const st = { filter: {}, sort: "score_desc", cursors: [null], page: 0, items: [], current: 0, next: null, total: 0, countsTimer: 0 };
 
   const sel = (id, label, opts) => h("label", { for: id }, label, h("select", { id }, h("option", { value: "" }, "any"),
     opts.map((o) => h("option", { value: o }, o))));
   const fCheck = sel("f-check", "Check", checks), fAction = sel("f-action", "Action", actions);
   const fDecision = sel("f-decision", "Decision", ["undecided", "accept", "reject"]);
-  const num = (id, label) => h("label", { for: id }, label, h("input", { type: "number", id, min: 0, max: 1, step: 0.01, size: 5 }));
+  const num = (id, label) => h("label", { for: id }, label, h("input", { type: "number", id, min: 0, max: 1, step: "any", size: 5 }));
   const fMin = num("f-score-min", "Score ≥"), fMax = num("f-score-max", "Score ≤");
   const fSort = h("label", { for: "f-sort" }, "Sort", h("select", { id: "f-sort" },
     [["score_desc", "score, high first"], ["score_asc", "score, low first"], ["row", "row"]].map(([v, t]) => h("option", { value: v }, t))));
@@ -143,7 +143,8 @@ export async function reviewPage(jobId) {
     h("td", {}, it.checks.map((c) => [badge(c, "check"), " "])),
     h("td", {}, badge(it.action, "action")),
     h("td", {}, it.score.toFixed(3)),
-    h("td", {}, it.labels_before.join(", ") || "—", " → ", it.decision_label || it.labels_after.join(", ") || "—",
+    h("td", {}, it.labels_before.join(", ") || "—", " → ",
+      it.action === "remove" ? h("em", {}, "removed") : it.decision_label || it.labels_after.join(", ") || "—",
       it.suggested_label ? h("div", { class: "muted" }, `suggested: ${it.suggested_label}`) : ""),
     h("td", { class: "decision" }, it.decision ? badge(it.decision) : h("span", { class: "muted" }, "undecided"),
       it.decided_by ? h("div", { class: "muted" }, it.decided_by) : ""),
@@ -167,7 +168,9 @@ export async function reviewPage(jobId) {
     if (!out) return;
     Object.assign(item, out);
     render();
-    refreshSummary();
+    // Counts over the whole job: once after a burst of decisions, not once per key press.
+    clearTimeout(st.countsTimer);
+    st.countsTimer = setTimeout(refreshSummary, 400);
   }
   async function bulk(decision) {
     const out = await attempt(() => api("POST", `/api/healing/${jobId}/changes/decisions`, { decision, filter: st.filter }));
