@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Server time of the heal review API over a job with 10,000 changes (issue 13: a page under 300 ms).
 
-    .venv/bin/python bench/review_bench.py [--rows 10000] [--repeat 20] [--database-url URL]
+    .venv/bin/python bench/review_bench.py [--rows 10000] [--repeat 20] [--database-url URL] [--out JSON]
 
 A dataset of ``--rows`` rows is uploaded through the HTTP API (in-process ``TestClient``, SQLite in a
 temporary folder unless ``--database-url``), a heal job is enqueued and finished with a manifest that
@@ -9,8 +9,8 @@ changes every row (remove, relabel, redact and flag changes with one to three fi
 scores file, and a third of the changes get a decision. Then each request is timed end to end through
 the app (routing, auth, database, JSON): the first page (cold: the job's files and rows are read), the
 same page warm (median of ``--repeat``), a filtered page, a page deep into the list by cursor, the
-summary, a bulk decision over every change, and the apply. Results go to
-``bench/results/review_page.json``.
+summary, a bulk decision over every change, and the apply. Results go to ``--out``
+(``bench/results/review_page.json``; ``review_page_pg.json`` is the PostgreSQL run).
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--database-url")
+    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as home:
         url = args.database_url or f"sqlite:///{home}/bench.db"
@@ -161,7 +162,7 @@ def main() -> None:
             results["apply_all_ms"] = round(ms, 1)
             results["applied"] = r.json()["applied"]
         db.dispose()
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

@@ -217,12 +217,26 @@ def job_changes(*, session: Session, job: Job, dataset: Dataset) -> JobChanges:
     return data
 
 
-def decisions_of(*, session: Session, job_id: str) -> dict[str, Any]:
-    """Every decision taken on a job's changes, by row id (plain rows with the table's attributes: a
-    page over 10,000 decided changes reads them all, and ORM objects cost several times more)."""
+def decisions_of(*, session: Session, job_id: str, row_ids: list[str] | None = None) -> dict[str, Any]:
+    """The decisions taken on a job's changes (only ``row_ids``' when given), by row id, as plain rows
+    with the table's attributes (ORM objects cost several times more over 10,000 decisions)."""
     d = HealDecision
     stmt = select(d.row_id, d.decision, d.label, d.decided_by, d.decided_at).where(d.job_id == job_id)
-    return {row.row_id: row for row in session.execute(stmt)}
+    if row_ids is None:
+        return {row.row_id: row for row in session.execute(stmt)}
+    out: dict[str, Any] = {}
+    for k in range(0, len(row_ids), 900):
+        out.update((r.row_id, r) for r in session.execute(stmt.where(d.row_id.in_(row_ids[k : k + 900]))))
+    return out
+
+
+def verdicts_of(*, session: Session, job_id: str) -> dict[str, str]:
+    """Each decided row's verdict (``accept`` or ``reject``), by row id: what filters and counts need."""
+    d = HealDecision
+    return {
+        rid: verdict
+        for rid, verdict in session.execute(select(d.row_id, d.decision).where(d.job_id == job_id))
+    }
 
 
 def check_filter(data: JobChanges, flt: ChangeFilter) -> None:
@@ -236,8 +250,8 @@ def check_filter(data: JobChanges, flt: ChangeFilter) -> None:
             )
 
 
-def matches(change: Change, decision: Any, flt: ChangeFilter) -> bool:
-    """Whether a change passes every field of the filter."""
+def matches(change: Change, verdict: str | None, flt: ChangeFilter) -> bool:
+    """Whether a change, with its verdict (None: undecided), passes every field of the filter."""
     if flt.check and not set(flt.check) & set(change.checks):
         return False
     if flt.action and change.action not in flt.action:
@@ -249,8 +263,7 @@ def matches(change: Change, decision: Any, flt: ChangeFilter) -> bool:
         if flt.score_max is not None and score > flt.score_max:
             return False
     if flt.decision is not None:
-        current = decision.decision if decision is not None else "undecided"
-        if current != flt.decision:
+        if (verdict or "undecided") != flt.decision:
             return False
     return True
 
@@ -314,29 +327,34 @@ def list_changes(
     data = job_changes(session=session, job=job, dataset=dataset)
     check_filter(data, flt)
     after = _rank_after(cursor, job.id, sort)
-    decisions = decisions_of(session=session, job_id=job.id)
-    page: list[dict[str, Any]] = []
+    # Verdicts only when the filter asks for them; the page's full decisions are read for it alone.
+    verdicts = verdicts_of(session=session, job_id=job.id) if flt.decision is not None else {}
+    chosen: list[Change] = []
     total, last, more = 0, -1, False
     for rank, i in enumerate(data.order[sort]):
         change = data.changes[i]
-        decision = decisions.get(change.row_id)
-        if not matches(change, decision, flt):
+        if not matches(change, verdicts.get(change.row_id), flt):
             continue
         total += 1
         if rank <= after:
             continue
-        if len(page) < limit:
-            page.append(render_change(change, decision))
+        if len(chosen) < limit:
+            chosen.append(change)
             last = rank
         else:
             more = True
-    return {"items": page, "next_cursor": _cursor(job.id, sort, last) if more else None, "total": total}
+    decisions = decisions_of(session=session, job_id=job.id, row_ids=[c.row_id for c in chosen])
+    return {
+        "items": [render_change(c, decisions.get(c.row_id)) for c in chosen],
+        "next_cursor": _cursor(job.id, sort, last) if more else None,
+        "total": total,
+    }
 
 
 def summary(*, session: Session, job: Job, dataset: Dataset) -> dict[str, Any]:
     """Counts by check, action and decision; every check's score histogram over all rows; thresholds."""
     data = job_changes(session=session, job=job, dataset=dataset)
-    decisions = decisions_of(session=session, job_id=job.id)
+    verdicts = verdicts_of(session=session, job_id=job.id)
     by_check: dict[str, int] = dict.fromkeys(data.checks, 0)
     by_action: dict[str, int] = {}
     by_decision = {"undecided": 0, "accept": 0, "reject": 0}
@@ -344,8 +362,7 @@ def summary(*, session: Session, job: Job, dataset: Dataset) -> dict[str, Any]:
         for name in c.checks:
             by_check[name] = by_check.get(name, 0) + 1
         by_action[c.action] = by_action.get(c.action, 0) + 1
-        d = decisions.get(c.row_id)
-        by_decision[d.decision if d is not None else "undecided"] += 1
+        by_decision[verdicts.get(c.row_id, "undecided")] += 1
     return {
         "total": len(data.changes),
         "by_check": by_check,

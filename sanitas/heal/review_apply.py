@@ -27,6 +27,7 @@ from sanitas.heal.review import (
     job_changes,
     matches,
     render_change,
+    verdicts_of,
 )
 from sanitas.heal.review_schemas import ApplyRequest, BulkDecision, ChangeDecision
 from sanitas.heal.tables import HealDecision, HealReviewApply
@@ -101,8 +102,8 @@ def decide_many(
     """Give every change the filter matches one decision (``null`` clears them); returns how many."""
     data = job_changes(session=session, job=job, dataset=dataset)
     check_filter(data, body.filter)
-    decisions = decisions_of(session=session, job_id=job.id)
-    ids = [c.row_id for c in data.changes if matches(c, decisions.get(c.row_id), body.filter)]
+    verdicts = verdicts_of(session=session, job_id=job.id)
+    ids = [c.row_id for c in data.changes if matches(c, verdicts.get(c.row_id), body.filter)]
     if body.decision is None:
         _forget(session, job.id, ids)
     else:
