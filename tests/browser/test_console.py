@@ -324,8 +324,16 @@ def test_console_review_flow(browser: Any, server: Server, tmp_path: Path) -> No
     wait_for("the bulk decision", lambda: all(r["decision"] == "accept" for r in rows_shown(browser)))
     filter_changes(browser)
     if os.environ.get("SANITAS_CONSOLE_SCREENSHOT") == "1":
-        browser.execute_script("window.scrollTo(0, 0)")
+        # The whole review page at a laptop's width, thresholds where the job had them, no toast.
+        browser.set_window_size(1280, 1500)
+        browser.execute_script(
+            "document.getElementById('toast').replaceChildren(); window.scrollTo(0, 0);"
+            "arguments[0].value = 0.5; arguments[0].dispatchEvent(new Event('input'))",
+            slider,
+        )
+        time.sleep(0.5)
         browser.save_screenshot(str(SCREENSHOT))
+        browser.set_window_size(1280, 900)
 
     # Apply (undecided changes left out) and activate, from the dialog's summary.
     by_id(browser, "open-apply").click()
@@ -427,3 +435,48 @@ def test_review_by_keyboard_only(browser: Any, server: Server, tmp_path: Path) -
     with api(server) as http:
         got = {c["row_id"]: c["decision"] for c in http.get(f"/api/healing/{job_id}/changes").json()["items"]}
     assert (got[order[0]], got[order[1]], got[order[2]]) == ("accept", "reject", None)
+
+
+def test_anonymization_and_streams_pages(browser: Any, server: Server, tmp_path: Path) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    with api(server) as http:
+        r = http.put("/api/v1/datasets/acme/pii", json={"dataset": {}})
+        dataset_id = r.json()["dataset"]["id"]
+        body = planted_sample(tmp_path / "p.csv").read_bytes()
+        assert http.post(
+            f"/api/datasets/{dataset_id}/files", params={"filename": "p.csv"}, content=body
+        ).is_success
+        r = http.put(
+            "/api/v1/datasets/acme/pii/streams", json={"stream": {"name": "inbox", "start_at": "earliest"}}
+        )
+        assert r.status_code == 200, r.text
+    login(browser, server)
+
+    # A run made from the page, followed until it succeeds, opened with its entities marked in the text.
+    browser.get(f"{server.url}/#/anonymization")
+    Select(by_id(browser, "anon-dataset")).select_by_value(dataset_id)
+    Select(by_id(browser, "anon-method")).select_by_value("heuristics")
+    by_id(browser, "anon-start").click()
+    link = wait_for(
+        "the run to succeed",
+        lambda: [
+            tr.find_element("css selector", "a")
+            for tr in css(browser, "#runs tbody tr")
+            if "SUCCEEDED" in tr.text
+        ],
+        HEAL_WAIT,
+    )[0]
+    link.click()
+    marks = wait_for("the entities", lambda: css(browser, "#run-entities mark.entity"))
+    shown = {m.text.split("\n")[0] for m in marks}
+    assert any("jane.doe@example.com" in t for t in shown), shown
+    assert css(browser, "button.download")
+
+    # The stream: its backlog is every uploaded row; a reset to the beginning is one click.
+    browser.get(f"{server.url}/#/streams")
+    row = wait_for("the stream", lambda: css(browser, "#streams tr[data-stream=inbox]"))[0]
+    assert row.find_element("css selector", ".backlog").text == "105"
+    row.find_element("css selector", "button.reset").click()
+    wait_for("the reset", lambda: "Stream inbox reset" in by_id(browser, "toast").text)
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -130,9 +130,11 @@ export async function reviewPage(jobId) {
   function labelPicker(item) {
     if (!["relabel", "flag"].includes(item.action) || !labels.length) return "";
     const chosen = item.decision_label || item.labels_after[0] || item.suggested_label || "";
-    return h("select", { class: "label-choice", "aria-label": `label for row ${item.row_id}`,
+    const select = h("select", { class: "label-choice", "aria-label": `label for row ${item.row_id}`,
       onchange: (ev) => decide(item, "accept", ev.target.value) },
-    labels.map((l) => h("option", { value: l, selected: l === chosen }, l)));
+    labels.map((l) => h("option", { value: l }, l)));
+    select.value = chosen;
+    return select;
   }
   function render() {
     tbody.replaceChildren(...st.items.map((it, i) => h("tr", {
@@ -145,7 +147,7 @@ export async function reviewPage(jobId) {
     h("td", {}, it.score.toFixed(3)),
     h("td", {}, it.labels_before.join(", ") || "—", " → ",
       it.action === "remove" ? h("em", {}, "removed") : it.decision_label || it.labels_after.join(", ") || "—",
-      it.suggested_label ? h("div", { class: "muted" }, `suggested: ${it.suggested_label}`) : ""),
+      it.suggested_label && it.action !== "remove" ? h("div", { class: "muted" }, `suggested: ${it.suggested_label}`) : ""),
     h("td", { class: "decision" }, it.decision ? badge(it.decision) : h("span", { class: "muted" }, "undecided"),
       it.decided_by ? h("div", { class: "muted" }, it.decided_by) : ""),
     h("td", { class: "actions" },
@@ -174,7 +176,7 @@ export async function reviewPage(jobId) {
   }
   async function bulk(decision) {
     const out = await attempt(() => api("POST", `/api/healing/${jobId}/changes/decisions`, { decision, filter: st.filter }));
-    if (out) { toast(`${out.updated} rows ${decision === "accept" ? "accepted" : decision === "reject" ? "rejected" : "cleared"}`); await refreshSummary(); await load(true); }
+    if (out) { toast(`${out.updated} ${out.updated === 1 ? "row" : "rows"} ${decision === "accept" ? "accepted" : decision === "reject" ? "rejected" : "cleared"}`); await refreshSummary(); await load(true); }
   }
   function useThreshold(check, t) {
     fCheck.querySelector("select").value = check;
