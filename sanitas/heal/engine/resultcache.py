@@ -28,6 +28,7 @@ import numpy as np
 
 from sanitas.embeddings.cache import immediate
 from sanitas.heal.detectors.base import DetectorResult
+from sanitas.heal.engine.neighbors import knn_mode
 
 # Bump when the stored format or anything a check computes changes in a way sources do not show.
 CODE_VERSION = "1"
@@ -84,6 +85,8 @@ class DatasetDigest:
             "check": check,
             "code": heal_source_digest(),
             "params": params,
+            # a forced neighbour search (SANITAS_KNN) answers differently from the size-chosen one
+            "knn": knn_mode(),
             "inputs": {name: getattr(self, name) for name in sorted(depends_on)},
         }
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).digest()
