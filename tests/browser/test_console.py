@@ -407,7 +407,8 @@ def test_review_by_keyboard_only(browser: Any, server: Server, tmp_path: Path) -
         wait_for(
             "the heal", lambda: http.get(f"/api/healing/{job_id}").json()["status"] == "completed", HEAL_WAIT
         )
-        order = [c["row_id"] for c in http.get(f"/api/healing/{job_id}/changes").json()["items"]]
+        items = http.get(f"/api/healing/{job_id}/changes").json()["items"]
+        order, actions = [c["row_id"] for c in items], [c["action"] for c in items]
     assert len(order) >= 3
     # Log in with the keyboard: the key field has the focus, Enter submits.
     browser.delete_all_cookies()
@@ -435,6 +436,27 @@ def test_review_by_keyboard_only(browser: Any, server: Server, tmp_path: Path) -
     with api(server) as http:
         got = {c["row_id"]: c["decision"] for c in http.get(f"/api/healing/{job_id}/changes").json()["items"]}
     assert (got[order[0]], got[order[1]], got[order[2]]) == ("accept", "reject", None)
+
+    # "l" takes the focus to the current relabel's label list; the arrow key picks another label.
+    target = next(i for i, a in enumerate(actions) if a == "relabel" and i >= 2)
+    press(*["j"] * (target - 2), "l")
+    focused = browser.switch_to.active_element
+    assert "label-choice" in (focused.get_attribute("class") or "")
+    before = focused.get_attribute("value")
+    last = browser.execute_script(
+        "return arguments[0].selectedIndex === arguments[0].options.length - 1", focused
+    )
+    press(Keys.ARROW_UP if last else Keys.ARROW_DOWN, Keys.ESCAPE)
+    with api(server) as http:
+        change = wait_for(
+            "the label change",
+            lambda: next(
+                c
+                for c in http.get(f"/api/healing/{job_id}/changes").json()["items"]
+                if c["row_id"] == order[target] and c["decision"] == "accept"
+            ),
+        )
+    assert change["decision_label"] not in (None, before)
 
 
 def test_anonymization_and_streams_pages(browser: Any, server: Server, tmp_path: Path) -> None:
