@@ -358,7 +358,13 @@ def test_console_review_flow(browser: Any, server: Server, tmp_path: Path) -> No
         everything = {c["row_id"]: c for c in all_changes(http, job_id)}
         branches = http.get(f"/api/datasets/{dataset_id}/branches").json()
         active = next(b for b in branches["branches"] if b["is_active"])
-        assert active["branch_origin"] != "upload" and len(branches["branches"]) == 3
+        assert active["branch_origin"] == "review" and active["created_from_healing_job_id"] == job_id
+        assert len(branches["branches"]) == 3
+        # The branch's manifest lists the decisions with who made them.
+        manifest = http.get(f"/api/datasets/{dataset_id}/branches/{active['dataset_id']}/manifest").json()
+        listed = {d["row_id"]: d["decision"] for d in manifest["decisions"] if d["decision"]}
+        assert listed == {r: c["decision"] for r, c in decided.items()}, manifest
+        assert all(d["decided_by"] for d in manifest["decisions"] if d["decision"])
         rows = export_rows(http, dataset_id)
     # The review names a row by its uid (source id, dot, row id); the export by its row id.
     accepted, above, rejected, relabeled, removal = (
