@@ -251,19 +251,17 @@ def run_heal(
 def _all_cached(texts: list[str], cache: Any) -> np.ndarray | None:
     """Every vector from the cache without loading the model, or None if any is missing.
 
-    A warm re-run should not pay for importing torch and loading the model. The cache key needs the
-    model's id, which the shared embedder derives from its path and sequence length; we derive it the
-    same way. Should that derivation ever change, this only misses and the model loads as usual.
+    A warm re-run should not pay for importing torch and loading the model. The cache key is the
+    embedder's own model identity (path, sequence length and engine), so vectors of another engine are
+    never read back.
     """
     if cache is None or not texts:
         return None
-    import hashlib
-
     from sanitas.embeddings import EmbeddingCache, default_model_path
+    from sanitas.embeddings.embedder import embed_backend, model_id
 
-    path = default_model_path()
-    model_id = hashlib.sha1(f"{path.resolve()}|{_MAX_SEQ_LENGTH}".encode()).hexdigest()[:16]
-    keys = [EmbeddingCache.key(model_id, t) for t in texts]
+    ident = model_id(default_model_path(), _MAX_SEQ_LENGTH, embed_backend())
+    keys = [EmbeddingCache.key(ident, t) for t in texts]
     found = cache.get_many(keys)
     if len(found) < len(set(keys)):
         return None

@@ -11,6 +11,7 @@ from sanitas.datasets.branches import visible_dataset
 from sanitas.datasets.files import MEDIA_TYPES
 from sanitas.datasets.tables import Dataset
 from sanitas.errors import NotFound
+from sanitas.heal.detectors.contract import request_flags
 from sanitas.heal.schemas import HealRequest
 from sanitas.jobs import service as jobs
 from sanitas.jobs.schemas import duration
@@ -25,15 +26,6 @@ STATUS = {
     "failed": "failed",
     "cancelled": "cancelled",
 }
-FLAGS = (
-    "fix_mislabeled",
-    "remove_outliers",
-    "remove_poisoned",
-    "remove_off_topics",
-    "remove_injection",
-    "remove_sensitive_information",
-    "anonymize_sensitive_information",
-)
 FILES = {
     "manifest.jsonl": "application/x-ndjson",
     "scores.jsonl": "application/x-ndjson",
@@ -93,7 +85,7 @@ def render_heal(job: Job, *, active_branch_id: str | None = None) -> dict[str, A
         "dataset_id": p["dataset_id"],
         "status": STATUS[job.status],
         "progress": int(job.progress),
-        **{f: bool(opts[f]) for f in FLAGS},
+        **{flag.name: bool(opts.get(flag.name, flag.default)) for _, flag in request_flags()},
         "created_at": iso(job.created_at),
         "message": job.error if job.status == "failed" else job.message,
         "off_topic_score_min": opts["off_topic_score_min"],

@@ -128,7 +128,14 @@ def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
         # cleanlab needs every class index to occur; re-index to the classes present
         remap = np.searchsorted(present, yl)
         sub = pl[:, present]
-        found = find_label_issues(remap, sub / sub.sum(axis=1, keepdims=True), filter_by="prune_by_class")
+        found = find_label_issues(
+            remap,
+            sub / sub.sum(axis=1, keepdims=True),
+            filter_by="prune_by_class",
+            # cleanlab otherwise forks a process pool; forked from a threaded server the child can
+            # wait forever on a lock the fork copied held (seen under ``sanitas serve``). Same result.
+            n_jobs=1,
+        )
         return np.asarray(found, dtype=bool)
     except Exception:  # noqa: BLE001 - degenerate inputs (a class of one row): plain disagreement
         return np.asarray(pl.argmax(axis=1) != yl)
