@@ -38,6 +38,8 @@ class Settings:
     # Mark the session cookies ``Secure`` even when a request arrives over plain HTTP
     # (``SANITAS_COOKIE_SECURE=1``): behind a TLS-terminating proxy the app itself only sees HTTP.
     cookie_secure: bool = False
+    # The heal's neighbour search (``SANITAS_KNN``): auto (exact below a size, HNSW above), exact or ann.
+    knn: str = "auto"
 
     @property
     def is_sqlite(self) -> bool:
@@ -105,6 +107,7 @@ def load_settings(**overrides: object) -> Settings:
         "public_url": os.environ.get("SANITAS_PUBLIC_URL"),
         "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "torch"),
         "cookie_secure": os.environ.get("SANITAS_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes"),
+        "knn": os.environ.get("SANITAS_KNN", "auto"),
     }
     values.update(overrides)
     values["public_url"] = public_url(values["public_url"])  # type: ignore[arg-type]

@@ -33,8 +33,11 @@ _MODES = ("auto", "exact", "ann")
 
 
 def knn_mode() -> str:
-    """``SANITAS_KNN`` (auto, exact or ann), read at call time: ``auto`` picks by size."""
-    mode = os.environ.get("SANITAS_KNN", "auto").strip().lower() or "auto"
+    """``Settings.knn`` (``SANITAS_KNN``: auto, exact or ann), read at call time: ``auto`` picks by size."""
+    from sanitas.config import load_settings
+
+    # secret_key given: reading the mode must not create the installation's secret file.
+    mode = load_settings(secret_key=b"").knn.strip().lower() or "auto"
     if mode not in _MODES:
         raise ValueError(f"SANITAS_KNN must be one of {', '.join(_MODES)}, not {mode!r}")
     return mode
