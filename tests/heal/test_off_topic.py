@@ -85,30 +85,3 @@ def test_confirmed_distance_never_counts_the_row_itself() -> None:
     d = confirmed_distance(emb, confirmed)
     # row 0's nearest confirmed row other than itself is row 2 (orthogonal); row 1 sits on row 0
     assert np.allclose(d, [1.0, 0.0, 1.0])
-
-
-def test_confirmed_neighbour_share_is_low_inside_a_foreign_cluster() -> None:
-    from sanitas.heal.engine.far import confirmed_rows
-    from sanitas.heal.engine.offtopic_topics import confirmed_neighbour_share
-
-    rows, kinds = build(seed=5)
-    ctx = _ctx(rows)
-    share = confirmed_neighbour_share(ctx, confirmed_rows(ctx))
-    kind = np.array(list(kinds))
-    assert np.median(share[kind == "o"]) <= 0.3 < 0.7 <= np.median(share[kind == "c"])
-
-
-def test_combined_pvalues_are_calibrated_on_the_null_and_small_for_rows_unusual_on_every_view() -> None:
-    from sanitas.heal.engine.offtopic_topics import combined_pvalues
-
-    rng = np.random.default_rng(0)
-    base = rng.normal(size=4000)
-    # two strongly correlated views of the same thing (Fisher's chi-square would be anti-conservative)
-    a, b = base + 0.1 * rng.normal(size=4000), base + 0.1 * rng.normal(size=4000)
-    a[:10] += 6.0
-    b[:10] += 6.0
-    null = np.ones(4000, dtype=bool)
-    null[:10] = False
-    p = combined_pvalues([a, b], null)
-    assert 0.03 <= float((p[null] <= 0.05).mean()) <= 0.07
-    assert float(p[:10].max()) < 1e-3

@@ -26,9 +26,7 @@ from sanitas.heal.engine.far import (
     prototype_distance,
 )
 from sanitas.heal.engine.offtopic_topics import (
-    combined_pvalues,
     confirmed_distance,
-    confirmed_neighbour_share,
     foreign_topic_probability,
     neighbourhood_agreement,
 )
@@ -105,22 +103,10 @@ class OffTopicDetector(Detector):
                 # few classes: a far row's random label is confirmed by chance, keep the null's bulk only
                 _, _, fence = clipped_fence(distance[conf], k=FENCE_Z)
                 null = conf & (distance <= fence)
-            agreement = neighbourhood_agreement(ctx)
-            unsup = unsupported_rows(ctx, conf)
             pvalue = tail_pvalues(distance, distance[null])
-            # A row no neighbour backs is off-topic or mislabeled: what tells them apart is not only
-            # distance but whether its neighbours agree on a label and are themselves confirmed (a
-            # dense foreign topic is near its own unconfirmed kind). Those rows are tested on the
-            # three statistics at once; the others, whose label is backed, on distance alone.
-            neighbourhood = [distance, -agreement, -confirmed_neighbour_share(ctx, conf)]
-            # the better of the two tests, Bonferroni-corrected: a far row keeps its distance evidence
-            pvalue = np.where(
-                unsup,
-                np.minimum(1.0, 2.0 * np.minimum(pvalue, combined_pvalues(neighbourhood, null))),
-                pvalue,
-            )
+            unsup = unsupported_rows(ctx, conf)
             # "agree on nothing": no label holds a majority of the neighbours' vote
-            scattered = unsup & (agreement < 0.5)
+            scattered = unsup & (neighbourhood_agreement(ctx) < 0.5)
             families = [scattered, unsup & ~scattered, ~conf & ~unsup, conf]
             scores, flags = bh_families(pvalue, families, adaptive=[True, True, False, False])
             foreign = np.where(conf, 0.0, foreign_topic_probability(emb, scattered, conf))

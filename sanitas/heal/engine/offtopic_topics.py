@@ -99,31 +99,3 @@ def foreign_topic_probability(emb: np.ndarray, seed: np.ndarray, confirmed: np.n
         model.fit(x[train], target)
         prob[~train] = model.predict_proba(x[~train])[:, 1]
     return prob
-
-
-def confirmed_neighbour_share(ctx: DetectorContext, confirmed: np.ndarray) -> np.ndarray:
-    """Share of a row's ``K_LOCAL`` nearest neighbours whose own label is confirmed.
-
-    A dataset row sits among rows the dataset vouches for; a row of a foreign topic sits among its own
-    kind, whose labels nothing backs, even when that kind is dense enough to be near.
-    """
-    idx, _ = neighbours(ctx)
-    k = min(K_LOCAL, idx.shape[1])
-    if k == 0:
-        return np.ones(ctx.n)
-    return np.asarray(confirmed[idx[:, :k]].mean(axis=1), dtype=np.float64)
-
-
-def combined_pvalues(statistics: list[np.ndarray], null: np.ndarray) -> np.ndarray:
-    """One p-value per row for several "large = unusual" statistics at once, calibrated on ``null``.
-
-    Each statistic gets its tail p-value against the null rows; Fisher's sum of their logs is the
-    combined statistic, and *its* p-value is again taken against the null rows' own combined values,
-    so correlated statistics do not make the test anti-conservative (Fisher's chi-square would).
-    """
-    from sanitas.heal.engine.calibrate import tail_pvalues
-
-    fisher = np.zeros(len(null))
-    for s in statistics:
-        fisher -= np.log(np.maximum(tail_pvalues(s, s[null]), 1e-300))
-    return tail_pvalues(fisher, fisher[null])
