@@ -7,8 +7,7 @@ the page (so the session cookie is set the way the web UI sets it) and opens the
 from __future__ import annotations
 
 import csv
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,30 +19,11 @@ from sanitas.config import Settings
 from sanitas.db import Database
 from sanitas.jobs.worker import Worker
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # 100 BANKING77 queries, four intents (CC BY 4.0; origin and licence in tests/data/SOURCES.md).
 BANKING77_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "banking77_sample.csv"
 CHECKS = ("mislabeled", "outlier", "poisoned", "off_topic", "injection", "sensitive")
 # A row whose text is markup: the report must show it as text, never run it.
 HOSTILE = '<img src="x" onerror="window.__xss = 1"> my card never arrived <b>bold</b>'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium driven by chromedriver (Debian's packages, installed by scripts/chromium.sh)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
 
 
 def _rows() -> list[dict[str, Any]]:

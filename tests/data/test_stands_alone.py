@@ -17,7 +17,10 @@ DATA = Path(__file__).resolve().parent
 # The maintainers' sibling folder, named once so that this file's own samples do not read as references.
 SIBLING = "shared"
 # A reference to the sibling folder: the environment variable that located it, or a path into it.
-OUTSIDE = re.compile(r"SANITAS_SHARED|\.\./shared\b|[\"']shared[\"']\s*\)?\s*/|/\s*[\"']shared[\"']")
+# Built from the name so that no line of this file is itself a path into the folder.
+OUTSIDE = re.compile(
+    rf"SANITAS_{SIBLING.upper()}|\.\./{SIBLING}\b|[\"']{SIBLING}[\"']\s*\)?\s*/|/\s*[\"']{SIBLING}[\"']"
+)
 CODE = (".py", ".sh", ".toml", ".cfg", ".ini", ".html", ".js")
 
 
