@@ -21,6 +21,11 @@ def _key() -> bytes:
     return project_key(load_settings().secret_key, LOCAL_PROJECT)
 
 
+def _encrypts(masks: dict[str, object]) -> bool:
+    """Whether ``--mask-config`` names the ENCRYPT strategy for some type (or as the default)."""
+    return any(str(v).strip().upper() == "ENCRYPT" for v in masks.values())
+
+
 def anonymize(
     input: Path = typer.Argument(
         ..., exists=True, dir_okay=False, help="JSONL, CSV, Parquet or plain text file."
@@ -77,7 +82,8 @@ def anonymize(
                 mask_config=masks,
                 progress=progress,
                 run_salt=secrets.token_bytes(16),
-                key=_key(),
+                # Only ENCRYPT reads the key; deriving it imports the job layer (~1 s per process).
+                key=_key() if _encrypts(masks) else None,
                 llm=llm,
             )
     except ValueError as exc:

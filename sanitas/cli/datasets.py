@@ -6,20 +6,18 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from sanitas.cli.common import console, fail, friendly_errors, local_db, progress_bar, split_ref
-from sanitas.datasets import branches, service
-from sanitas.datasets.export_job import enqueue_export
-from sanitas.datasets.files import detect_format, parse_file
-from sanitas.datasets.imports import import_rows
-from sanitas.datasets.schemas import DatasetFields
-from sanitas.db import Database
-from sanitas.jobs import service as jobs
-from sanitas.jobs.worker import Worker
+
+if TYPE_CHECKING:
+    from sanitas.db import Database
+    from sanitas.jobs.worker import Worker
+
+# The dataset, job and database modules are imported inside each command: every ``sanitas`` command
+# imports this module to build the command tree, and most never touch datasets (~0.5 s per process).
 
 app = typer.Typer(help="Create, list, import into and export datasets (PROJECT/NAME).", no_args_is_help=True)
 
@@ -29,6 +27,9 @@ def create(
     ref: str = typer.Argument(..., help="PROJECT/NAME"), title: str = typer.Option("", help="Title.")
 ) -> None:
     """Create a dataset (or update its title)."""
+    from sanitas.datasets import service
+    from sanitas.datasets.schemas import DatasetFields
+
     project, name = split_ref(ref)
     with local_db() as (_, db), friendly_errors(), db.write() as s:
         row, created = service.put_dataset(
@@ -40,6 +41,10 @@ def create(
 @app.command("list")
 def list_() -> None:
     """List datasets with their comment counts and active branch."""
+    from rich.table import Table
+
+    from sanitas.datasets import branches, service
+
     table = Table("dataset", "id", "comments", "labels", "active branch")
     with local_db() as (_, db), db.read() as s:
         for d in service.list_datasets(session=s, projects=None):
@@ -61,6 +66,11 @@ def import_(
     format: str | None = typer.Option(None, help="jsonl, csv or parquet (default: from the extension)."),
 ) -> None:
     """Import a file: all rows or none; re-importing the same file changes nothing."""
+    from sanitas.datasets import service
+    from sanitas.datasets.files import detect_format, parse_file
+    from sanitas.datasets.imports import import_rows
+    from sanitas.datasets.schemas import DatasetFields
+
     project, name = split_ref(ref)
     with local_db() as (_, db), friendly_errors():
         fmt = detect_format(path.name, format)
@@ -83,6 +93,8 @@ def _run_job(
     db: Database, worker: Worker, job_id: str, update: Callable[[float, str, str], None]
 ) -> tuple[str, dict[str, Any] | None, str | None]:
     """Run the job here until it is final, retries included; if a server's worker holds it, follow it."""
+    from sanitas.jobs import service as jobs
+
     while True:
         ran = worker.run_once(job_id=job_id, on_progress=update)
         with db.read() as s:
@@ -96,6 +108,7 @@ def _run_job(
 
 
 def _exists(s: object, project: str, name: str) -> bool:
+    from sanitas.datasets import service
     from sanitas.errors import NotFound
 
     try:
@@ -113,6 +126,11 @@ def export(
     branch: str | None = typer.Option(None, help="Branch id or name (default: the active branch)."),
 ) -> None:
     """Export a branch, as a durable export job run here."""
+    from sanitas.datasets import service
+    from sanitas.datasets.export_job import enqueue_export
+    from sanitas.datasets.files import detect_format
+    from sanitas.jobs.worker import Worker
+
     project, name = split_ref(ref)
     with local_db() as (settings, db), friendly_errors():
         fmt = detect_format(out.name, format)

@@ -110,3 +110,64 @@ def test_gazetteers_are_kept_between_processes(tmp_path, monkeypatch):
     assert lex_mod._load_or_build() == built
     monkeypatch.setenv("SANITAS_PII_CACHE", "off")
     assert lex_mod._cache_file() is None
+
+
+def _cli(tmp_path, *args: str) -> dict:
+    """``sanitas ARGS`` in a fresh process; which heavy modules it imported, and its exit code."""
+    code = (
+        "import json, sys\n"
+        f"sys.argv = ['sanitas', *{list(args)!r}]\n"
+        "from sanitas.cli.main import app\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit as exc:\n"
+        "    rc = exc.code or 0\n"
+        "print(json.dumps({'rc': rc, 'modules': sorted(m for m in ('sqlalchemy', 'sanitas.heal',"
+        " 'sanitas.anonymization.job', 'spacy') if m in sys.modules)}))"
+    )
+    env = {**__import__("os").environ, "SANITAS_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_cli_anonymize_imports_no_database_heal_or_job_layer(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": "mail jane@example.org"}) + "\n")
+    out = _cli(tmp_path, "anonymize", str(src), "--method", "heuristics", "--out", str(tmp_path / "o.jsonl"))
+    assert out == {"rc": 0, "modules": []}
+    assert json.loads((tmp_path / "o.jsonl").read_text())["text"] == "mail "
+
+
+def test_cli_anonymize_encrypt_still_round_trips(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": "mail jane@example.org"}) + "\n")
+    enc = tmp_path / "o.jsonl"
+    out = _cli(
+        tmp_path,
+        "anonymize",
+        str(src),
+        "--method",
+        "heuristics",
+        "--out",
+        str(enc),
+        "--mask-config",
+        '{"email": "encrypt"}',
+    )
+    assert out["rc"] == 0 and "sanitas.anonymization.job" in out["modules"]
+    assert "<ENC:email:" in enc.read_text()
+    back = tmp_path / "back.jsonl"
+    assert _cli(tmp_path, "deanonymize", str(enc), "--out", str(back))["rc"] == 0
+    assert json.loads(back.read_text())["text"] == "mail jane@example.org"
+
+
+def test_cli_help_still_lists_every_command(tmp_path):
+    code = (
+        "import sys\nsys.argv = ['sanitas', '--help']\nfrom sanitas.cli.main import app\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    for command in ("heal", "anonymize", "deanonymize", "datasets", "keys", "serve", "worker"):
+        assert command in proc.stdout, proc.stdout
