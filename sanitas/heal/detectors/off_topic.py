@@ -44,8 +44,9 @@ class OffTopicDetector(Detector):
     neighbour backs but whose neighbours agree on another label (the mislabeled signature), the other
     unconfirmed rows, the confirmed rows. The first two are rich in signals by construction and are
     tested with adaptive BH; kept apart, the mislabeled rows do not dilute the off-topic family. Rows
-    a classifier places in the same region as the first family (a dense foreign topic,
-    ``engine.offtopic_topics``) are flagged too.
+    a classifier places in the same region as the rows already found (a dense foreign topic,
+    ``engine.offtopic_topics``) are flagged too; with few classes, where a foreign row's label is
+    often confirmed by chance, that includes confirmed rows.
     """
 
     name = "off_topic"
@@ -99,7 +100,9 @@ class OffTopicDetector(Detector):
             emb = np.asarray(ctx.embeddings, dtype=np.float64)
             distance = (confirmed_distance(emb, conf) + prototype_distance(emb, y, len(classes))) / 2.0
             null = conf
-            if chance_confirmation(ctx) > FDR_LEVEL:
+            # few classes: a foreign row's arbitrary label is confirmed by chance more often than the FDR
+            few_classes = chance_confirmation(ctx) > FDR_LEVEL
+            if few_classes:
                 # few classes: a far row's random label is confirmed by chance, keep the null's bulk only
                 _, _, fence = clipped_fence(distance[conf], k=FENCE_Z)
                 null = conf & (distance <= fence)
@@ -109,7 +112,13 @@ class OffTopicDetector(Detector):
             scattered = unsup & (neighbourhood_agreement(ctx) < 0.5)
             families = [scattered, unsup & ~scattered, ~conf & ~unsup, conf]
             scores, flags = bh_families(pvalue, families, adaptive=[True, True, False, False])
-            foreign = np.where(conf, 0.0, foreign_topic_probability(emb, scattered, conf))
+            # the foreign region is learnt from every row already found off-topic (the scattered family
+            # and the rows flagged at the FDR) against the confirmed rows not flagged
+            seed = scattered | (flags & ~conf)
+            foreign = foreign_topic_probability(emb, seed, conf & ~flags)
+            if not few_classes:
+                # many classes: a confirmed label is rarely a chance match, so it vouches for the row
+                foreign = np.where(conf, 0.0, foreign)
             topic = foreign > 0.5
             scores = np.maximum(scores, foreign)
             flags = flags | topic
