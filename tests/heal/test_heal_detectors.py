@@ -10,7 +10,13 @@ import pytest
 
 from sanitas.heal.detectors import CHECKS, REGISTRY, DetectorContext, get_detector
 from sanitas.heal.detectors.base import DetectorResult, SkipCheck
-from sanitas.heal.detectors.sensitive import SensitiveDetector, fallback_entities, is_sensitive
+from sanitas.heal.detectors.sensitive import (
+    SensitiveDetector,
+    fallback_entities,
+    is_sensitive,
+    quasi_kind,
+    row_score,
+)
 
 
 def _ctx(rows: Sequence[tuple[str, str | None]], embedder, *, with_embed: bool = True) -> DetectorContext:  # noqa: ANN001
@@ -143,6 +149,53 @@ def test_is_sensitive(text: str, entity: dict, keep: bool) -> None:
     assert is_sensitive({**entity, "score": 0.9}, text) is keep
 
 
+def _ent(text: str, value: str, label: str, score: float = 0.9) -> dict:
+    start = text.index(value)
+    return {"start": start, "end": start + len(value), "label": label, "score": score}
+
+
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        # one part of a name, alone: shared by thousands of people, identifies nobody
+        ("please call michael tomorrow", [("michael", "person", 0.9)], 0.0),
+        ("Color Doppler showed reflux", [("Doppler", "person", 0.9)], 0.0),
+        # a full name is a direct identifier, whatever its case
+        ("please call michael brown tomorrow", [("michael brown", "person", 0.8)], 0.8),
+        # a name part repeated is still one part
+        ("DAN. DAN is here", [("DAN. DAN", "person", 0.9)], 0.0),
+        # two quasi-identifiers of different kinds together: the weaker one decides
+        (
+            "michael, born 03/04/1990",
+            [("michael", "person", 0.9), ("03/04/1990", "date_of_birth", 0.7)],
+            0.7,
+        ),
+        # two of the same kind do not combine
+        ("ruth and carl came", [("ruth", "person", 0.9), ("carl", "person", 0.8)], 0.0),
+        ("zip 94107 only", [("94107", "zip_code", 0.6)], 0.0),
+        # a direct identifier decides alone, beside any quasi-identifier
+        (
+            "michael at a.b@example.org",
+            [("michael", "person", 0.9), ("a.b@example.org", "email", 0.95)],
+            0.95,
+        ),
+    ],
+)
+def test_row_score_needs_a_direct_identifier_or_two_quasi_kinds(
+    text: str, spans: list[tuple[str, str, float]], expected: float
+) -> None:
+    entities = [_ent(text, value, label, score) for value, label, score in spans]
+    assert row_score(entities, text) == pytest.approx(expected)
+
+
+def test_quasi_kind() -> None:
+    text = "Dr. Smith and Smith"
+    assert quasi_kind(_ent(text, "Dr. Smith", "person"), text) is None  # a title and a surname: two parts
+    assert quasi_kind({"start": 14, "end": 19, "label": "person", "score": 0.9}, text) == "single_name_part"
+    assert quasi_kind({"start": 0, "end": 3, "label": "date_of_birth", "score": 0.9}, text) == "date_of_birth"
+    assert quasi_kind({"start": 0, "end": 3, "label": "ssn", "score": 0.9}, text) is None
+
+
 def test_sensitive_detector_with_fallback(fake_embedder) -> None:  # noqa: ANN001
     det = SensitiveDetector()
     det._engine, det.backend = None, "fallback-patterns"  # the test pins the model-free backend
@@ -183,6 +236,7 @@ def pii_detector() -> SensitiveDetector:
         ("My IBAN is GB85UEHI68535606883106.", True),
         ("My PIN was blocked.", False),
         ("My order number is #48213377 and the amount was £25.00.", False),
+        ("Call Tanya at the branch about my card.", False),  # a given name alone
     ],
 )
 def test_sensitive_with_pii_engine(

@@ -20,6 +20,40 @@ SECRET_TYPES = frozenset({"password", "api_key", "username"})
 _PLAIN_WORD = re.compile(r"^[A-Za-z][a-z']*$")
 
 
+# Quasi-identifiers: values that many people share. The de-identification literature (Sweeney's
+# k-anonymity; HIPAA's expert-determination guidance; GDPR recital 26) separates them from direct
+# identifiers: one alone singles out nobody, two of different kinds together can (a given name and a
+# birth date). A full name, an e-mail, a phone, card or account number identifies on its own.
+QUASI_TYPES = frozenset({"zip_code", "date_of_birth"})
+# A person named by one part only ("michael", "Wilson"): shared by thousands of people.
+SINGLE_NAME = "single_name_part"
+_NAME_PART = re.compile(r"[^\W\d_]+")
+
+
+def quasi_kind(entity: dict[str, Any], text: str) -> str | None:
+    """The quasi-identifier kind of a sensitive entity, or None for a direct identifier."""
+    if entity["label"] in QUASI_TYPES:
+        return str(entity["label"])
+    if entity["label"] == "person":
+        parts = {w.lower() for w in _NAME_PART.findall(text[entity["start"] : entity["end"]])}
+        if len(parts) < 2:
+            return SINGLE_NAME
+    return None
+
+
+def row_score(entities: list[dict[str, Any]], text: str) -> float:
+    """How strongly a row identifies someone: its strongest direct identifier, or, where two
+    quasi-identifiers of different kinds occur together, the weaker of the two strongest kinds."""
+    direct = [float(e["score"]) for e in entities if quasi_kind(e, text) is None]
+    quasi: dict[str, float] = {}
+    for e in entities:
+        kind = quasi_kind(e, text)
+        if kind is not None:
+            quasi[kind] = max(quasi.get(kind, 0.0), float(e["score"]))
+    combined = sorted(quasi.values(), reverse=True)
+    return max([*direct, combined[1] if len(combined) > 1 else 0.0])
+
+
 def is_sensitive(entity: dict[str, Any], text: str) -> bool:
     """Keep entities that identify a person or unlock something."""
     if entity["label"] in NOT_SENSITIVE:
@@ -30,7 +64,7 @@ def is_sensitive(entity: dict[str, Any], text: str) -> bool:
     return True
 
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "1"  # the per-text entity cache; row scoring is not cached there
 _BATCH = 256
 
 
@@ -84,7 +118,9 @@ def fallback_entities(text: str) -> list[dict[str, Any]]:
 
 @register
 class SensitiveDetector(Detector):
-    """Flags rows with at least one sensitive entity; the score is the strongest entity's score."""
+    """Flags rows that identify someone: a direct identifier, or two quasi-identifiers of different kinds
+    (``row_score``). A row holding one quasi-identifier alone (a first name, a birth date) keeps its
+    entities in the details, unflagged."""
 
     name = "sensitive"
     order = 5
@@ -195,8 +231,11 @@ class SensitiveDetector(Detector):
         for i, row in enumerate(ents):
             keep = [e for e in row if is_sensitive(e, ctx.texts[i])]
             if keep:
-                scores[i] = max(float(e["score"]) for e in keep)
-                details[i] = {"entities": keep}
+                scores[i] = row_score(keep, ctx.texts[i])
+                details[i] = {
+                    "entities": keep,
+                    "direct": any(quasi_kind(e, ctx.texts[i]) is None for e in keep),
+                }
                 for e in keep:
                     counts[e["label"]] = counts.get(e["label"], 0) + 1
         flags = scores >= self.threshold
