@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from itertools import islice
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from typing import Any
 
 from sanitas.pii import pool as _pool
 from sanitas.pii.calibration import calibrate
@@ -31,6 +34,17 @@ FALLBACK: dict[str, tuple[str, ...]] = {
 }
 BATCH_CHUNKS = 512
 _DIGIT = re.compile(r"\d")
+
+
+@dataclass
+class _OpenBatch:
+    """A batch whose tasks are out in the worker pool: its results so far and what is still owed."""
+
+    texts: list[str]
+    out: list[list[Entity]]
+    left: int = 0  # tasks submitted and not yet answered
+    planned: bool = False  # every task of the batch has been submitted
+    pending: list[Entity] = field(default_factory=list)  # kept spans of the long text being assembled
 
 
 def merge_same_label(entities: list[Entity]) -> list[Entity]:
@@ -235,15 +249,73 @@ class PiiEngine:
         Batches of at least ``pool.MIN_TEXTS`` texts or ``pool.MIN_CHARS`` characters go to the worker
         pool when ``processes`` > 1; if the pool breaks, the batch is run again in-process.
         """
+        return next(self.analyze_stream([texts]))
+
+    def analyze_stream(self, batches: Iterable[list[str]]) -> Iterator[list[list[Entity]]]:
+        """``analyze_batch`` of each batch, in order, with the same results.
+
+        Once a batch goes to the worker pool, the batches after it follow it there as they are read,
+        so the next batch's tasks are already out while the caller handles this one's results: the
+        workers never idle at a batch boundary (waiting for the last task of a batch, or for the caller
+        to write it). At most the pool's in-flight limit of tasks is out at once, so a long stream is
+        never held in memory. If the pool breaks, the batches not yet answered run in-process.
+        """
         if self._recognizers is None:
             self.setup()
-        pool = self._pool_for(texts)
-        if pool is not None:
-            try:
-                return self._analyze_pooled(pool, texts)
-            except _pool.PoolUnavailableError as exc:
-                _pool.discard_pool(pool, exc)
-        return self.analyze_local(texts)
+        rest = iter(batches)
+        for texts in rest:
+            pool = self._pool_for(texts)
+            if pool is None:
+                yield self.analyze_local(texts)
+                continue
+            yield from self._stream_pooled(pool, chain([texts], rest))
+            return
+
+    def _stream_pooled(
+        self, pool: _pool.WorkerPool, batches: Iterator[list[str]]
+    ) -> Iterator[list[list[Entity]]]:
+        opened: deque[_OpenBatch] = deque()
+
+        def tasks() -> Iterator[tuple[tuple[_OpenBatch, tuple], str, list[str]]]:
+            for texts in batches:
+                batch = _OpenBatch(texts, [[] for _ in texts])
+                opened.append(batch)
+                for meta, kind, items in _pool.plan_tasks(texts, pool.processes):
+                    batch.left += 1
+                    yield (batch, meta), kind, items
+                batch.planned = True
+
+        try:
+            for (batch, (kind, where, last)), results in pool.run_ordered(self._key, tasks()):
+                self._collect(batch, kind, where, last, results)
+                batch.left -= 1
+                while opened and opened[0].planned and opened[0].left == 0:
+                    yield opened.popleft().out
+        except _pool.PoolUnavailableError as exc:
+            _pool.discard_pool(pool, exc)
+            while opened:
+                yield self.analyze_local(opened.popleft().texts)
+            for texts in batches:
+                yield self.analyze_batch(texts)
+            return
+        while opened:
+            yield opened.popleft().out
+
+    def _collect(
+        self, batch: _OpenBatch, kind: str, where: Any, last: bool, results: list[list[Entity]]
+    ) -> None:
+        """One task's answer into its batch: whole texts' entities, or a long text's windows (resolved
+        once its last window is in; its windows come back in order)."""
+        if kind == "texts":
+            for idx, ents in zip(where, results, strict=True):
+                batch.out[idx] = ents
+            return
+        idx, offsets = where
+        for offset, ents in zip(offsets, results, strict=True):
+            batch.pending.extend(shift(ents, offset) if offset else ents)
+        if last:
+            batch.out[idx] = self._resolve(batch.texts[idx], batch.pending)
+            batch.pending = []
 
     def uses_pool(self, chars: int) -> bool:
         """Whether an input of about ``chars`` characters would be spread over the worker pool."""
@@ -271,25 +343,6 @@ class PiiEngine:
             _pool.discard_pool(pool, exc)
             return False
         return True
-
-    def _analyze_pooled(self, pool: _pool.WorkerPool, texts: list[str]) -> list[list[Entity]]:
-        out: list[list[Entity]] = [[] for _ in texts]
-        # Kept spans of the long text being assembled; its chunks come back in order, then it is resolved.
-        pending: list[Entity] = []
-        for (kind, where, last), results in pool.run_ordered(
-            self._key, _pool.plan_tasks(texts, pool.processes)
-        ):
-            if kind == "texts":
-                for idx, ents in zip(where, results, strict=True):
-                    out[idx] = ents
-                continue
-            idx, offsets = where
-            for offset, ents in zip(offsets, results, strict=True):
-                pending.extend(shift(ents, offset) if offset else ents)
-            if last:
-                out[idx] = self._resolve(texts[idx], pending)
-                pending = []
-        return out
 
     def close(self) -> None:
         """Stop the worker pool (shared by the engines of this process; a later big batch restarts it)."""

@@ -11,12 +11,14 @@ import os
 import re
 import time
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from sanitas.pii.chunking import iter_chunks
 from sanitas.pii.entities import Entity
 from sanitas.pii.types import UnknownPiiTypeError, normalize_type
+
+if TYPE_CHECKING:
+    import httpx
 
 ENV_BASE_URL = "SANITAS_LLM_BASE_URL"
 ENV_MODEL = "SANITAS_LLM_MODEL"
@@ -111,6 +113,9 @@ class LlmClient:
     """Calls ``{base_url}/chat/completions`` with timeouts and retries."""
 
     def __init__(self, config: LlmConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+        # httpx is imported here: every PII process imports this module (for LlmConfig), few call an LLM.
+        import httpx
+
         self.config = config
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         self._http = httpx.Client(
@@ -126,6 +131,8 @@ class LlmClient:
 
     def chat(self, messages: list[dict[str, str]]) -> str:
         """One completion's text; retries connection errors, timeouts, 429 and 5xx."""
+        import httpx
+
         body = {"model": self.config.model, "messages": messages, "temperature": 0}
         last = ""
         for attempt in range(self.config.retries + 1):

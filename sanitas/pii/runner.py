@@ -11,7 +11,7 @@ import csv
 import json
 import os
 import secrets
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -111,25 +111,37 @@ class _Processor:
         self.summary = RunSummary()
         self.batch_rows = BATCH_ROWS
 
-    def batch(
-        self, rows: list[dict[str, Any]], text_fields: list[str] | None
-    ) -> list[tuple[dict, list[_Unit]]]:
-        per_row = [_row_units(r, text_fields) for r in rows]
-        flat = [u for units in per_row for u in units]
-        for unit, ents in zip(flat, self.engine.analyze_batch([u.text for u in flat]), strict=True):
-            unit.entities = ents
-            self.summary.entity_summary.update(e.label for e in ents)
-        out = []
-        for row, units in zip(rows, per_row, strict=True):
-            masked = [
-                apply_masks(
-                    u.text, u.entities, mask_config=self.mask_config, run_salt=self.run_salt, key=self.key
-                )
-                for u in units
-            ]
-            out.append((_write_back(row, units, masked), units))
-        self.summary.samples_processed += len(rows)
-        return out
+    def stream(
+        self, batches: Iterable[list[dict[str, Any]]], text_fields: list[str] | None
+    ) -> Iterator[list[tuple[dict, list[_Unit]]]]:
+        """Each batch of rows with its texts' entities and masks, in order. The engine reads the
+        batches as its worker pool needs them (``PiiEngine.analyze_stream``), so the next batch is
+        being detected while this one is masked and written."""
+        prepared: deque[tuple[list[dict[str, Any]], list[list[_Unit]]]] = deque()
+
+        def texts() -> Iterator[list[str]]:
+            for rows in batches:
+                per_row = [_row_units(r, text_fields) for r in rows]
+                prepared.append((rows, per_row))
+                yield [u.text for units in per_row for u in units]
+
+        for found in self.engine.analyze_stream(texts()):
+            rows, per_row = prepared.popleft()
+            flat = [u for units in per_row for u in units]
+            for unit, ents in zip(flat, found, strict=True):
+                unit.entities = ents
+                self.summary.entity_summary.update(e.label for e in ents)
+            out = []
+            for row, units in zip(rows, per_row, strict=True):
+                masked = [
+                    apply_masks(
+                        u.text, u.entities, mask_config=self.mask_config, run_salt=self.run_salt, key=self.key
+                    )
+                    for u in units
+                ]
+                out.append((_write_back(row, units, masked), units))
+            self.summary.samples_processed += len(rows)
+            yield out
 
 
 def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -152,8 +164,8 @@ def _run_rows(
     text_fields: list[str] | None = None,
 ) -> None:
     done = 0
-    for batch in _batches(rows, proc.batch_rows):
-        for row, units in proc.batch(batch, text_fields):
+    for batch in proc.stream(_batches(rows, proc.batch_rows), text_fields):
+        for row, units in batch:
             single = len(units) == 1 and units[0].field == "text" and units[0].message_index is None
             if ents_out is not None:
                 ents_out.write(_entities_line(_row_id(row, done), units, single))
