@@ -40,6 +40,12 @@ class Settings:
     cookie_secure: bool = False
     # The heal's neighbour search (``SANITAS_KNN``): auto (exact below a size, HNSW above), exact or ann.
     knn: str = "auto"
+    # The Ray executor (``SANITAS_EXECUTOR=ray``): the cluster to join (``RAY_ADDRESS``; unset: start a
+    # local one on 127.0.0.1), the CPUs that local cluster gets (``SANITAS_RAY_NUM_CPUS``; unset: all),
+    # and the most actors a stage runs on (``SANITAS_RAY_ACTORS``; unset: one per cluster CPU).
+    ray_address: str | None = None
+    ray_num_cpus: int | None = None
+    ray_actors: int | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,6 +114,9 @@ def load_settings(**overrides: object) -> Settings:
         "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "torch"),
         "cookie_secure": os.environ.get("SANITAS_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes"),
         "knn": os.environ.get("SANITAS_KNN", "auto"),
+        "ray_address": os.environ.get("RAY_ADDRESS") or None,
+        "ray_num_cpus": _int("SANITAS_RAY_NUM_CPUS", 0) or None,
+        "ray_actors": _int("SANITAS_RAY_ACTORS", 0) or None,
     }
     values.update(overrides)
     values["public_url"] = public_url(values["public_url"])  # type: ignore[arg-type]

@@ -123,7 +123,9 @@ def run_anonymization(ctx: JobContext) -> dict[str, Any]:
             ctx.progress(min(98.0, 2 + 96.0 * done / total), "detecting", f"{done} of about {total} comments")
 
         with open(tmp, "wb") as fh:
-            for results in get_executor(ctx.settings.executor).map(stage, batches, on_batch=on_batch):
+            for results in get_executor(ctx.settings.executor, settings=ctx.settings).map(
+                stage, batches, on_batch=on_batch
+            ):
                 for item in results:
                     row = item["row"]
                     samples += 1

@@ -30,13 +30,13 @@ from sanitas.heal.detectors.base import (
 )
 from sanitas.heal.detectors.contract import HealOptions
 from sanitas.heal.redact import redact
+from sanitas.jobs.executor import Executor, get_executor
 
 Progress = Callable[[str, float, str], None]
 
 # Share of the progress bar each phase covers (embedding dominates a cold run).
 _EMBED_SPAN = (2.0, 70.0)
 _DETECT_SPAN = (70.0, 97.0)
-_MAX_SEQ_LENGTH = 128  # the shared embedder's default, part of its cache key
 _EMBED_CHUNK = 1024  # texts embedded (and cached, and reported) per step
 
 
@@ -184,11 +184,14 @@ def run_heal(
     should_cancel: Callable[[], bool] | None = None,
     cache_dir: Path | None = None,
     embedder: Any = None,
+    executor: Executor | str | None = None,
 ) -> HealResult:
     """Heal ``rows`` according to ``options``; see the module docstring for the phases.
 
     ``cache`` is an ``EmbeddingCache`` (vectors are computed only for texts not in it); ``cache_dir``
-    lets detectors cache per-text results (PII entities) between jobs. Raises ``HealCancelled``.
+    lets detectors cache per-text results (PII entities) between jobs. The embedding runs as stages on
+    ``executor`` (an ``Executor`` or its name; default: ``SANITAS_EXECUTOR``); the detectors are
+    whole-dataset statistics and run here. Raises ``HealCancelled``.
     """
     timings: dict[str, float] = {}
 
@@ -206,12 +209,22 @@ def run_heal(
         return HealResult(rows=[], decisions=[], scores=[], manifest=manifest)
 
     texts = [r.text for r in rows]
+    runner: list[Executor] = []
+
+    def stages() -> Executor:
+        # Resolved on first use, once per heal: a heal whose vectors are all cached never needs one.
+        if not runner:
+            runner.append(_executor(executor))
+        return runner[0]
+
     t0 = time.perf_counter()
-    embeddings = _embed(texts, cache=cache, embedder=embedder, report=report)
+    embeddings = _embed(texts, cache=cache, embedder=embedder, executor=stages, report=report)
     timings["embedding"] = round(time.perf_counter() - t0, 3)
 
     def embed_more(extra: list[str]) -> np.ndarray:
-        return _embed(extra, cache=cache, embedder=embedder, report=None)
+        # Detectors embed a few extra texts, often several times: they run in this process like the
+        # detectors (a cluster round trip per call would cost seconds), on the same stages.
+        return _embed(extra, cache=cache, embedder=embedder, executor=_local, report=None)
 
     ctx = DetectorContext(
         texts=texts,
@@ -248,45 +261,45 @@ def run_heal(
     return HealResult(rows=rows, decisions=decisions, scores=scores, manifest=manifest)
 
 
-def _all_cached(texts: list[str], cache: Any) -> np.ndarray | None:
-    """Every vector from the cache without loading the model, or None if any is missing.
+def _local() -> Executor:
+    return get_executor("local")
 
-    A warm re-run should not pay for importing torch and loading the model. The cache key is the
-    embedder's own model identity (path, sequence length and engine), so vectors of another engine are
-    never read back.
-    """
-    if cache is None or not texts:
-        return None
-    from sanitas.embeddings import EmbeddingCache, default_model_path
-    from sanitas.embeddings.embedder import embed_backend, model_id
 
-    ident = model_id(default_model_path(), _MAX_SEQ_LENGTH, embed_backend())
-    keys = [EmbeddingCache.key(ident, t) for t in texts]
-    found = cache.get_many(keys)
-    if len(found) < len(set(keys)):
-        return None
-    return np.vstack([found[k] for k in keys]).astype(np.float32)
+def _executor(executor: Executor | str | None) -> Executor:
+    """The executor the embedding stages run on: the one given, or the one ``SANITAS_EXECUTOR`` names."""
+    if isinstance(executor, Executor):
+        return executor
+    if executor is None:
+        from sanitas.config import load_settings
+
+        # secret_key given: reading the executor's name must not create the installation's secret file.
+        executor = load_settings(secret_key=b"").executor
+    return get_executor(executor)
 
 
 def _embed(
-    texts: list[str], *, cache: Any, embedder: Any, report: Callable[[str, float, str], None] | None
+    texts: list[str],
+    *,
+    cache: Any,
+    embedder: Any,
+    executor: Callable[[], Executor],
+    report: Callable[[str, float, str], None] | None,
 ) -> Any:
-    from sanitas.embeddings import embed_texts, get_embedder
+    """The texts' vectors through the content cache: a given ``embedder`` (a test double) runs here,
+    the configured model runs as tokenize and encode stages on the executor (nothing is loaded when
+    every vector is cached, so a warm re-run never imports torch)."""
+    from sanitas.embeddings import embed_texts
+    from sanitas.embeddings.stages import embed_through
 
-    if embedder is None:
-        hit = _all_cached(texts, cache)
-        if hit is not None:
-            if report is not None:
-                report("embedding", _EMBED_SPAN[1], f"embedded {len(texts)}/{len(texts)} comments (cached)")
-            return hit
-        embedder = get_embedder()
     lo, hi = _EMBED_SPAN
 
     def cb(done: int, total: int) -> None:
         if report is not None:
             report("embedding", lo + (hi - lo) * done / max(total, 1), f"embedded {done}/{total} comments")
 
-    return embed_texts(texts, cache=cache, embedder=embedder, progress=cb, batch_size=_EMBED_CHUNK)
+    if embedder is not None:
+        return embed_texts(texts, cache=cache, embedder=embedder, progress=cb, batch_size=_EMBED_CHUNK)
+    return embed_through(executor(), texts, cache=cache, progress=cb, batch_size=_EMBED_CHUNK)
 
 
 def _decide(rows: list[HealRow], results: dict[str, DetectorResult], opt: HealOptions) -> list[RowDecision]:

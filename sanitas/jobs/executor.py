@@ -1,14 +1,19 @@
 """Batch stages and the executors that run them.
 
 A stage loads what it needs once in ``setup()`` and transforms one batch at a time in a pure
-``process_batch()``; the executor decides where that runs. The in-process executor is the default.
+``process_batch()``; the executor decides where that runs. The in-process executor is the default;
+``sanitas.jobs.ray_executor`` runs the same stages on a Ray cluster.
 """
 
 from __future__ import annotations
 
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from sanitas.config import Settings
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -49,7 +54,8 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(self) -> None:
-        self._ready: set[int] = set()
+        # Weak, by object: an id() of a stage that is gone can come back as another stage's.
+        self._ready: weakref.WeakSet[Stage[Any, Any]] = weakref.WeakSet()
 
     def map(
         self,
@@ -59,9 +65,9 @@ class LocalExecutor(Executor):
         on_batch: Callable[[int], None] | None = None,
     ) -> Iterator[list[Out]]:
         """See :meth:`Executor.map`."""
-        if id(stage) not in self._ready:
+        if stage not in self._ready:
             stage.setup()
-            self._ready.add(id(stage))
+            self._ready.add(stage)
         done = 0
         for batch in batches:
             out = stage.process_batch(batch)
@@ -71,12 +77,19 @@ class LocalExecutor(Executor):
             yield out
 
 
-def get_executor(name: str = "local", **_: Any) -> Executor:
-    """The executor named by ``SANITAS_EXECUTOR``."""
+def get_executor(name: str = "local", *, settings: Settings | None = None, **_: Any) -> Executor:
+    """The executor named by ``SANITAS_EXECUTOR``: ``local`` (in this process) or ``ray``.
+
+    The Ray one reads its cluster settings (``RAY_ADDRESS``, ``SANITAS_RAY_NUM_CPUS``,
+    ``SANITAS_RAY_ACTORS``) from ``settings``, else from the environment; Ray is imported only here.
+    """
     if name == "local":
         return LocalExecutor()
     if name == "ray":
-        raise NotImplementedError(
-            "SANITAS_EXECUTOR=ray is not available in this version; use the default 'local' executor"
-        )
+        from sanitas.config import load_settings
+        from sanitas.jobs.ray_executor import RayExecutor
+
+        # secret_key given: reading the cluster settings must not create the installation's secret file.
+        conf = settings or load_settings(secret_key=b"")
+        return RayExecutor(address=conf.ray_address, num_cpus=conf.ray_num_cpus, actors=conf.ray_actors)
     raise ValueError(f"unknown executor {name!r}; valid: local, ray")
