@@ -85,3 +85,22 @@ def test_confirmed_distance_never_counts_the_row_itself() -> None:
     d = confirmed_distance(emb, confirmed)
     # row 0's nearest confirmed row other than itself is row 2 (orthogonal); row 1 sits on row 0
     assert np.allclose(d, [1.0, 0.0, 1.0])
+
+
+def test_found_neighbour_test_reaches_the_rest_of_a_found_cluster() -> None:
+    from sanitas.heal.engine.offtopic_topics import found_neighbour_test
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(5, 32))
+    # four classes of 60 rows, then a foreign cluster of 40 rows (the last 12 not found yet)
+    emb = np.vstack([c + 0.3 * rng.normal(size=(60 if k < 4 else 40, 32)) for k, c in enumerate(centres)])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    n = len(emb)
+    foreign = np.arange(n) >= 240
+    found = foreign & (np.arange(n) < n - 12)
+    tested = (np.arange(n) % 7 == 0) | (foreign & ~found)  # some class rows under test too
+    ctx = DetectorContext(texts=[f"t{i}" for i in range(n)], labels=[None] * n, embeddings=emb)
+    scores, flags = found_neighbour_test(ctx, found, ~foreign & ~tested, [tested])
+    assert flags[foreign & ~found].all()
+    assert not flags[~foreign].any() and not flags[found].any()
+    assert ((scores >= 0.5) == flags).all()

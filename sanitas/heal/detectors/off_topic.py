@@ -28,6 +28,7 @@ from sanitas.heal.engine.far import (
 from sanitas.heal.engine.offtopic_topics import (
     confirmed_distance,
     foreign_topic_probability,
+    found_neighbour_test,
     neighbourhood_agreement,
 )
 from sanitas.heal.engine.shared import label_ids
@@ -46,7 +47,9 @@ class OffTopicDetector(Detector):
     tested with adaptive BH; kept apart, the mislabeled rows do not dilute the off-topic family. Rows
     a classifier places in the same region as the rows already found (a dense foreign topic,
     ``engine.offtopic_topics``) are flagged too; with few classes, where a foreign row's label is
-    often confirmed by chance, that includes confirmed rows.
+    often confirmed by chance, that includes confirmed rows. Last, the unconfirmed rows whose
+    neighbours were already found off-topic more often than the confirmed rows' are flagged at the
+    FDR (a cluster-level test: a foreign topic's rows beside a class of the dataset).
     """
 
     name = "off_topic"
@@ -64,7 +67,13 @@ class OffTopicDetector(Detector):
         RequestOption("off_topic_score_min", 0, 0, 100, "Remove off-topic rows scoring at least this."),
         RequestOption("off_topic_score_max", 100, 0, 100, "… and at most this (0-100)."),
     )
-    models = ("confirmed-knn-distance", "class-prototypes", "neighbourhood-agreement", "foreign-topic-logreg")
+    models = (
+        "confirmed-knn-distance",
+        "class-prototypes",
+        "neighbourhood-agreement",
+        "foreign-topic-logreg",
+        "found-neighbour-share",
+    )
 
     @classmethod
     def validate_options(cls, values: Mapping[str, Any]) -> None:
@@ -122,7 +131,15 @@ class OffTopicDetector(Detector):
             topic = foreign > 0.5
             scores = np.maximum(scores, foreign)
             flags = flags | topic
-            summary.update(families=[int(f.sum()) for f in families], foreign_topic=int(topic.sum()))
+            # a cluster-level test: unconfirmed rows among rows already found off-topic
+            near_scores, near = found_neighbour_test(ctx, flags, conf & ~flags, families[:3])
+            scores = np.maximum(scores, near_scores)
+            flags = flags | near
+            summary.update(
+                families=[int(f.sum()) for f in families],
+                foreign_topic=int(topic.sum()),
+                found_neighbours=int(near.sum()),
+            )
         details: list[dict[str, Any] | None] = [
             {"off_topic_score": int(round(100 * s)), "distance": round(float(d), 4)}
             for s, d in zip(scores, distance, strict=True)

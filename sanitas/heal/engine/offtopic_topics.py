@@ -12,7 +12,12 @@ or among dataset rows of many classes it only half resembles. Three statistics f
 * ``foreign_topic_probability``: a cluster-level test. Rows whose neighbours agree on nothing and
   whose label no neighbour backs are the seed of a foreign topic; a classifier trained to tell them
   from the confirmed rows (cross-validated, so no row scores itself) gives every row the probability
-  that it belongs to the same foreign region, which reaches the rows of the topic the seed missed.
+  that it belongs to the same foreign region, which reaches the rows of the topic the seed missed;
+* ``found_neighbour_test``: the same idea on the neighbour graph. A row of a foreign topic that sits
+  near the dataset's own classes (its neighbours agree on one label, as a mislabeled row's do) still
+  has other rows of its topic among its neighbours; a mislabeled row's neighbours are the confirmed
+  rows of its true class. The share of a row's neighbours already found off-topic is tested against
+  the same share among the confirmed rows not found.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import numpy as np
 if TYPE_CHECKING:
     from sanitas.heal.detectors.base import DetectorContext
 
+from sanitas.heal.engine.calibrate import tail_pvalues
+from sanitas.heal.engine.far import bh_families
 from sanitas.heal.engine.shared import VOTE_TEMPERATURE, label_ids, neighbours
 
 # Neighbours a row's label agreement and confirmed distance look at (the nearest of the shared graph).
@@ -99,3 +106,20 @@ def foreign_topic_probability(emb: np.ndarray, seed: np.ndarray, confirmed: np.n
         model.fit(x[train], target)
         prob[~train] = model.predict_proba(x[~train])[:, 1]
     return prob
+
+
+def found_neighbour_test(
+    ctx: DetectorContext, found: np.ndarray, null: np.ndarray, families: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and flags (0.5 at the cut) of rows tested on the share of their neighbours in ``found``.
+
+    The p-value of a row's share is taken against the shares of the ``null`` rows (label-confirmed,
+    not found); each of ``families`` (rows already in ``found`` left out) is tested with adaptive BH,
+    as the off-topic families are. Rows in no family score 0.
+    """
+    idx, _ = neighbours(ctx)
+    if idx.shape[1] == 0 or not null.any():
+        return np.zeros(ctx.n), np.zeros(ctx.n, dtype=bool)
+    share = found[idx].mean(axis=1)
+    pvalue = tail_pvalues(share, share[null])
+    return bh_families(pvalue, [f & ~found for f in families], adaptive=[True] * len(families))
