@@ -47,7 +47,9 @@ class OffTopicDetector(Detector):
     tested with adaptive BH; kept apart, the mislabeled rows do not dilute the off-topic family. Rows
     a classifier places in the same region as the rows already found (a dense foreign topic,
     ``engine.offtopic_topics``) are flagged too; with few classes, where a foreign row's label is
-    often confirmed by chance, that includes confirmed rows. Last, the unconfirmed rows whose
+    often confirmed by chance, that includes confirmed rows; the classifier's probability is also
+    tested at the FDR against the confirmed rows' own out-of-fold probabilities (conformal p-values),
+    so its cut is calibrated on the dataset rather than fixed at 0.5 alone. Last, the unconfirmed rows whose
     neighbours were already found off-topic more often than the confirmed rows' are flagged at the
     FDR (a cluster-level test: a foreign topic's rows beside a class of the dataset).
     """
@@ -123,13 +125,17 @@ class OffTopicDetector(Detector):
             scores, flags = bh_families(pvalue, families, adaptive=[True, True, False, False])
             # the foreign region is learnt from every row already found off-topic (the scattered family
             # and the rows flagged at the FDR) against the confirmed rows not flagged
-            seed = scattered | (flags & ~conf)
-            foreign = foreign_topic_probability(emb, seed, conf & ~flags)
-            if not few_classes:
-                # many classes: a confirmed label is rarely a chance match, so it vouches for the row
-                foreign = np.where(conf, 0.0, foreign)
+            vouched = conf & ~flags
+            prob = foreign_topic_probability(emb, scattered | (flags & ~conf), vouched)
+            # many classes: a confirmed label is rarely a chance match, so it vouches for the row
+            foreign = prob if few_classes else np.where(conf, 0.0, prob)
             topic = foreign > 0.5
-            scores = np.maximum(scores, foreign)
+            # the probability is also tested at the FDR against the vouched rows' own (out-of-fold) ones
+            prob_scores, prob_flags = bh_families(
+                tail_pvalues(prob, prob[vouched]), [f & ~flags for f in families[:3]], adaptive=[True] * 3
+            )
+            topic = topic | prob_flags
+            scores = np.maximum(np.maximum(scores, foreign), prob_scores)
             flags = flags | topic
             # a cluster-level test: unconfirmed rows among rows already found off-topic
             near_scores, near = found_neighbour_test(ctx, flags, conf & ~flags, families[:3])
