@@ -114,7 +114,7 @@ class OffTopicDetector(Detector):
             # few classes: a foreign row's arbitrary label is confirmed by chance more often than the FDR
             few_classes = chance_confirmation(ctx) > FDR_LEVEL
             if few_classes:
-                # few classes: a far row's random label is confirmed by chance, keep the null's bulk only
+                # far rows confirmed by chance would weigh on the null's tail: keep its bulk only
                 _, _, fence = clipped_fence(distance[conf], k=FENCE_Z)
                 null = conf & (distance <= fence)
             pvalue = tail_pvalues(distance, distance[null])
