@@ -30,6 +30,7 @@ from sanitas.heal.pipeline import (
 from sanitas.heal.redact import redact_messages
 from sanitas.heal.report import write_report
 from sanitas.jobs.context import JobCancelled, JobContext
+from sanitas.jobs.executor import get_executor
 from sanitas.jobs.registry import JobKind, register
 from sanitas.sources.text import comment_text
 
@@ -112,6 +113,8 @@ def run_heal_job(ctx: JobContext) -> dict[str, Any]:
             cache_dir=ctx.settings.cache_dir,
             progress=progress,
             should_cancel=ctx.should_cancel,
+            # the worker's own settings (SANITAS_EXECUTOR, RAY_ADDRESS), read once at its start
+            executor=get_executor(ctx.settings.executor, settings=ctx.settings),
         )
     except HealCancelled as exc:
         raise JobCancelled(ctx.job.id) from exc

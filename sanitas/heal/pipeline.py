@@ -257,6 +257,8 @@ def run_heal(
     scores = _scores(rows, results)
     timings["deciding"] = round(time.perf_counter() - t, 3)
     manifest = _summary(rows, decisions, results, skipped, models, options, timings)
+    # the executor the embedding stages were given ("local" or "ray")
+    manifest["executor"] = runner[0].name if runner else _executor(executor).name
     report("done", 100.0, manifest["message"])
     return HealResult(rows=rows, decisions=decisions, scores=scores, manifest=manifest)
 

@@ -112,11 +112,40 @@ def test_heal_through_ray_matches_local(tmp_path: Path) -> None:
     )
     assert list(manifest_lines(remote)) == list(manifest_lines(local))
     assert list(score_lines(remote)) == list(score_lines(local))
-    strip = ("timings",)
+    assert (remote.manifest["executor"], local.manifest["executor"]) == ("ray", "local")
+    strip = ("timings", "executor")
     assert {k: v for k, v in remote.manifest.items() if k not in strip} == {
         k: v for k, v in local.manifest.items() if k not in strip
     }
     assert list(manifest_lines(local))  # the manifest compared is not empty
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_heal_job_embeds_on_the_workers_executor(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    """The heal job takes the executor from the worker's settings, not from the environment."""
+    rows = [{"id": r.id, "text": r.text, "label": r.label} for r in _heal_rows()]
+    manifests = {}
+    # Ray first, on a cold cache (the local heal after it reads the vectors Ray stored).
+    for name, conf in (("ray", _ray_settings(settings)), ("local", settings)):
+        r = client.put(f"/api/v1/datasets/acme/heal-{name}", json={"dataset": {}})
+        dataset_id = r.json()["dataset"]["id"]
+        body = b"".join(orjson.dumps(row) + b"\n" for row in rows)
+        assert (
+            client.post(f"/api/datasets/{dataset_id}/files?filename=rows.jsonl", content=body).status_code
+            == 200
+        )
+        r = client.post(f"/api/datasets/{dataset_id}/heal", json={"target": "download"})
+        assert r.status_code == 200, r.text
+        assert Worker(db=db, settings=conf).run_once(job_id=r.json()["id"])
+        job = client.get(f"/api/healing/{r.json()['id']}").json()
+        assert job["status"] == "completed", job
+        lines = client.get(f"/api/healing/{job['id']}/manifest.jsonl").content.splitlines()
+        # each dataset gives its comments their own uids; everything else must match
+        manifests[name] = [{k: v for k, v in orjson.loads(x).items() if k != "uid"} for x in lines]
+        assert job["manifest"]["executor"] == name
+    assert manifests["ray"] == manifests["local"] and manifests["ray"]
 
 
 # --- anonymization runs: a job in the database, its batches on Ray --------------------------------
