@@ -46,6 +46,25 @@ class Settings:
     ray_address: str | None = None
     ray_num_cpus: int | None = None
     ray_actors: int | None = None
+    # Another local sentence-transformers model (``SANITAS_EMBEDDER``) and the forward passes run at
+    # once (``SANITAS_EMBED_WORKERS``; unset: one per core).
+    embedder: str | None = None
+    embed_workers: int | None = None
+    # The detection method for entities in predictions and streams (``SANITAS_ENTITY_METHOD``).
+    entity_method: str = "heuristics"
+    # Streams predict what comes next in the background (``SANITAS_STREAM_READAHEAD``, ``0`` turns off).
+    stream_readahead: bool = True
+    # An OpenAI-compatible chat endpoint for the llm detection methods (``SANITAS_LLM_*``).
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    # The PII worker pool (``SANITAS_PII_PROCESSES``: a number or ``auto``), the longest a task may take
+    # (``SANITAS_PII_TASK_TIMEOUT``), the name-list cache folder (``SANITAS_PII_CACHE``; ``off``) and a
+    # score calibration table (``SANITAS_PII_CALIBRATION``).
+    pii_processes: str = "auto"
+    pii_task_timeout: float = 600.0
+    pii_cache: str = ""
+    pii_calibration: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,6 +113,17 @@ def _secret(home: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if not raw else raw in ("1", "true", "yes", "on")
+
+
+def current() -> Settings:
+    """The settings as the environment holds them now, for code that runs outside a job or request
+    (library calls, worker processes); creates no secret file."""
+    return load_settings(secret_key=b"")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment; keyword overrides win (used by tests and the CLI)."""
     home = Path(str(overrides.pop("home", None) or os.environ.get("SANITAS_HOME", "./.sanitas"))).resolve()
@@ -112,11 +142,24 @@ def load_settings(**overrides: object) -> Settings:
         "workers": _int("SANITAS_WORKERS", 1),
         "public_url": os.environ.get("SANITAS_PUBLIC_URL"),
         "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "torch"),
-        "cookie_secure": os.environ.get("SANITAS_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes"),
+        "cookie_secure": _flag("SANITAS_COOKIE_SECURE", False),
         "knn": os.environ.get("SANITAS_KNN", "auto"),
         "ray_address": os.environ.get("RAY_ADDRESS") or None,
         "ray_num_cpus": _int("SANITAS_RAY_NUM_CPUS", 0) or None,
         "ray_actors": _int("SANITAS_RAY_ACTORS", 0) or None,
+        "embedder": os.environ.get("SANITAS_EMBEDDER") or None,
+        "embed_workers": int(w)
+        if (w := os.environ.get("SANITAS_EMBED_WORKERS", "").strip()).isdigit()
+        else None,
+        "entity_method": os.environ.get("SANITAS_ENTITY_METHOD", "heuristics"),
+        "stream_readahead": os.environ.get("SANITAS_STREAM_READAHEAD", "1") != "0",
+        "llm_base_url": os.environ.get("SANITAS_LLM_BASE_URL", "").strip() or None,
+        "llm_model": os.environ.get("SANITAS_LLM_MODEL", "").strip() or None,
+        "llm_api_key": os.environ.get("SANITAS_LLM_API_KEY") or None,
+        "pii_processes": os.environ.get("SANITAS_PII_PROCESSES", "auto"),
+        "pii_task_timeout": float(os.environ.get("SANITAS_PII_TASK_TIMEOUT") or 600),
+        "pii_cache": os.environ.get("SANITAS_PII_CACHE", "").strip(),
+        "pii_calibration": os.environ.get("SANITAS_PII_CALIBRATION") or None,
     }
     values.update(overrides)
     values["public_url"] = public_url(values["public_url"])  # type: ignore[arg-type]

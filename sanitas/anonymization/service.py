@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, defer
 
 from sanitas.anonymization.schemas import RunCreate
+from sanitas.config import current
 from sanitas.datasets.service import get_dataset_by_id
 from sanitas.errors import InvalidInput, NotFound
 from sanitas.jobs import service as jobs
@@ -45,7 +45,7 @@ def validate(body: RunCreate) -> dict[str, Any]:
             raise InvalidInput(
                 f"llm_model_name is required when detection_method is {method!r}", field="llm_model_name"
             )
-        if not os.environ.get("SANITAS_LLM_BASE_URL"):
+        if not current().llm_base_url:
             raise InvalidInput(
                 "the llm detection method is not configured on this server: "
                 "set SANITAS_LLM_BASE_URL to an OpenAI-compatible endpoint",

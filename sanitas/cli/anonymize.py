@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
 
 from sanitas.cli.common import console, fail, progress_bar
+from sanitas.config import current
 
 LOCAL_PROJECT = "local"
 
@@ -61,10 +61,10 @@ def anonymize(
     out = out or input.with_name(f"{input.stem}.anonymized{input.suffix}")
     llm = None
     if "llm" in method or method == "all":
-        base = os.environ.get("SANITAS_LLM_BASE_URL")
-        if not base or not llm_model:
+        conf = current()
+        if not conf.llm_base_url or not llm_model:
             raise fail("the llm methods need SANITAS_LLM_BASE_URL and --llm-model")
-        llm = LlmConfig(base_url=base, model=llm_model, api_key=os.environ.get("SANITAS_LLM_API_KEY"))
+        llm = LlmConfig(base_url=conf.llm_base_url, model=llm_model, api_key=conf.llm_api_key)
     try:
         with progress_bar("anonymize") as update:
 

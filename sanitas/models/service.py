@@ -8,7 +8,6 @@ identical even if a recomputation would differ in the last bit.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from sanitas.config import current
 from sanitas.datasets.branches import get_branch
 from sanitas.datasets.service import resolve_uids, taxonomy
 from sanitas.datasets.tables import Dataset
@@ -187,7 +187,7 @@ def _entity_engine() -> Any | None:
 
                 # Patterns and validators only by default: the spaCy pass would halve the rate at which
                 # cold predictions stream (it costs about as much as the embedding itself).
-                method = os.environ.get("SANITAS_ENTITY_METHOD", "heuristics")
+                method = current().entity_method
                 _ENGINE.append(PiiEngine(method=method))
             except ImportError:
                 _ENGINE.append(None)

@@ -67,7 +67,9 @@ def active_table() -> Table:
     """The table named by SANITAS_PII_CALIBRATION, loaded once (empty when unset)."""
     global _table, _loaded
     if not _loaded:
-        path = os.environ.get(ENV_TABLE)
+        from sanitas.config import current
+
+        path = current().pii_calibration
         _table = load_table(path) if path else {}
         _loaded = True
     return _table or {}

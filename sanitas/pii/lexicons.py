@@ -193,7 +193,9 @@ def _cache_file() -> Path | None:
     """Where the built gazetteers are kept between processes: one file per version of their sources
     (Faker, the spaCy model, this module), in ``SANITAS_PII_CACHE`` or the user's cache folder; None
     when the setting is ``off``."""
-    root = os.environ.get("SANITAS_PII_CACHE", "").strip()
+    from sanitas.config import current
+
+    root = current().pii_cache
     if root.lower() == "off":
         return None
     base = (

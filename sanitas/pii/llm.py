@@ -7,7 +7,6 @@ occur in it) so a hallucinated entity never reaches the output.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -57,11 +56,14 @@ class LlmConfig:
     def from_env(cls, *, model: str | None = None) -> LlmConfig:
         """Build from SANITAS_LLM_BASE_URL / SANITAS_LLM_MODEL / SANITAS_LLM_API_KEY, or raise
         LlmNotConfiguredError."""
-        base = os.environ.get(ENV_BASE_URL, "").strip()
-        name = (model or os.environ.get(ENV_MODEL, "")).strip()
+        from sanitas.config import current
+
+        conf = current()
+        base = conf.llm_base_url or ""
+        name = (model or conf.llm_model or "").strip()
         if not base or not name:
             raise LlmNotConfiguredError()
-        return cls(base_url=base, model=name, api_key=os.environ.get(ENV_API_KEY) or None)
+        return cls(base_url=base, model=name, api_key=conf.llm_api_key)
 
 
 def build_messages(text: str, pii_types: list[str]) -> list[dict[str, str]]:

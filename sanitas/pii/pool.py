@@ -33,6 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sanitas.config import current
 from sanitas.pii.chunking import CHUNK_CHARS, iter_chunks
 from sanitas.pii_worker import init_worker
 
@@ -54,8 +55,6 @@ MIN_TASK_CHARS = 8_000
 MAX_TASK_CHARS = 80_000
 # Tasks out at once per worker: keeps workers busy while the parent collects, and bounds memory.
 INFLIGHT_PER_WORKER = 3
-# No task is legitimately this slow (80k characters); past it a worker is stuck and the batch fails.
-TASK_TIMEOUT_S = float(os.environ.get("SANITAS_PII_TASK_TIMEOUT", "600"))
 START_TIMEOUT_S = 300.0
 # After this many broken pools the process stops starting new ones (a crash that repeats per batch).
 MAX_FAILURES = 2
@@ -70,7 +69,7 @@ class PoolUnavailableError(RuntimeError):
 
 def configured_processes() -> int:
     """Worker processes from ``SANITAS_PII_PROCESSES``; unset, empty or ``auto``: ``min(CPUs, 2)``."""
-    raw = os.environ.get(ENV_PROCESSES, "").strip().lower()
+    raw = current().pii_processes.strip().lower()
     if raw in ("", "auto"):
         try:
             cpus = len(os.sched_getaffinity(0))
@@ -177,15 +176,17 @@ class WorkerPool:
         """
         pending: deque[tuple[M, Future[list[list[Entity]]]]] = deque()
         limit = self.processes * INFLIGHT_PER_WORKER
+        # No task is legitimately this slow (80k characters): past it a worker is stuck, the batch fails.
+        timeout = current().pii_task_timeout
         try:
             for meta, kind, items in tasks:
                 pending.append((meta, self._submit(key, kind, items)))
                 if len(pending) >= limit:
                     done_meta, fut = pending.popleft()
-                    yield done_meta, self._result(fut, TASK_TIMEOUT_S)
+                    yield done_meta, self._result(fut, timeout)
             while pending:
                 done_meta, fut = pending.popleft()
-                yield done_meta, self._result(fut, TASK_TIMEOUT_S)
+                yield done_meta, self._result(fut, timeout)
         finally:
             for _, fut in pending:
                 fut.cancel()

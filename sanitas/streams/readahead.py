@@ -16,11 +16,11 @@ response, only when the work is done. At most a few windows are pending per proc
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 
+from sanitas.config import current
 from sanitas.models import inflight
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ _MAX_COLD = 1024
 
 def enabled() -> bool:
     """Whether streams read ahead (``SANITAS_STREAM_READAHEAD``, on unless ``0``)."""
-    return os.environ.get("SANITAS_STREAM_READAHEAD", "1") != "0"
+    return current().stream_readahead
 
 
 def wanted(stream: Hashable, computed: int) -> bool:

@@ -152,7 +152,7 @@ def test_stuck_worker_times_out_and_falls_back(small_tasks, monkeypatch):
     texts = SHORT * 5
     expected = PiiEngine(method="heuristics", processes=1).analyze_batch(texts)
     assert engine.warm_pool()
-    monkeypatch.setattr(pool, "TASK_TIMEOUT_S", 0.0)
+    monkeypatch.setenv("SANITAS_PII_TASK_TIMEOUT", "0")
     assert engine.analyze_batch(texts) == expected
     assert not pool.pool_running()
 
