@@ -16,50 +16,18 @@ import pytest
 from sanitas.pii import pool
 from sanitas.pii.chunking import CHUNK_CHARS
 from sanitas.pii.engine import PiiEngine
+from tests.pii.pool_support import SHORT, long_text
 
-SHORT = [
-    "Hi, this is Brett Drake from Lake Stephanietown. Mail brett@example.org or call 722-675-2968.",
-    "",
-    "nothing here",
-    "card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32",
-    "Ich heiße Jürgen Müller und wohne in München.",
-    "my ssn is 078-05-1120 and my ip 192.168.10.4",
-    "Hi, this is Brett Drake from Lake Stephanietown. Mail brett@example.org or call 722-675-2968.",
-]
-FILLER = "nothing to see here. " * 700
-
-
-def _long(k: int) -> str:
-    # Longer than one chunk: its windows go out as tasks and are put back together in the parent.
-    return (FILLER + f"Dr. Maria Lopez{k} wrote to maria{k}@example.com ") * 2 + "card 4111 1111 1111 1111"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _no_pool_left():
-    # One pool serves the tests that do not break or close it: starting workers costs seconds.
-    pool.shutdown_pool()
-    yield
-    pool.shutdown_pool()
-    # Shutdown joins the workers: nothing alive, nothing left unreaped.
-    assert multiprocessing.active_children() == []
-
-
-@pytest.fixture
-def small_tasks(monkeypatch):
-    """Every batch goes to the pool, cut into many small tasks (order and reassembly get exercised)."""
-    monkeypatch.setattr(pool, "MIN_TEXTS", 1)
-    monkeypatch.setattr(pool, "MIN_TASK_CHARS", 1)
-    monkeypatch.setattr(pool, "TASKS_PER_WORKER", 50)
-    monkeypatch.setattr(pool, "_failures", 0)
+pytestmark = pytest.mark.usefixtures("no_pool_left")
 
 
 @pytest.mark.parametrize(
     ("method", "texts"),
     [
         ("heuristics", SHORT * 3),
-        ("heuristics", [SHORT[0], _long(1), SHORT[3], "", _long(2), SHORT[5]]),
-        ("aimon_pii_m1", SHORT * 3 + [_long(3)] + SHORT),
-        ("aimon_pii_m1", [_long(4), _long(5)]),
+        ("heuristics", [SHORT[0], long_text(1), SHORT[3], "", long_text(2), SHORT[5]]),
+        ("aimon_pii_m1", SHORT * 3 + [long_text(3)] + SHORT),
+        ("aimon_pii_m1", [long_text(4), long_text(5)]),
     ],
     ids=["heuristics-short", "heuristics-mixed", "model-mixed", "model-long-only"],
 )
@@ -74,7 +42,7 @@ def test_pool_matches_in_process(small_tasks, method, texts):
 
 def test_tasks_cover_every_text_once_in_order(monkeypatch):
     monkeypatch.setattr(pool, "MIN_TASK_CHARS", 1)
-    texts = [SHORT[0], _long(1), "", SHORT[3], _long(2)]
+    texts = [SHORT[0], long_text(1), "", SHORT[3], long_text(2)]
     seen: list[int] = []
     for (kind, where, last), task_kind, items in pool.plan_tasks(texts, 2):
         assert kind == task_kind

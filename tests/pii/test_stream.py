@@ -5,7 +5,6 @@ needs them, and a worker that dies mid-stream means the unanswered batches run i
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
@@ -14,36 +13,9 @@ import pytest
 
 from sanitas.pii import pool, runner
 from sanitas.pii.engine import PiiEngine
+from tests.pii.pool_support import SHORT, long_text
 
-SHORT = [
-    "Hi, this is Brett Drake from Lake Stephanietown. Mail brett@example.org or call 722-675-2968.",
-    "",
-    "card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32",
-    "my ssn is 078-05-1120 and my ip 192.168.10.4",
-]
-FILLER = "nothing to see here. " * 700
-
-
-def _long(k: int) -> str:
-    # Longer than one chunk: its windows go out as several tasks and are put back together.
-    return (FILLER + f"Dr. Maria Lopez{k} wrote to maria{k}@example.com ") * 2 + "card 4111 1111 1111 1111"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _no_pool_left():
-    pool.shutdown_pool()
-    yield
-    pool.shutdown_pool()
-    assert multiprocessing.active_children() == []
-
-
-@pytest.fixture
-def small_tasks(monkeypatch):
-    """Every batch goes to the pool, cut into many small tasks."""
-    monkeypatch.setattr(pool, "MIN_TEXTS", 1)
-    monkeypatch.setattr(pool, "MIN_TASK_CHARS", 1)
-    monkeypatch.setattr(pool, "TASKS_PER_WORKER", 50)
-    monkeypatch.setattr(pool, "_failures", 0)
+pytestmark = pytest.mark.usefixtures("no_pool_left")
 
 
 def _expected(batches: list[list[str]]) -> list[list]:
@@ -52,7 +24,7 @@ def _expected(batches: list[list[str]]) -> list[list]:
 
 
 def test_stream_matches_batch_by_batch(small_tasks):
-    batches = [SHORT * 3, [], [SHORT[0], _long(1)], SHORT[:2], [_long(2)], SHORT]
+    batches = [SHORT * 3, [], [SHORT[0], long_text(1)], SHORT[:2], [long_text(2)], SHORT]
     streamed = list(PiiEngine(method="heuristics", processes=2).analyze_stream(batches))
     assert pool.pool_running()
     assert streamed == _expected(batches)
@@ -97,7 +69,7 @@ def test_a_worker_dying_mid_stream_runs_the_rest_in_process(small_tasks):
 
 def test_a_pooled_file_in_many_batches_matches_in_process(small_tasks, tmp_path, monkeypatch):
     rows = [{"id": k, "text": SHORT[k % len(SHORT)] + f" row {k}"} for k in range(40)]
-    rows[7]["text"] = _long(7)
+    rows[7]["text"] = long_text(7)
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     monkeypatch.setattr(pool, "MIN_CHARS", 10)
