@@ -245,6 +245,41 @@ def get_embedder(model_path: Path | None = None, *, backend: str | None = None) 
         return emb
 
 
+def plan_missing(
+    keys: Sequence[bytes], cache: EmbeddingCache | None
+) -> tuple[dict[bytes, np.ndarray], list[tuple[bytes, list[int]]]]:
+    """The cached vectors by key, and each key still to compute with the rows holding its text (a text
+    that occurs several times is computed once)."""
+    found = cache.get_many(list(keys)) if cache is not None and keys else {}
+    missing: dict[bytes, list[int]] = {}
+    for i, k in enumerate(keys):
+        if k not in found:
+            missing.setdefault(k, []).append(i)
+    return found, list(missing.items())
+
+
+def length_groups(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Positions cut into groups of ``batch_size`` by length: similar lengths keep the padding inside each
+    forward pass small, which is most of its CPU cost."""
+    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
+    return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+
+
+def store_group(
+    out: np.ndarray,
+    chunk: list[tuple[bytes, list[int]]],
+    vecs: Sequence[np.ndarray] | np.ndarray,
+    cache: EmbeddingCache | None,
+) -> int:
+    """Put one computed group's vectors in every row of ``out`` that holds their text and in the cache;
+    returns the rows filled."""
+    for (_, ix), v in zip(chunk, vecs, strict=True):
+        out[ix] = v
+    if cache is not None:
+        cache.put_many([(k, v) for (k, _), v in zip(chunk, vecs, strict=True)])
+    return sum(len(ix) for _, ix in chunk)
+
+
 def embed_texts(
     texts: Sequence[str],
     *,
@@ -264,37 +299,24 @@ def embed_texts(
     if n == 0:
         return out
     keys = [EmbeddingCache.key(emb.model_id, t) for t in texts]
-    found = cache.get_many(keys) if cache is not None else {}
-    missing: dict[bytes, list[int]] = {}
+    found, todo = plan_missing(keys, cache)
     for i, k in enumerate(keys):
-        vec = found.get(k)
-        if vec is not None:
-            out[i] = vec
-        else:
-            missing.setdefault(k, []).append(i)
-    todo = list(missing.items())
+        if k in found:
+            out[i] = found[k]
     done = n - sum(len(ix) for _, ix in todo)
     if progress:
         progress(done, n)
-    # Groups of similar length keep padding small inside each forward pass, which is most of the CPU
-    # cost; an embedder without a tokenizer (a test double) is sorted by characters instead.
+    # An embedder without a tokenizer (a test double) is grouped by characters instead of tokens.
     todo_texts = [texts[ix[0]] for _, ix in todo]
     tokenize = getattr(emb, "token_ids", None)
     ids = tokenize(todo_texts) if tokenize is not None else None
     lengths = [len(x) for x in ids] if ids is not None else [len(t) for t in todo_texts]
-    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
-    for start in range(0, len(order), batch_size):
-        group = order[start : start + batch_size]
-        chunk = [todo[g] for g in group]
+    for group in length_groups(lengths, batch_size):
         if ids is not None:
             vecs = emb.encode_ids([ids[g] for g in group])
         else:
             vecs = emb.encode([todo_texts[g] for g in group])
-        for (_, ix), v in zip(chunk, vecs, strict=True):
-            out[ix] = v
-        if cache is not None:
-            cache.put_many([(k, v) for (k, _), v in zip(chunk, vecs, strict=True)])
-        done += sum(len(ix) for _, ix in chunk)
+        done += store_group(out, [todo[g] for g in group], vecs, cache)
         if progress:
             progress(done, n)
     return out

@@ -23,7 +23,10 @@ from sanitas.embeddings.embedder import (
     embed_backend,
     embed_workers,
     get_embedder,
+    length_groups,
     model_id,
+    plan_missing,
+    store_group,
 )
 from sanitas.embeddings.onnx_backend import onnx_file
 from sanitas.jobs.executor import Executor, Stage
@@ -108,12 +111,7 @@ def embed_through(
     ident = model_id(path, MAX_SEQ_LENGTH, backend)
     n = len(texts)
     keys = [EmbeddingCache.key(ident, t) for t in texts]
-    found = cache.get_many(keys) if cache is not None and n else {}
-    missing: dict[bytes, list[int]] = {}
-    for i, k in enumerate(keys):
-        if k not in found:
-            missing.setdefault(k, []).append(i)
-    todo = list(missing.items())
+    found, todo = plan_missing(keys, cache)
     done = n - sum(len(ix) for _, ix in todo)
     if progress:
         progress(done, n)
@@ -124,9 +122,7 @@ def embed_through(
     args = (path, backend, embed_workers())
     todo_texts = [texts[ix[0]] for _, ix in todo]
     ids = [x for out in executor.map(TokenizeStage(*args), _chunks(todo_texts, batch_size)) for x in out]
-    # Groups of similar length keep padding small inside each forward pass (as embed_texts does).
-    order = np.argsort(np.asarray([len(x) for x in ids], dtype=np.int64), kind="stable")
-    groups = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    groups = length_groups([len(x) for x in ids], batch_size)  # the groups embed_texts makes
     out: np.ndarray | None = None
     batches = ([ids[g] for g in group] for group in groups)
     for group, vecs in zip(groups, executor.map(EncodeStage(*args), batches), strict=True):
@@ -135,12 +131,7 @@ def embed_through(
             for i, k in enumerate(keys):
                 if k in found:
                     out[i] = found[k]
-        chunk = [todo[g] for g in group]
-        for (_, ix), v in zip(chunk, vecs, strict=True):
-            out[ix] = v
-        if cache is not None:
-            cache.put_many([(k, v) for (k, _), v in zip(chunk, vecs, strict=True)])
-        done += sum(len(ix) for _, ix in chunk)
+        done += store_group(out, [todo[g] for g in group], vecs, cache)
         if progress:
             progress(done, n)
     if out is None:  # todo was not empty, so a group must have come back
