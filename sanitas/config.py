@@ -65,6 +65,9 @@ class Settings:
     pii_task_timeout: float = 600.0
     pii_cache: str = ""
     pii_calibration: str | None = None
+    # The learned entity core of aimon_pii_m1 (``SANITAS_PII_NER_CORE``): ``spacy`` (the spaCy NER,
+    # sanitas.pii.ner) or ``token`` (the MiniLM token classifier, sanitas.pii.token_ner).
+    pii_ner_core: str = "spacy"
 
     @property
     def is_sqlite(self) -> bool:
@@ -160,6 +163,7 @@ def load_settings(**overrides: object) -> Settings:
         "pii_task_timeout": float(os.environ.get("SANITAS_PII_TASK_TIMEOUT") or 600),
         "pii_cache": os.environ.get("SANITAS_PII_CACHE", "").strip(),
         "pii_calibration": os.environ.get("SANITAS_PII_CALIBRATION") or None,
+        "pii_ner_core": os.environ.get("SANITAS_PII_NER_CORE", "spacy"),
     }
     values.update(overrides)
     values["public_url"] = public_url(values["public_url"])  # type: ignore[arg-type]

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
 
+from sanitas.config import current
 from sanitas.pii import pool as _pool
+from sanitas.pii import token_ner
 from sanitas.pii.calibration import calibrate
 from sanitas.pii.chunking import CHUNK_CHARS, iter_chunks, shift
 from sanitas.pii.entities import Entity
@@ -147,6 +149,8 @@ class PiiEngine:
         self._key: _pool.EngineKey = (self.method, tuple(self.pii_types), self.threshold)
         self._recognizers: list[Recognizer] | None = None
         self._llm_client: LlmClient | None = None
+        # The learned entity core (``SANITAS_PII_NER_CORE``): the MiniLM token classifier or spaCy's NER.
+        self._spacy_core = current().pii_ner_core.strip().lower() != "token"
         wanted = set(self.pii_types)
         # Labels recognizers may emit that end up as a requested type.
         self._emit = wanted | {k for k, targets in FALLBACK.items() if any(t in wanted for t in targets)}
@@ -168,7 +172,7 @@ class PiiEngine:
                 rec.setup()
             if "model" in self.parts:
                 lexicons()
-                load_nlp()
+                load_nlp() if self._spacy_core else token_ner.load_core()
         if "llm" in self.parts:
             if self.llm is None:
                 raise LlmNotConfiguredError()
@@ -202,7 +206,8 @@ class PiiEngine:
                 for rec in digit_only:
                     ents.extend(rec.find(view))
         if "model" in self.parts:
-            for chunk, ner in zip(unique, ner_entities(views, min_score=self.threshold), strict=True):
+            core = ner_entities if self._spacy_core else token_ner.token_entities
+            for chunk, ner in zip(unique, core(views, min_score=self.threshold), strict=True):
                 found[chunk].extend(ner)
         if self._llm_client is not None:
             for chunk in unique:

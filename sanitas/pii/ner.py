@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,20 @@ def _writes_capitals(text: str) -> bool:
     return len(openings) >= 2 and all(c.isupper() for c in openings)
 
 
-def _entity(text: str, a: int, b: int, label: str, mapped: str) -> Entity | None:
+Scorer = Callable[[str, str, int, int], float]
+
+
+def _entity(
+    text: str,
+    a: int,
+    b: int,
+    label: str,
+    mapped: str,
+    scorer: Scorer | None,
+    *,
+    adjust: bool = True,
+    case_hints: bool = True,
+) -> Entity | None:
     cut = trim_span(text, a, b, mapped)
     if cut is None:
         return None
@@ -200,8 +214,10 @@ def _entity(text: str, a: int, b: int, label: str, mapped: str) -> Entity | None
     value = text[start:end]
     if mapped != "organization" and (_acronym(value, text) or _dictionary_word(value, mapped)):
         return None
-    score = span_score(label, value)
-    if mapped in _CASED_LABELS and value[0] not in "@#" and _writes_capitals(text):
+    score = span_score(label, value) if scorer is None else scorer(label, value, a, b)
+    if not adjust:
+        return Entity(start, end, mapped, score)
+    if case_hints and mapped in _CASED_LABELS and value[0] not in "@#" and _writes_capitals(text):
         # The writer capitalizes sentence openings, so a name they leave in lower case is far more
         # often a term ("pylori", "fibrin thrombi"), and one capitalized word that is no known name
         # more often an eponym or a product ("Doppler", "Vimentin"); uncased texts (chat) and handles
@@ -214,18 +230,37 @@ def _entity(text: str, a: int, b: int, label: str, mapped: str) -> Entity | None
     return Entity(start, end, mapped, score)
 
 
-def spans_to_entities(text: str, spans: list[tuple[int, int, str, str]]) -> list[Entity]:
-    """Model spans of one text as entities of our pii_types, trimmed and scored (MISC dropped)."""
+def spans_to_entities(
+    text: str,
+    spans: list[tuple[int, int, str, str]],
+    *,
+    scorer: Scorer | None = None,
+    adjust: bool = True,
+    case_hints: bool = True,
+) -> list[Entity]:
+    """Model spans of one text as entities of our pii_types, trimmed and scored (MISC dropped).
+
+    ``scorer(label, value, start, end)`` (the model span's offsets) replaces the calibration table of this
+    module (another core's); ``adjust=False`` skips the context adjustments (raw scores, for calibration);
+    ``case_hints=False`` skips the lower-case-in-cased-text factor (a core that reads no case keeps its
+    recall on lower-case names whatever the rest of the text does).
+    """
     ents: list[Entity] = []
     for start, end, label, _ in spans:
         mapped = NER_LABELS.get(label)
         if mapped is None:
             continue
         for a, b in _line_pieces(text, start, end):
-            ent = _entity(text, a, b, label, mapped)
+            span_scorer = None if scorer is None else _at(scorer, start, end)
+            ent = _entity(text, a, b, label, mapped, span_scorer, adjust=adjust, case_hints=case_hints)
             if ent is not None:
                 ents.append(ent)
     return ents
+
+
+def _at(scorer: Scorer, start: int, end: int) -> Scorer:
+    """``scorer`` told the offsets of the model's span, not of the piece of it being scored."""
+    return lambda label, value, _a, _b: scorer(label, value, start, end)
 
 
 def ner_entities(texts: list[str], *, min_score: float = 0.0) -> list[list[Entity]]:

@@ -1,6 +1,7 @@
-"""The learned entity core of aimon_pii_m1 (sanitas/pii/model/ner): shipped in the package, read whatever
-the case or genre of a text, scored by its development-split calibration. Every text here is invented for
-these tests (chat, forms, clinical shorthand), none comes from a benchmark generator's templates."""
+"""The spaCy entity core of aimon_pii_m1 (sanitas/pii/model/ner, ``SANITAS_PII_NER_CORE=spacy``):
+shipped in the package, read whatever the case or genre of a text, scored by its development-split
+calibration. Every text here is invented for these tests (chat, forms, clinical shorthand), none comes
+from a benchmark generator's templates."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from sanitas.pii.ner import MODEL_DIR, shape_key, span_score, spans_to_entities
 
 @pytest.fixture(scope="module")
 def model():
-    engine = PiiEngine(method="aimon_pii_m1", processes=1)
+    # This module tests the spaCy core, which the engine now uses only when asked to (the default is the
+    # token classifier of sanitas.pii.token_ner, tested in test_token_ner.py).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SANITAS_PII_NER_CORE", "spacy")
+        engine = PiiEngine(method="aimon_pii_m1", processes=1)
+    assert engine._spacy_core
     engine.setup()
     return engine
 

@@ -1,0 +1,112 @@
+"""The transformer entity core of aimon_pii_m1 (sanitas/pii/model/token_ner): shipped in the package,
+uncased by construction, windowed over long texts, scored by its development-split calibration. Every
+text here is invented for these tests, none comes from a benchmark generator's templates."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+import sanitas.pii
+from sanitas.pii import token_ner
+from sanitas.pii.engine import PiiEngine
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SANITAS_PII_NER_CORE", "token")
+        eng = PiiEngine(method="aimon_pii_m1", processes=1)
+    eng.setup()
+    return eng
+
+
+def _found(engine: PiiEngine, text: str) -> set[tuple[str, str]]:
+    return {(text[e.start : e.end], e.label) for e in engine.analyze(text)}
+
+
+def test_model_ships_in_the_package():
+    package = Path(sanitas.pii.__file__).resolve().parent
+    folder = token_ner.MODEL_DIR
+    assert folder.is_relative_to(package)
+    assert (folder / token_ner.ONNX_FILE).is_file()
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert size < 100 * 2**20
+    assert json.loads((folder / token_ner.LABELS_FILE).read_text()) == list(token_ner.LABELS)
+    table = json.loads((folder / token_ner.CALIBRATION_FILE).read_text())
+    assert {"PERSON", "LOC", "ORG"} <= set(table)
+    assert all(0.0 < v <= 1.0 for v in table.values())
+
+
+def test_the_core_is_chosen_by_the_setting(engine, monkeypatch):
+    assert not engine._spacy_core
+    monkeypatch.delenv("SANITAS_PII_NER_CORE", raising=False)
+    assert PiiEngine(method="aimon_pii_m1", processes=1)._spacy_core  # spaCy stays the default
+
+
+def test_case_cannot_change_what_the_model_reads():
+    # The wordpieces are uncased: the same text in any case gives the same spans and confidences.
+    text = "Had lunch with Priya Raman in Grand Rapids, then met Tobias Hendricks of Halvorsen Shipping."
+    written, lower, upper = token_ner.token_spans([text, text.lower(), text.upper()])
+    assert written and written == lower == upper
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "label"),
+    [
+        ("had lunch with priya raman in grand rapids", "priya raman", "person"),
+        ("RAN INTO TOBIAS HENDRICKS AT THE GYM", "TOBIAS HENDRICKS", "person"),
+        ("my sister lives in rotterdam now", "rotterdam", "location"),
+        ("just landed in reykjavik, text me when you get here", "reykjavik", "location"),
+    ],
+)
+def test_engine_finds_entities_whatever_the_case(engine, text, value, label):
+    assert (value, label) in _found(engine, text)
+
+
+def test_windows_cover_every_wordpiece_with_overlap():
+    body = token_ner.WINDOW - 2
+    assert token_ner._windows(10) == [(0, 10)]
+    for n in (body + 1, 3 * body + 7, 1000):
+        wins = token_ner._windows(n)
+        assert wins[0][0] == 0 and wins[-1][1] == n
+        assert all(b - a == body for a, b in wins)
+        assert all(nxt[0] < cur[1] for cur, nxt in pairwise(wins))  # consecutive windows overlap
+
+
+def test_long_text_is_read_past_the_first_window():
+    filler = "The committee reviewed the quarterly budget and approved the plan. " * 60
+    text = filler + "Afterwards Ingrid Solberg flew home to Trondheim."
+    spans = token_ner.token_spans([text])[0]
+    found = {text[a:b] for a, b, _, _ in spans}
+    assert "Ingrid Solberg" in found
+    assert all(0 <= a < b <= len(text) for a, b, _, _ in spans)
+
+
+def test_spans_end_on_word_boundaries():
+    text = "Thanks to Anneliese Vandermeerschen for the report"
+    for a, b, _, _ in token_ner.token_spans([text])[0]:
+        assert (a == 0 or not text[a - 1].isalnum()) and (b == len(text) or not text[b].isalnum())
+
+
+def test_calibration_buckets_fall_back_to_coarser_ones():
+    keys = token_ner.calibration_keys("PERSON", "maria lopez", 0.97)
+    assert keys == ["PERSON|lower|multi|hi", "PERSON|hi", "PERSON|lower|multi", "PERSON"]
+    assert token_ner.calibration_keys("LOC", "Oslo", 0.5)[0] == "LOC|cased|single|lo"
+
+
+def test_scores_are_calibrated_precisions():
+    table = json.loads((token_ner.MODEL_DIR / token_ner.CALIBRATION_FILE).read_text())
+    ents = token_ner.token_entities(["met priya raman in grand rapids yesterday"])[0]
+    assert ents
+    assert all(0.0 < e.score <= max(table.values()) for e in ents)
+
+
+def test_names_have_no_digits():
+    # The post-filters of the spaCy core apply: a span with digits or markup is no name.
+    text = "ticket 4471-B assigned to user_4471 by jdoe99, cc Maren Holt"
+    people = [text[e.start : e.end] for e in token_ner.token_entities([text])[0] if e.label == "person"]
+    assert not any(ch.isdigit() for name in people for ch in name)
