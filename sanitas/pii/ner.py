@@ -205,7 +205,6 @@ def _entity(
     scorer: Scorer | None,
     *,
     adjust: bool = True,
-    case_hints: bool = True,
 ) -> Entity | None:
     cut = trim_span(text, a, b, mapped)
     if cut is None:
@@ -217,7 +216,7 @@ def _entity(
     score = span_score(label, value) if scorer is None else scorer(label, value, a, b)
     if not adjust:
         return Entity(start, end, mapped, score)
-    if case_hints and mapped in _CASED_LABELS and value[0] not in "@#" and _writes_capitals(text):
+    if mapped in _CASED_LABELS and value[0] not in "@#" and _writes_capitals(text):
         # The writer capitalizes sentence openings, so a name they leave in lower case is far more
         # often a term ("pylori", "fibrin thrombi"), and one capitalized word that is no known name
         # more often an eponym or a product ("Doppler", "Vimentin"); uncased texts (chat) and handles
@@ -236,14 +235,11 @@ def spans_to_entities(
     *,
     scorer: Scorer | None = None,
     adjust: bool = True,
-    case_hints: bool = True,
 ) -> list[Entity]:
     """Model spans of one text as entities of our pii_types, trimmed and scored (MISC dropped).
 
     ``scorer(label, value, start, end)`` (the model span's offsets) replaces the calibration table of this
-    module (another core's); ``adjust=False`` skips the context adjustments (raw scores, for calibration);
-    ``case_hints=False`` skips the lower-case-in-cased-text factor (a core that reads no case keeps its
-    recall on lower-case names whatever the rest of the text does).
+    module (another core's); ``adjust=False`` skips the context adjustments (raw scores, for calibration).
     """
     ents: list[Entity] = []
     for start, end, label, _ in spans:
@@ -252,7 +248,7 @@ def spans_to_entities(
             continue
         for a, b in _line_pieces(text, start, end):
             span_scorer = None if scorer is None else _at(scorer, start, end)
-            ent = _entity(text, a, b, label, mapped, span_scorer, adjust=adjust, case_hints=case_hints)
+            ent = _entity(text, a, b, label, mapped, span_scorer, adjust=adjust)
             if ent is not None:
                 ents.append(ent)
     return ents

@@ -195,11 +195,10 @@ def token_entities(texts: list[str], *, min_score: float = 0.0, raw: bool = Fals
         for i, spans in zip(group, token_spans([texts[i] for i in group]), strict=True):
             conf = {(a, b): c for a, b, _, c in spans}
             plain = [(a, b, lab, texts[i][a:b]) for a, b, lab, _ in spans]
-            # No case hints: the model reads no case, and adding it back after the fact lowered recall
-            # on every development and suite corpus (the calibration already prices lower-case spans).
-            ents = spans_to_entities(
-                texts[i], plain, scorer=partial(_score, conf, raw), adjust=not raw, case_hints=False
-            )
+            # The context adjustments of the spaCy core apply, the case hint included: the model reads
+            # no case, but in prose whose writer capitalizes, a lower-case "name" is far more often a
+            # term (heal's sensitive check on medical abstracts: precision .43 without it, .55 with).
+            ents = spans_to_entities(texts[i], plain, scorer=partial(_score, conf, raw), adjust=not raw)
             out[i] = [e for e in ents if e.score >= min_score]
     return out
 
