@@ -65,9 +65,10 @@ class Settings:
     pii_task_timeout: float = 600.0
     pii_cache: str = ""
     pii_calibration: str | None = None
-    # The learned entity core of aimon_pii_m1 (``SANITAS_PII_NER_CORE``): ``spacy`` (the spaCy NER,
-    # sanitas.pii.ner) or ``token`` (the MiniLM token classifier, sanitas.pii.token_ner).
-    pii_ner_core: str = "spacy"
+    # The learned entity core of aimon_pii_m1 (``SANITAS_PII_NER_CORE``): ``token`` (the MiniLM token
+    # classifier, sanitas.pii.token_ner; uncased, so case does not decide recall) or ``spacy`` (the
+    # spaCy NER, sanitas.pii.ner: faster, weaker on social text; BENCHMARKS.md, stop 14).
+    pii_ner_core: str = "token"
 
     @property
     def is_sqlite(self) -> bool:
@@ -163,7 +164,7 @@ def load_settings(**overrides: object) -> Settings:
         "pii_task_timeout": float(os.environ.get("SANITAS_PII_TASK_TIMEOUT") or 600),
         "pii_cache": os.environ.get("SANITAS_PII_CACHE", "").strip(),
         "pii_calibration": os.environ.get("SANITAS_PII_CALIBRATION") or None,
-        "pii_ner_core": os.environ.get("SANITAS_PII_NER_CORE", "spacy"),
+        "pii_ner_core": os.environ.get("SANITAS_PII_NER_CORE", "token"),
     }
     values.update(overrides)
     values["public_url"] = public_url(values["public_url"])  # type: ignore[arg-type]

@@ -35,6 +35,8 @@ FALLBACK: dict[str, tuple[str, ...]] = {
     "iban": ("bank_account",),
 }
 BATCH_CHUNKS = 512
+# The learned entity cores ``SANITAS_PII_NER_CORE`` may name (the first is the default).
+NER_CORES = ("token", "spacy")
 _DIGIT = re.compile(r"\d")
 
 
@@ -150,7 +152,10 @@ class PiiEngine:
         self._recognizers: list[Recognizer] | None = None
         self._llm_client: LlmClient | None = None
         # The learned entity core (``SANITAS_PII_NER_CORE``): the MiniLM token classifier or spaCy's NER.
-        self._spacy_core = current().pii_ner_core.strip().lower() != "token"
+        core = current().pii_ner_core.strip().lower()
+        if core not in NER_CORES:
+            raise ValueError(f"SANITAS_PII_NER_CORE must be one of {', '.join(NER_CORES)}, not {core!r}")
+        self._spacy_core = core == "spacy"
         wanted = set(self.pii_types)
         # Labels recognizers may emit that end up as a requested type.
         self._emit = wanted | {k for k, targets in FALLBACK.items() if any(t in wanted for t in targets)}

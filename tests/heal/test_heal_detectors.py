@@ -246,3 +246,14 @@ def test_sensitive_with_pii_engine(
         pytest.skip("the PII engine is not importable in this checkout")
     res = pii_detector.detect(_ctx([(text, None)], fake_embedder))
     assert bool(res.flags[0]) is flagged
+
+
+def test_sensitive_cache_key_names_the_entity_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entities cached under one PII entity core are never reused under the other."""
+    det = SensitiveDetector()
+    monkeypatch.setenv("SANITAS_PII_NER_CORE", "token")
+    token = det.cache_params()
+    monkeypatch.setenv("SANITAS_PII_NER_CORE", "spacy")
+    spacy = det.cache_params()
+    assert token["backend"] == spacy["backend"] == "sanitas.pii:aimon_pii_m1"
+    assert token["engine"] != spacy["engine"]

@@ -44,7 +44,12 @@ def test_model_ships_in_the_package():
 def test_the_core_is_chosen_by_the_setting(engine, monkeypatch):
     assert not engine._spacy_core
     monkeypatch.delenv("SANITAS_PII_NER_CORE", raising=False)
-    assert PiiEngine(method="aimon_pii_m1", processes=1)._spacy_core  # spaCy stays the default
+    assert not PiiEngine(method="aimon_pii_m1", processes=1)._spacy_core  # the token core is the default
+    monkeypatch.setenv("SANITAS_PII_NER_CORE", "spacy")
+    assert PiiEngine(method="aimon_pii_m1", processes=1)._spacy_core
+    monkeypatch.setenv("SANITAS_PII_NER_CORE", "bert")
+    with pytest.raises(ValueError, match="SANITAS_PII_NER_CORE must be one of token, spacy"):
+        PiiEngine(method="aimon_pii_m1", processes=1)
 
 
 def test_case_cannot_change_what_the_model_reads():

@@ -178,9 +178,15 @@ class SensitiveDetector(Detector):
         return f"sanitas.pii:{self.method}" if pii_package_dir() is not None else "fallback-patterns"
 
     def _engine_version(self, backend: str) -> str:
-        """The engine's code as well as our constant: the PII engine evolves on its own."""
-        pkg = pii_package_dir() if backend.startswith("sanitas.pii") else None
-        return f"{ENGINE_VERSION}:{source_digest(pkg)[:16] if pkg is not None else ''}"
+        """The engine's code, weights and entity core as well as our constant: the PII engine evolves on
+        its own, and ``SANITAS_PII_NER_CORE`` changes what it finds."""
+        if not backend.startswith("sanitas.pii"):
+            return f"{ENGINE_VERSION}:"
+        from sanitas.config import current
+
+        pkg = pii_package_dir()
+        digest = source_digest(pkg)[:16] if pkg is not None else ""
+        return f"{ENGINE_VERSION}:{current().pii_ner_core.strip().lower()}:{digest}"
 
     def cache_params(self) -> dict[str, Any]:
         """Backend, method and threshold, and the PII engine's code version."""

@@ -44,11 +44,15 @@ def _sha(parts: Iterable[bytes]) -> str:
     return h.hexdigest()
 
 
+# Code, weights and the tables shipped beside them (calibrations): what decides a check's output.
+_DIGESTED = (".py", ".npz", ".onnx", ".json")
+
+
 @cache
 def source_digest(*dirs: Path) -> str:
     """Digest of every ``.py`` file and shipped model file under ``dirs`` (empty when none can be read)."""
     files = sorted(
-        f for d in dirs if d.is_dir() for f in d.rglob("*") if f.suffix in (".py", ".npz") and f.is_file()
+        f for d in dirs if d.is_dir() for f in d.rglob("*") if f.suffix in _DIGESTED and f.is_file()
     )
     if not files:
         return ""
