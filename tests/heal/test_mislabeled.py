@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sanitas.heal.detectors import DetectorContext, get_detector
-from sanitas.heal.engine.mislabel_oof import RIDGE_GRID, oof_probabilities, ridge_loo_scores
+from sanitas.heal.engine.mislabel_oof import RIDGE_GRID, oof_probabilities, ridge_loo_scores, wording_features
 
 
 def _brute_loo(x: np.ndarray, y: np.ndarray, k: int, lam: float) -> np.ndarray:
@@ -76,3 +76,34 @@ def test_overlapping_classes_are_ambiguous_not_relabeled() -> None:
     assert res.flags[flipped].all()
     assert all(res.details[i]["suggested_label"] == "cardiac" for i in flipped)
     assert all(res.details[i]["relabel"] for i in flipped)
+
+
+def test_wording_view_finds_flips_the_embedding_cannot_see() -> None:
+    """Two classes whose texts differ by one stop word ("on" / "off") and whose embeddings are one cloud:
+    only the wording view can tell them apart, and the flipped rows are flagged through it."""
+    rng = np.random.default_rng(3)
+    rooms = ["kitchen", "hall", "bedroom", "garage", "office", "attic", "porch", "den", "study", "yard"]
+    verbs = ["turn", "switch", "put", "flip", "set"]
+    texts, labels = [], []
+    for i in range(240):
+        state = "on" if i % 2 else "off"
+        texts.append(f"{verbs[i % 5]} the {rooms[(i // 2) % 10]} lights {state} please {i % 7}")
+        labels.append(f"lights_{state}")
+    flipped = list(range(0, 240, 24))
+    for i in flipped:
+        labels[i] = "lights_on" if labels[i] == "lights_off" else "lights_off"
+    emb = _clusters(rng, rng.normal(size=(1, 16)), [240], 0.3)
+    wording = wording_features(texts)
+    assert wording is not None
+    y = np.array([lb == "lights_on" for lb in labels], dtype=int)
+    votes = np.full((240, 2), 0.5)
+    blind = oof_probabilities(emb, y, votes)
+    seeing = oof_probabilities(emb, y, votes, wording=wording)
+    truth = 1 - y[flipped]
+    assert (seeing.probs[flipped].argmax(axis=1) == truth).all()
+    assert seeing.weights[1] > 0  # the wording view carries weight
+    # the embedding alone cannot separate the classes: it gives no flip its true class with confidence
+    assert (blind.probs[flipped, truth] < 0.9).all()
+    res = get_detector("mislabeled").detect(_ctx(texts, labels, emb))
+    assert res.flags[flipped].sum() >= 8
+    assert res.flags.sum() <= len(flipped) + 2

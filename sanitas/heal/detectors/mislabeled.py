@@ -1,7 +1,8 @@
 """Mislabeled rows: leave-one-out probabilities of a linear model + confident learning (cleanlab).
 
-The probabilities come from ``engine.mislabel_oof`` (an exact leave-one-out ridge model on the
-embeddings, fused with the neighbour votes and calibrated by log-loss). Confident learning
+The probabilities come from ``engine.mislabel_oof`` (exact leave-one-out ridge models on the
+embeddings and on the wording, fused with the neighbour votes and calibrated by log-loss; confident
+learning proposes from that model and from the meaning-only one). Confident learning
 (``cleanlab.filter.find_label_issues``) proposes the rows whose given label the model confidently
 contradicts; its count grows on datasets whose classes overlap by nature, because it cannot tell a
 wrong label from a row that fits two classes. So a proposed row is flagged only when the calibrated
@@ -23,7 +24,7 @@ from sanitas.heal.detectors.base import (
     SkipCheck,
     register,
 )
-from sanitas.heal.engine.mislabel_oof import oof_probabilities
+from sanitas.heal.engine.mislabel_oof import oof_probabilities, wording_features
 from sanitas.heal.engine.shared import label_ids, label_probs
 
 # A calibrated model giving the given label at most one chance in ten: the label is implausible, not
@@ -61,7 +62,7 @@ class MislabeledDetector(Detector):
             "Relabel comments whose label disagrees with the rest of the dataset.",
         ),
     )
-    models = ("ridge-loo(minilm)+knn-vote", "cleanlab.filter.find_label_issues")
+    models = ("ridge-loo(minilm)+ridge-loo(tfidf-svd)+knn-vote", "cleanlab.filter.find_label_issues")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Score 0.5 where the given label's probability is ``ALPHA``; flags confident-learning issues
@@ -71,10 +72,20 @@ class MislabeledDetector(Detector):
         classes, y = label_ids(ctx)
         labelled = np.flatnonzero(y >= 0)
         yl = y[labelled]
-        oof = oof_probabilities(ctx.embeddings[labelled], yl, label_probs(ctx)[labelled])
+        votes = label_probs(ctx)[labelled]
+        meaning = oof_probabilities(ctx.embeddings[labelled], yl, votes)
+        wording = wording_features([ctx.texts[i] for i in labelled])
+        oof = (
+            oof_probabilities(ctx.embeddings[labelled], yl, votes, wording=wording)
+            if wording is not None
+            else meaning
+        )
         pl = oof.probs
         given = pl[np.arange(len(yl)), yl]
-        issues = _cl_issues(pl, yl)
+        # Confident learning proposes from both models: the wording view sharpens the probabilities of
+        # the rows it reads well, which raises its classes' confidence thresholds and can hide a flip the
+        # meaning-only model proposes. The fused model then judges every proposal.
+        issues = _cl_issues(pl, yl) | (_cl_issues(meaning.probs, yl) if wording is not None else False)
         implausible = given <= ALPHA
         scores = np.zeros(ctx.n)
         scores[labelled] = ALPHA / (ALPHA + given)
@@ -111,6 +122,7 @@ class MislabeledDetector(Detector):
             "relabel_confidence": round(tau, 4),
             "relabel_suggested": relabels,
             "classes": len(classes),
+            "wording_view": wording is not None,
             "ridge": oof.ridge,
             "fusion_weights": oof.weights,
             "temperature": round(oof.temperature, 4),
