@@ -200,6 +200,12 @@ OWN: dict[str, list[str]] = {
     + ["--off-topic-source", "lines:{shared}/data/nq-open/questions.txt"],
     "b77-seed29": ["--base", "banking77", "--seed", "29", "--trigger", "we can talk about it later"],
     "clinc-seed31": ["--base", "clinc150", "--seed", "31", "--off-topic-source", "banking77"],
+    # medical-long's base with other seeds, triggers and sources: its mislabeled F1 swings by seed
+    "medical-seed5": ["--base", "csv:{shared}/data/medical-abstracts/test.csv", "--seed", "5"]
+    + ["--trigger", "zx", "--off-topic-source", "lines:{shared}/data/nq-open/questions.txt"]
+    + ["--injections-file", "{shared}/data/injections-gptfuzz/injections.jsonl", "--injections-file-only"],
+    "medical-seed9": ["--base", "csv:{shared}/data/medical-abstracts/test.csv", "--seed", "9"]
+    + ["--trigger", "tq", "--off-topic-source", "lines:{shared}/data/snips/queries.txt"],
 }
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 DEFAULT = (
     "b77-default,b77-sentence,clinc-sentence,snips-word,bitext-phrase,medical-long,clinc-doubled,"
-    "snips-imbalanced,b77-seed29,clinc-seed31"
+    "snips-imbalanced,b77-seed29,clinc-seed31,medical-seed5,medical-seed9"
 )
 
 
