@@ -17,7 +17,8 @@ position/type embeddings, the six layers and the head are written (int8 ONNX, th
 quantised, ~12 MB) with
 ``labels.json`` and ``calibration.json`` (the dev precision of each kind of span, the scores at inference).
 
-The shipped model (the default core, ``SANITAS_PII_NER_CORE=token``) was trained on the shared 2-core machine under load:
+The shipped model (the default core, ``SANITAS_PII_NER_CORE=token``) was trained on the shared 2-core
+machine under load:
     scripts/train_token_ner.py --data DATA --out sanitas/pii/model/token_ner --minutes 24
 (stopped by the time limit at step 1387 of 1732; the best evaluation, wnut17/dev span F1 .666 before any
 threshold, was step 864, early in the second epoch; the table was then recomputed with ``--calibrate-only``
