@@ -117,7 +117,7 @@ def calibrate(model_dir: Path, docs: list[Doc], *, min_count: int = 20) -> dict[
     for (text, truth), spans in zip(docs, core.ner_batch(texts), strict=True):
         for e in core.spans_to_entities(text, spans):
             label = back[e.label]
-            ok = any(lab == label and _iou((e.start, e.end), (a, b)) >= 0.5 for a, b, lab in truth)
+            ok = any(lab == label and iou((e.start, e.end), (a, b)) >= 0.5 for a, b, lab in truth)
             for key in (label, core.shape_key(label, text[e.start : e.end])):
                 seen.setdefault(key, [0, 0])
                 seen[key][0] += ok
@@ -128,7 +128,8 @@ def calibrate(model_dir: Path, docs: list[Doc], *, min_count: int = 20) -> dict[
     return table
 
 
-def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Character intersection over union of two spans (the suite's matching rule)."""
     inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
     return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import torch
 from ner_synth import Synth  # scripts/ner_synth.py, beside this script
-from train_ner import read_corpus
+from train_ner import iou, read_corpus
 
 from sanitas.pii import token_ner as core
 
@@ -153,7 +153,7 @@ def evaluate(docs: list[Doc]) -> dict[str, Any]:
                 (
                     i
                     for i, (a, b, lab) in enumerate(truth)
-                    if i not in used and lab == back[e.label] and _iou((e.start, e.end), (a, b)) >= 0.5
+                    if i not in used and lab == back[e.label] and iou((e.start, e.end), (a, b)) >= 0.5
                 ),
                 None,
             )
@@ -176,7 +176,7 @@ def calibrate(model_dir: Path, docs: list[Doc], *, min_count: int = 20) -> dict[
     for (text, truth), ents in zip(docs, core.token_entities([t for t, _ in docs], raw=True), strict=True):
         for e in ents:
             label = back[e.label]
-            ok = any(lab == label and _iou((e.start, e.end), (a, b)) >= 0.5 for a, b, lab in truth)
+            ok = any(lab == label and iou((e.start, e.end), (a, b)) >= 0.5 for a, b, lab in truth)
             for key in core.calibration_keys(label, text[e.start : e.end], e.score):
                 seen.setdefault(key, [0, 0])
                 seen[key][0] += ok
@@ -186,11 +186,6 @@ def calibrate(model_dir: Path, docs: list[Doc], *, min_count: int = 20) -> dict[
     (model_dir / core.CALIBRATION_FILE).write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     core.reset()
     return table
-
-
-def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 def main() -> None:
