@@ -128,16 +128,29 @@ def token_spans(texts: list[str]) -> list[list[tuple[int, int, str, float]]]:
     """Per text the model's spans as (start, end, label, confidence), cut at word boundaries."""
     st = _load()
     encs = st["tok"].encode_batch(texts, add_special_tokens=False)
-    jobs = [(i, a, b) for i, enc in enumerate(encs) for a, b in _windows(len(enc.ids))]
-    # Per text and wordpiece: (distance to the window edge, label id, probability).
-    best = [[(-1, 0, 0.0)] * len(e.ids) for e in encs]
+    # An Encoding builds a new list on every attribute read: read each once.
+    seqs = [e.ids for e in encs]
+    jobs = [(i, a, b) for i, seq in enumerate(seqs) for a, b in _windows(len(seq))]
+    # Per text and wordpiece: label id and confidence. A text in one window (almost all) takes that
+    # window's rows as they are; a longer one keeps, per wordpiece, the window where it sits furthest
+    # from an edge (the first such window in the order below on a tie).
+    arg_of: list[Any] = [None] * len(seqs)
+    conf_of: list[Any] = [None] * len(seqs)
+    edge_of: dict[int, np.ndarray] = {}
+    for i, seq in enumerate(seqs):
+        if len(seq) > WINDOW - 2:
+            arg_of[i] = np.zeros(len(seq), dtype=np.int64)
+            conf_of[i] = np.zeros(len(seq), dtype=np.float32)
+            edge_of[i] = np.full(len(seq), -1, dtype=np.int64)
     order = sorted(range(len(jobs)), key=lambda j: jobs[j][2] - jobs[j][1])
     for k in range(0, len(order), BATCH):
         group = [jobs[j] for j in order[k : k + BATCH]]
         width = max(b - a for _, a, b in group) + 2
         ids = np.zeros((len(group), width), dtype=np.int64)
+        ids[:, 0] = st["cls"]
         for row, (i, a, b) in enumerate(group):
-            ids[row, : b - a + 2] = [st["cls"], *encs[i].ids[a:b], st["sep"]]
+            ids[row, 1 : b - a + 1] = seqs[i][a:b]
+            ids[row, b - a + 1] = st["sep"]
         mask = (ids != 0).astype(np.int64)
         logits = st["session"].run(None, {"inputs_embeds": st["embed"][ids], "attention_mask": mask})[0]
         probs = np.exp(logits - logits.max(-1, keepdims=True))
@@ -147,38 +160,47 @@ def token_spans(texts: list[str]) -> list[list[tuple[int, int, str, float]]]:
         # product) stays a candidate, and the calibration table says how often its type is right.
         arg, conf = probs.argmax(-1), 1.0 - probs[..., 0]
         for row, (i, a, b) in enumerate(group):
-            for p in range(a, b):
-                edge = min(p - a, b - 1 - p)
-                if edge > best[i][p][0]:
-                    best[i][p] = (edge, int(arg[row, p - a + 1]), float(conf[row, p - a + 1]))
-    return [_decode(enc, preds, st["labels"]) for enc, preds in zip(encs, best, strict=True)]
+            if i not in edge_of:
+                arg_of[i], conf_of[i] = arg[row, 1 : b - a + 1], conf[row, 1 : b - a + 1]
+                continue
+            pos = np.arange(b - a)
+            edge = np.minimum(pos, b - a - 1 - pos)
+            better = edge > edge_of[i][a:b]
+            edge_of[i][a:b][better] = edge[better]
+            arg_of[i][a:b][better] = arg[row, 1 : b - a + 1][better]
+            conf_of[i][a:b][better] = conf[row, 1 : b - a + 1][better]
+    return [
+        _decode(enc, arg_of[i], conf_of[i], st["labels"]) if arg_of[i].any() else []
+        for i, enc in enumerate(encs)
+    ]
 
 
 def _decode(
-    enc: Any, preds: list[tuple[int, int, float]], labels: list[str]
+    enc: Any, arg: np.ndarray, conf: np.ndarray, labels: list[str]
 ) -> list[tuple[int, int, str, float]]:
     """BIO over words: a word takes its first wordpiece's tag; a span runs over words of one type."""
     spans: list[tuple[int, int, str, float]] = []
     cur: list[Any] | None = None  # [start, end, label, confidences]
     prev_word = None
+    offsets, tags, confs = enc.offsets, arg.tolist(), conf.tolist()
     for p, word in enumerate(enc.word_ids):
-        start, end = enc.offsets[p]
         if word == prev_word and word is not None:
             if cur is not None:
-                cur[1] = end  # the rest of a word belongs to its span
+                cur[1] = offsets[p][1]  # the rest of a word belongs to its span
             continue
         prev_word = word
-        tag = labels[preds[p][1]]
+        tag = labels[tags[p]]
         kind = tag[2:]
         if tag == "O" or (cur is not None and (tag.startswith("B-") or kind != cur[2])):
             if cur is not None:
                 spans.append((cur[0], cur[1], cur[2], sum(cur[3]) / len(cur[3])))
             cur = None
         if tag != "O":
+            start, end = offsets[p]
             if cur is None:
                 cur = [start, end, kind, []]
             cur[1] = end
-            cur[3].append(preds[p][2])
+            cur[3].append(confs[p])
     if cur is not None:
         spans.append((cur[0], cur[1], cur[2], sum(cur[3]) / len(cur[3])))
     return spans

@@ -115,3 +115,22 @@ def test_names_have_no_digits():
     text = "ticket 4471-B assigned to user_4471 by jdoe99, cc Maren Holt"
     people = [text[e.start : e.end] for e in token_ner.token_entities([text])[0] if e.label == "person"]
     assert not any(ch.isdigit() for name in people for ch in name)
+
+
+def test_a_name_across_a_window_edge_is_read_whole():
+    # Placed so that its wordpieces straddle the end of the first window: each piece takes the reading
+    # of the window where it sits furthest from an edge, and the span comes out whole.
+    tok = token_ner._load()["tok"]
+    filler = "the committee reviewed the quarterly budget and approved the plan . "
+    per = len(tok.encode(filler, add_special_tokens=False).ids)
+    lead = filler * ((token_ner.WINDOW - 5) // per)
+    pad = token_ner.WINDOW - 5 - len(tok.encode(lead, add_special_tokens=False).ids)
+    text = lead + "so " * pad + "afterwards Ingrid Solberg flew home. " + filler * 3
+    before = len(tok.encode(text[: text.index("Ingrid")], add_special_tokens=False).ids)
+    assert before < token_ner.WINDOW - 2 < before + 3  # the name runs past the first window's edge
+    found = {(text[a:b], label) for a, b, label, _ in token_ner.token_spans([text])[0]}
+    assert ("Ingrid Solberg", "PERSON") in found
+
+
+def test_a_text_without_entities_has_no_spans():
+    assert token_ner.token_spans(["the plan was approved after a short review", ""]) == [[], []]
