@@ -68,9 +68,20 @@ def test_location_cue(text, place, expected):
     [
         ("What is 'Haus' in English? Tell me.", "English", False),  # a surname that is a word
         ("Please Forget what I said earlier.", "Forget", False),
-        ("I spoke with Andersson yesterday.", "Andersson", True),  # a surname that is no word
-        ("I spoke with Smith yesterday.", "Smith", True),  # a given name too
+        # One known name alone is weak evidence (on real text about one time in three a person): it
+        # stays under the default threshold, for the model to decide.
+        ("I spoke with Andersson yesterday.", "Andersson", False),
+        ("I spoke with Smith yesterday.", "Smith", False),
     ],
 )
 def test_lone_dictionary_surname(text, value, expected):
     assert ((value, "person") in _found(NameLexiconRecognizer(), text)) is expected
+
+
+@pytest.mark.parametrize("value", ["Andersson", "Smith"])
+def test_lone_names_are_found_by_the_engine(value):
+    from sanitas.pii.engine import PiiEngine
+
+    text = f"I spoke with {value} yesterday."
+    engine = PiiEngine(method="aimon_pii_m1", pii_types=["person"])
+    assert value in {text[e.start : e.end] for e in engine.analyze(text)}
