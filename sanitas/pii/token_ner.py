@@ -35,10 +35,12 @@ WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 # sides in at least one window).
 WINDOW = 128
 OVERLAP = 32
-# Windows per forward pass: padding waste stays small because windows are grouped by length.
+# Windows per forward pass: padding waste stays small because windows are grouped by length. Inputs
+# are quantized per pass (one scale per batch tensor), so a window's neighbours in its pass, and thus
+# BATCH, the grouping and GROUP_CHARS, can move its confidences a little: changing them changes outputs.
 BATCH = 32
-# Characters read per call of ``token_spans``: its per-wordpiece bookkeeping is Python objects, so a
-# large batch goes in parts and memory stays flat whatever the input size.
+# Characters read per call of ``token_spans``: its per-text arrays (and the encodings) are held for a
+# whole call, so a large batch goes in parts and memory stays flat whatever the input size.
 GROUP_CHARS = 200_000
 _LETTER = re.compile(r"[^\W\d_]")
 # Model confidence (mean entity probability of a span's words) tiers of the calibration table.
