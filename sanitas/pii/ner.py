@@ -224,13 +224,13 @@ def _entity(
     score = span_score(label, value) if scorer is None else scorer(label, value, a, b)
     if not adjust:
         return Entity(start, end, mapped, score)
-    if mapped in _CASED_LABELS and value[0] not in "@#" and value.islower() and _writes_capitals(text):
+    if mapped in _CASED_LABELS and value[0] not in "@#" and _writes_capitals(text):
         # The writer capitalizes sentence openings, so a name they leave in lower case is far more
-        # often a term ("pylori", "fibrin thrombi"); uncased texts (chat) and handles keep the model's
-        # score. A capitalized word the gazetteer does not know is not demoted: novel names are what
-        # the model is for (on wnut17 dev and train such spans were people 23 times in 51, above the
-        # default threshold, which the demotion put them under).
-        score *= LOWER_IN_CASED
+        # often a term ("pylori", "fibrin thrombi"), and one capitalized word that is no known name
+        # more often an eponym or a product ("Doppler", "Vimentin"); uncased texts (chat) and handles
+        # keep the model's score.
+        if value.islower() or (" " not in value and not lexicons().is_name_token(value)):
+            score *= LOWER_IN_CASED
     if mapped == "location" and value.lower().removeprefix("the ") in lexicons().coarse_places:
         if not has_context(text, start, end, _RESIDENCE, after=0):
             score = min(score, COARSE_PLACE_SCORE)

@@ -120,13 +120,10 @@ def test_lower_case_span_in_cased_text():
     cased = "Biopsies were taken. Infection with pylori was found."
     chat = "biopsies were taken. infection with pylori was found."
     handle = "Thanks to @pylori_fan for this. Great read."
-    # A capitalized name the gazetteer does not know keeps its score in the same prose.
-    novel = "Biopsies were taken. We sent them to Okonkwerre for review."
     for text, value, kept in (
         (cased, "pylori", False),
         (chat, "pylori", True),
         (handle, "@pylori_fan", True),
-        (novel, "Okonkwerre", True),
     ):
         start = text.index(value)
         ents = spans_to_entities(text, [(start, start + len(value), "PERSON", value)])
