@@ -21,6 +21,8 @@ Head = tuple[np.ndarray, np.ndarray]  # weights (d, k) and bias (k,)
 
 # A column that never varies in training still needs a finite, confident logit.
 _CONSTANT_LOGIT = 12.0
+# Temperatures the fusion tries (ascending).
+FUSION_TEMPERATURES = np.geomspace(0.25, 8.0, 31)
 
 
 def _regression(c: float, max_iter: int, init: tuple[np.ndarray, np.ndarray] | None) -> LogisticRegression:
@@ -120,7 +122,7 @@ def choose_fusion(
         for combo in itertools.product(range(ticks + 1), repeat=m - 1)
         if sum(combo) <= ticks
     ]
-    temps = np.geomspace(0.25, 8.0, 31)
+    temps = FUSION_TEMPERATURES
     best: tuple[float, list[float], float] | None = None
     for weights in grid:
         z = sum(w * s for w, s in zip(weights, scores, strict=True))
@@ -130,6 +132,89 @@ def choose_fusion(
                 best = (loss, weights, float(t))
     assert best is not None
     return best[1], best[2]
+
+
+def search_fusion(
+    scores: Sequence[np.ndarray], y: np.ndarray, *, step: float = 0.1
+) -> tuple[list[float], float]:
+    """``choose_fusion``'s grid point (exclusive labels; ``y`` the class index of each row) by local search.
+
+    The log-loss of fused log-scores is a log-sum-exp of a linear function of the unnormalised weights
+    ``t * w``, so it is convex: in the temperature for fixed weights (a descent along the temperature
+    grid from the neighbouring point's best ends at the grid's best), and, minimised over a continuous
+    temperature, quasi-convex over the weight simplex (a steepest descent moving one tick between two
+    views reaches the best weights). A sweep over every point two moves from the end guards the
+    lattice's corners. The full scan costs rows x classes x 31 temperatures for each of the grid's 66
+    points (three views); this visits a few dozen points at about four temperatures each.
+    """
+    stack = np.stack([np.asarray(s, dtype=np.float64) for s in scores])
+    own = stack[:, np.arange(stack.shape[1]), np.asarray(y)]
+    ticks = round(1 / step)
+    m = len(scores)
+    temps = FUSION_TEMPERATURES
+    found: dict[tuple[int, ...], tuple[float, int]] = {}
+
+    def at(point: tuple[int, ...], hint: int) -> tuple[float, int]:
+        if point not in found:
+            w = np.asarray(point, dtype=np.float64) / ticks
+            z = np.tensordot(w, stack, axes=1)
+            top = z.max(axis=1)
+            gap = z - top[:, None]
+            # log-loss at temperature t: mean of t * (top - z_y) + log sum exp(t * (z - top))
+            excess = top - w @ own
+            losses: dict[int, float] = {}
+
+            def loss(i: int) -> float:
+                if i not in losses:
+                    t = temps[i]
+                    losses[i] = float(np.mean(t * excess + np.log(np.exp(t * gap).sum(axis=1))))
+                return losses[i]
+
+            i = hint
+            # ties within 1e-12 go to the lower temperature, as in choose_fusion's scan
+            while i > 0 and loss(i - 1) <= loss(i) + 1e-12:
+                i -= 1
+            while i + 1 < len(temps) and loss(i + 1) < loss(i) - 1e-12:
+                i += 1
+            found[point] = (loss(i), i)
+        return found[point]
+
+    def moves(point: tuple[int, ...]) -> list[tuple[int, ...]]:
+        out = []
+        for a in range(m):
+            for b in range(m):
+                if a != b and point[a] > 0:
+                    q = list(point)
+                    q[a] -= 1
+                    q[b] += 1
+                    out.append(tuple(q))
+        return out
+
+    def better(p: tuple[int, ...], q: tuple[int, ...]) -> bool:
+        # choose_fusion keeps the first grid point (lexicographic in all but the last weight) unless a later
+        # one is lower by more than 1e-12
+        lp, lq = found[p][0], found[q][0]
+        return lp < lq - 1e-12 or (lp <= lq + 1e-12 and p[:-1] < q[:-1])
+
+    start = [ticks // m] * m
+    start[-1] += ticks - sum(start)
+    best = tuple(start)
+    at(best, len(temps) // 2)
+    while True:
+        for q in moves(best):
+            at(q, found[best][1])
+        step_to = min(moves(best), key=lambda q: (found[q][0], q[:-1]), default=best)
+        if step_to != best and better(step_to, best):
+            best = step_to
+            continue
+        ring = {r for q in moves(best) for r in moves(q)}
+        for r in sorted(ring):
+            at(r, found[best][1])
+        guard = [r for r in sorted(ring) if better(r, best)]
+        if not guard:
+            break
+        best = min(guard, key=lambda q: (found[q][0], q[:-1]))
+    return [t / ticks for t in best], float(temps[found[best][1]])
 
 
 def ancestors(label: Label) -> list[Label]:

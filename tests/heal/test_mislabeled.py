@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import log_softmax
 
 from sanitas.heal.detectors import DetectorContext, get_detector
-from sanitas.heal.engine.mislabel_oof import RIDGE_GRID, oof_probabilities, ridge_loo_scores, wording_features
+from sanitas.heal.engine.mislabel_oof import (
+    RIDGE_GRID,
+    _top_components,
+    oof_probabilities,
+    ridge_loo_scores,
+    wording_features,
+)
+from sanitas.models.calibration import choose_fusion, search_fusion
 
 
 def _brute_loo(x: np.ndarray, y: np.ndarray, k: int, lam: float) -> np.ndarray:
@@ -71,11 +79,12 @@ def test_overlapping_classes_are_ambiguous_not_relabeled() -> None:
     res = get_detector("mislabeled").detect(_ctx(texts, labels, emb))
     pair = np.arange(200)
     assert res.flags[pair].sum() <= 4
-    assert not any(res.details[i] and res.details[i]["relabel"] for i in pair)
+    details = [d or {} for d in res.details]
+    assert not any(details[i].get("relabel") for i in pair)
     assert res.summary["ambiguous"] > 0
     assert res.flags[flipped].all()
-    assert all(res.details[i]["suggested_label"] == "cardiac" for i in flipped)
-    assert all(res.details[i]["relabel"] for i in flipped)
+    assert all(details[i].get("suggested_label") == "cardiac" for i in flipped)
+    assert all(details[i].get("relabel") for i in flipped)
 
 
 def test_wording_view_finds_flips_the_embedding_cannot_see() -> None:
@@ -107,3 +116,39 @@ def test_wording_view_finds_flips_the_embedding_cannot_see() -> None:
     res = get_detector("mislabeled").detect(_ctx(texts, labels, emb))
     assert res.flags[flipped].sum() >= 8
     assert res.flags.sum() <= len(flipped) + 2
+
+
+def test_fusion_search_finds_the_full_grids_point() -> None:
+    """The local search over weights and temperatures lands on the point the full grid scan picks."""
+    rng = np.random.default_rng(4)
+    for seed in range(6):
+        n, k = 300, 5 + seed
+        y = rng.integers(0, k, size=n)
+        views = []
+        for strength in rng.uniform(0.5, 4.0, size=2 + seed % 2):
+            logits = rng.normal(size=(n, k)) + strength * np.eye(k)[y]
+            views.append(log_softmax(logits, axis=1))
+        assert search_fusion(views, y) == choose_fusion(views, np.eye(k)[y], exclusive=True)
+
+
+def test_fusion_search_keeps_the_first_of_tied_points() -> None:
+    """Views that say nothing tie everywhere: the grid scan's first point (and lowest temperature) wins."""
+    flat = np.log(np.full((50, 3), 1 / 3))
+    y = np.arange(50) % 3
+    expected = choose_fusion([flat, flat, flat], np.eye(3)[y], exclusive=True)
+    assert search_fusion([flat, flat, flat], y) == expected
+
+
+def test_wording_components_match_truncated_svd() -> None:
+    """The wording view's projection is scikit-learn's randomized TruncatedSVD, up to column signs,
+    whether the texts have more terms than rows or fewer."""
+    from scipy import sparse
+    from sklearn.decomposition import TruncatedSVD
+
+    rng = np.random.default_rng(5)
+    for rows, terms in ((120, 300), (300, 120), (300, 40)):
+        x = sparse.random(rows, terms, density=0.05, random_state=rng, format="csr")
+        ref = TruncatedSVD(n_components=20, algorithm="randomized", n_iter=2, random_state=0).fit_transform(x)
+        got = _top_components(x, 20)
+        signs = np.sign((ref * got).sum(axis=0))
+        np.testing.assert_allclose(got * signs, ref, atol=1e-8)

@@ -24,7 +24,7 @@ from sanitas.heal.detectors.base import (
     SkipCheck,
     register,
 )
-from sanitas.heal.engine.mislabel_oof import oof_probabilities, wording_features
+from sanitas.heal.engine.mislabel_oof import oof_models, wording_features
 from sanitas.heal.engine.shared import label_ids, label_probs
 
 # A calibrated model giving the given label at most one chance in ten: the label is implausible, not
@@ -73,13 +73,9 @@ class MislabeledDetector(Detector):
         labelled = np.flatnonzero(y >= 0)
         yl = y[labelled]
         votes = label_probs(ctx)[labelled]
-        meaning = oof_probabilities(ctx.embeddings[labelled], yl, votes)
         wording = wording_features([ctx.texts[i] for i in labelled])
-        oof = (
-            oof_probabilities(ctx.embeddings[labelled], yl, votes, wording=wording)
-            if wording is not None
-            else meaning
-        )
+        meaning, fused = oof_models(ctx.embeddings[labelled], yl, votes, wording=wording)
+        oof = fused if fused is not None else meaning
         pl = oof.probs
         given = pl[np.arange(len(yl)), yl]
         # Confident learning proposes from both models: the wording view sharpens the probabilities of
