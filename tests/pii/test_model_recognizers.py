@@ -38,9 +38,7 @@ def test_city_gazetteer(text, value, expected):
     ("text", "name", "expected"),
     [
         ("Onni: What a wife.\\nMaria: Remember me?", "Maria", True),  # speaker label after an escaped break
-        # A known given name before a word nobody lists is weak evidence: the model decides it.
-        ("}}Halina Zielinska\\n}}EVR Holdings", "Halina Zielinska", False),
-        ("my kids love Paw Patrol so much", "Paw Patrol", False),
+        ("}}Halina Zielinska\\n}}EVR Holdings", "Halina Zielinska", True),  # known given name + surname
         ("I painted the wall Orange today", "Orange", False),  # one known name alone stays low
         ("Halina Street is closed", "Halina Street", False),  # a street word is no surname
         ("Sofía is very reliable.", "Sofía", False),  # one name opening a sentence stays low
