@@ -60,7 +60,7 @@ def test_dense_foreign_topic_is_off_topic_and_mislabeled_rows_are_not() -> None:
     assert res.flags[off].mean() >= 0.7
     assert res.flags[mis].mean() <= 0.1
     assert res.flags[clean].sum() <= 0.02 * clean.sum()
-    assert all(res.details[i]["off_topic_score"] >= 50 for i in np.flatnonzero(res.flags))
+    assert all((res.details[i] or {}).get("off_topic_score", 0) >= 50 for i in np.flatnonzero(res.flags))
 
 
 def test_no_foreign_topic_flags_almost_nothing() -> None:
@@ -104,3 +104,51 @@ def test_found_neighbour_test_reaches_the_rest_of_a_found_cluster() -> None:
     assert flags[foreign & ~found].all()
     assert not flags[~foreign].any() and not flags[found].any()
     assert ((scores >= 0.5) == flags).all()
+
+
+def test_odd_rows_of_the_dataset_are_not_a_foreign_topic() -> None:
+    """Rows mixing three classes' words under a fourth label: far-ish, scattered, but no cluster."""
+    rows, kinds = build(seed=3)
+    rng = random.Random(3)
+    labels = sorted({lab for _, lab in rows})
+    for _ in range(20):
+        a, b, c, d = rng.sample(labels, 4)
+        words = [f"{lab}w{rng.randrange(20)}" for lab in (a, a, b, b, c, c)]
+        rows.append((" ".join(words), d))
+        kinds += "d"
+    res = get_detector("off_topic").detect(_ctx(rows))
+    kind = np.array(list(kinds))
+    assert res.flags[kind == "o"].mean() >= 0.7
+    # the stop-13 code flagged 0.55 of them here: every scattered row was flagged
+    assert res.flags[kind == "d"].mean() <= 0.4
+
+
+def test_form_features_are_standardised_and_clipped() -> None:
+    from sanitas.heal.engine.offtopic_form import FORM_CLIP, FORM_WEIGHT, form_features
+
+    # constant over the dataset: no information, zeroed
+    assert np.allclose(form_features(["play some jazz"] * 5), 0.0)
+    texts = ["play some jazz"] * 300 + ["PLAY SOME JAZZ?"]
+    f = form_features(texts)
+    # the one row in capitals stands out, but no more than the clip allows
+    assert np.isclose(np.abs(f[-1]).max(), FORM_WEIGHT * FORM_CLIP)
+    assert np.abs(f[:300]).max() < 0.1 * FORM_WEIGHT
+
+
+def test_foreign_source_alike_in_topic_is_found_by_its_form() -> None:
+    """A foreign source about the dataset's own topics, in another typography, is learnt as a region."""
+    from sanitas.heal.engine.offtopic_form import form_features
+    from sanitas.heal.engine.offtopic_topics import foreign_topic_probability
+
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(400, 16))
+    texts = ["what is my balance"] * 340 + ["What is my balance?"] * 60
+    seed = np.zeros(400, dtype=bool)
+    seed[340:380] = True  # found already; the last 20 foreign rows are not
+    confirmed = np.arange(400) < 340
+    plain = foreign_topic_probability(emb, seed, confirmed)
+    form = foreign_topic_probability(emb, seed, confirmed, form_features(texts))
+    rest = np.arange(400) >= 380
+    # same meaning everywhere: the embedding alone cannot place them, their form can
+    assert plain[rest].mean() < 0.5 < form[rest].mean()
+    assert form[confirmed].mean() < 0.2

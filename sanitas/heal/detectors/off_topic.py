@@ -25,10 +25,12 @@ from sanitas.heal.engine.far import (
     far_stats,
     prototype_distance,
 )
+from sanitas.heal.engine.offtopic_form import form_features
 from sanitas.heal.engine.offtopic_topics import (
     confirmed_distance,
     foreign_topic_probability,
     found_neighbour_test,
+    marked_share_pvalues,
     neighbourhood_agreement,
 )
 from sanitas.heal.engine.shared import label_ids
@@ -43,10 +45,14 @@ class OffTopicDetector(Detector):
     label-confirmed rows and the nearest class prototype, in families: rows whose label no neighbour
     backs *and* whose neighbours agree on no label (the off-topic signature), rows whose label no
     neighbour backs but whose neighbours agree on another label (the mislabeled signature), the other
-    unconfirmed rows, the confirmed rows. The first two are rich in signals by construction and are
-    tested with adaptive BH; kept apart, the mislabeled rows do not dilute the off-topic family. Rows
-    a classifier places in the same region as the rows already found (a dense foreign topic,
-    ``engine.offtopic_topics``) are flagged too; with few classes, where a foreign row's label is
+    unconfirmed rows, the confirmed rows. The second is rich in signals by construction and is
+    tested with adaptive BH; kept apart, the mislabeled rows do not dilute the off-topic family. The
+    first is tested on distance at the plain FDR and, with adaptive BH, on the share of its neighbours
+    that are unsupported too (a foreign topic is a cluster of such rows; an odd row of the dataset's
+    own is alone, and often the farther). Rows a classifier places in the same region as the rows
+    already found (a dense foreign topic, ``engine.offtopic_topics``; on meaning and on surface form,
+    ``engine.offtopic_form``, which the uncased embedding does not see) are flagged too; with few
+    classes, where a foreign row's label is
     often confirmed by chance, that includes confirmed rows; the classifier's probability is also
     tested at the FDR against the confirmed rows' own out-of-fold probabilities (conformal p-values),
     so its cut is calibrated on the dataset rather than fixed at 0.5 alone. Last, the unconfirmed rows whose
@@ -75,6 +81,8 @@ class OffTopicDetector(Detector):
         "neighbourhood-agreement",
         "foreign-topic-logreg",
         "found-neighbour-share",
+        "unsupported-neighbour-share",
+        "surface-form",
     )
 
     @classmethod
@@ -122,11 +130,22 @@ class OffTopicDetector(Detector):
             # "agree on nothing": no label holds a majority of the neighbours' vote
             scattered = unsup & (neighbourhood_agreement(ctx) < 0.5)
             families = [scattered, unsup & ~scattered, ~conf & ~unsup, conf]
-            scores, flags = bh_families(pvalue, families, adaptive=[True, True, False, False])
+            # far-ness alone does not tell a foreign topic's scattered rows from the dataset's own odd
+            # rows (those are often the farther): the scattered family is tested on distance at the
+            # plain FDR, and on the share of its neighbours as unsupported as itself (a foreign topic
+            # is a cluster of such rows) with adaptive BH, since it is rich in such rows by construction
+            scores, flags = bh_families(pvalue, families, adaptive=[False, True, False, False])
+            cl_scores, cl_flags = bh_families(
+                marked_share_pvalues(ctx, unsup, conf), [scattered], adaptive=[True]
+            )
+            scores, flags = np.maximum(scores, cl_scores), flags | cl_flags
             # the foreign region is learnt from every row already found off-topic (the scattered family
-            # and the rows flagged at the FDR) against the confirmed rows not flagged
+            # and the rows flagged at the FDR) against the confirmed rows not flagged, on the rows'
+            # meaning and their surface form (a foreign source's typography, which the embedding
+            # does not see)
             vouched = conf & ~flags
-            prob = foreign_topic_probability(emb, scattered | (flags & ~conf), vouched)
+            form = form_features(ctx.texts)
+            prob = foreign_topic_probability(emb, scattered | (flags & ~conf), vouched, form)
             # many classes: a confirmed label is rarely a chance match, so it vouches for the row
             foreign = prob if few_classes else np.where(conf, 0.0, prob)
             topic = foreign > 0.5

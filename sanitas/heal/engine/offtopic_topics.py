@@ -17,7 +17,12 @@ or among dataset rows of many classes it only half resembles. Three statistics f
   near the dataset's own classes (its neighbours agree on one label, as a mislabeled row's do) still
   has other rows of its topic among its neighbours; a mislabeled row's neighbours are the confirmed
   rows of its true class. The share of a row's neighbours already found off-topic is tested against
-  the same share among the confirmed rows not found.
+  the same share among the confirmed rows not found;
+* ``marked_share_pvalues``: the same on the rows whose label no neighbour backs, before anything is
+  found. A row whose neighbours agree on nothing is either a foreign topic's row or an odd row of the
+  dataset's own (a greeting in another language, a terse fragment): far from the classes both. The
+  foreign row has its topic's other rows, as unsupported as itself, among its neighbours; the odd
+  row does not. Distance cannot tell them apart (the odd row is often the farther), this can.
 """
 
 from __future__ import annotations
@@ -81,12 +86,16 @@ def confirmed_distance(emb: np.ndarray, confirmed: np.ndarray) -> np.ndarray:
     return out
 
 
-def foreign_topic_probability(emb: np.ndarray, seed: np.ndarray, confirmed: np.ndarray) -> np.ndarray:
+def foreign_topic_probability(
+    emb: np.ndarray, seed: np.ndarray, confirmed: np.ndarray, form: np.ndarray | None = None
+) -> np.ndarray:
     """P(row lies in the region of the foreign-topic ``seed`` rather than among the confirmed rows).
 
-    Logistic regression on the embeddings with scikit-learn's default regularisation; rows it was
-    trained on get 5-fold out-of-fold probabilities, the others the full model's. Zeros when the seed
-    is too small to stand for a topic.
+    Logistic regression on the unit-normalised embeddings, beside the rows' surface ``form`` features
+    when given (``engine.offtopic_form``: what the uncased embedding does not see of a foreign
+    source), with scikit-learn's default regularisation; rows it was trained on get 5-fold
+    out-of-fold probabilities, the others the full model's. Zeros when the seed is too small to
+    stand for a topic.
     """
     n = len(emb)
     train = seed | confirmed
@@ -97,6 +106,8 @@ def foreign_topic_probability(emb: np.ndarray, seed: np.ndarray, confirmed: np.n
 
     x = np.asarray(emb, dtype=np.float64)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    if form is not None:
+        x = np.hstack([x, np.asarray(form, dtype=np.float64)])
     target = seed[train].astype(np.int64)
     model = LogisticRegression(max_iter=2000)
     prob = np.zeros(n)
@@ -123,3 +134,15 @@ def found_neighbour_test(
     share = found[idx].mean(axis=1)
     pvalue = tail_pvalues(share, share[null])
     return bh_families(pvalue, [f & ~found for f in families], adaptive=[True] * len(families))
+
+
+def marked_share_pvalues(ctx: DetectorContext, marked: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """P-values of the share of each row's neighbours in ``marked``, against the ``null`` rows' shares.
+
+    Ones when no row is in the null or the graph is empty.
+    """
+    idx, _ = neighbours(ctx)
+    if idx.shape[1] == 0 or not null.any():
+        return np.ones(ctx.n)
+    share = marked[idx].mean(axis=1)
+    return tail_pvalues(share, share[null])
