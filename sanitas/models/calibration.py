@@ -152,9 +152,11 @@ def search_fusion(
     ticks = round(1 / step)
     m = len(scores)
     temps = FUSION_TEMPERATURES
-    found: dict[tuple[int, ...], tuple[float, int]] = {}
+    # per weight point: least loss over the temperatures and its index, and the temperature (and its
+    # loss) choose_fusion's scan keeps among near-ties
+    found: dict[tuple[int, ...], tuple[float, int, float, int]] = {}
 
-    def at(point: tuple[int, ...], hint: int) -> tuple[float, int]:
+    def at(point: tuple[int, ...], hint: int) -> tuple[float, int, float, int]:
         if point not in found:
             w = np.asarray(point, dtype=np.float64) / ticks
             z = np.tensordot(w, stack, axes=1)
@@ -171,12 +173,19 @@ def search_fusion(
                 return losses[i]
 
             i = hint
-            # ties within 1e-12 go to the lower temperature, as in choose_fusion's scan
-            while i > 0 and loss(i - 1) <= loss(i) + 1e-12:
+            while i > 0 and loss(i - 1) < loss(i):
                 i -= 1
-            while i + 1 < len(temps) and loss(i + 1) < loss(i) - 1e-12:
+            while i + 1 < len(temps) and loss(i + 1) < loss(i):
                 i += 1
-            found[point] = (loss(i), i)
+            # choose_fusion's scan replays from the last temperature clearly (by over 1e-12) above its
+            # right neighbour: near the least loss a later temperature must win by over 1e-12
+            first = i
+            while first > 0 and loss(first - 1) - loss(first) <= 1e-12:
+                first -= 1
+            for j in range(first + 1, i + 1):
+                if loss(j) < loss(first) - 1e-12:
+                    first = j
+            found[point] = (loss(i), i, loss(first), first)
         return found[point]
 
     def moves(point: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -190,31 +199,38 @@ def search_fusion(
                     out.append(tuple(q))
         return out
 
-    def better(p: tuple[int, ...], q: tuple[int, ...]) -> bool:
-        # choose_fusion keeps the first grid point (lexicographic in all but the last weight) unless a later
-        # one is lower by more than 1e-12
-        lp, lq = found[p][0], found[q][0]
-        return lp < lq - 1e-12 or (lp <= lq + 1e-12 and p[:-1] < q[:-1])
+    def key(p: tuple[int, ...]) -> tuple[float, tuple[int, ...]]:
+        return found[p][0], p[:-1]
 
     start = [ticks // m] * m
     start[-1] += ticks - sum(start)
     best = tuple(start)
     at(best, len(temps) // 2)
+    for v in range(m):  # each view alone; the last is the grid's first point, where exact ties stay
+        at(tuple(ticks if u == v else 0 for u in range(m)), found[best][1])
+    # each step strictly lowers (loss, grid order), so the search ends
     while True:
         for q in moves(best):
             at(q, found[best][1])
-        step_to = min(moves(best), key=lambda q: (found[q][0], q[:-1]), default=best)
-        if step_to != best and better(step_to, best):
+        step_to = min(moves(best), key=key, default=best)
+        if key(step_to) < key(best):
             best = step_to
             continue
-        ring = {r for q in moves(best) for r in moves(q)}
-        for r in sorted(ring):
+        ring = sorted({r for q in moves(best) for r in moves(q)})
+        for r in ring:
             at(r, found[best][1])
-        guard = [r for r in sorted(ring) if better(r, best)]
-        if not guard:
+        guard = min(ring, key=key, default=best)
+        if key(guard) >= key(best):
             break
-        best = min(guard, key=lambda q: (found[q][0], q[:-1]))
-    return [t / ticks for t in best], float(temps[found[best][1]])
+        best = guard
+    # the answer as choose_fusion's scan (grid order, a later point must be lower by over 1e-12) picks it
+    # among the points visited
+    pick = None
+    for p in sorted(found, key=lambda q: q[:-1]):
+        if pick is None or found[p][2] < found[pick][2] - 1e-12:
+            pick = p
+    assert pick is not None
+    return [t / ticks for t in pick], float(temps[found[pick][3]])
 
 
 def ancestors(label: Label) -> list[Label]:
