@@ -134,3 +134,20 @@ def test_a_name_across_a_window_edge_is_read_whole():
 
 def test_a_text_without_entities_has_no_spans():
     assert token_ner.token_spans(["the plan was approved after a short review", ""]) == [[], []]
+
+
+def test_a_texts_spans_do_not_depend_on_the_texts_read_with_it():
+    # The int8 model quantizes activations per forward pass: batched with other windows (and their
+    # padding), a text's confidences used to move with its neighbours.
+    texts = [
+        "Maria Gonzalez flew from Lisbon to Toronto with Air Canada last spring.",
+        "ok",
+        "call me when u get back from the mall w/ jake",
+        "The meeting with Dr. Okafor at Northwind Traders is moved to Friday. " * 12,
+        "ship it",
+    ]
+    together = token_ner.token_spans(texts)
+    assert any(together)
+    for text, spans in zip(texts, together, strict=True):
+        assert token_ner.token_spans([text])[0] == spans
+        assert token_ner.token_spans(["a much longer neighbour " * 30, text, "x"])[1] == spans
