@@ -62,8 +62,6 @@ _RESIDENCE = (
 LOWER_IN_CASED = 0.3
 _CASED_LABELS = frozenset({"person"})
 _OPENING = re.compile(r"(?:^|[.!?]\s+|\n\s*)([^\W\d_])")
-# What may stand between a sentence, line or text opening (or a field's colon) and its first word.
-_OPENS = re.compile(r"(?:^|[.!?:;\n]|\\n)[\s\"'“(*-]*$")
 
 _lock = threading.Lock()
 _nlp: Any = None
@@ -174,18 +172,12 @@ def _acronym(value: str, text: str) -> bool:
     return " " not in value and len(value) <= 5 and value.isupper() and _LOWER.search(text) is not None
 
 
-def _dictionary_word(value: str, mapped: str, text: str = "", start: int = 0) -> bool:
+def _dictionary_word(value: str, mapped: str) -> bool:
     """Words of the English dictionary, none a known name, called a person ("Cancel", "Balance",
-    "ventricular fibrillation", "electron microscopy") where case says nothing: in lower case, or
-    opening a sentence, a line or the text, they are a button, a sentence's first word or a condition
-    far more often than a person. A capital the sentence does not call for ("ask Bill", "says Trump")
-    is the writer marking a name: on real social text (wnut17 dev and train) the model's capitalized
-    mid-sentence dictionary words were people 40 times in 48.
-    (Places keep such words: on social text the same filter cost more true places than it removed
-    false ones.)"""
+    "ventricular fibrillation", "electron microscopy"): they open a sentence, label a button or name a
+    condition far more often than a person. (Places keep such words: on social text the same filter
+    cost more true places than it removed false ones.)"""
     if mapped != "person":
-        return False
-    if not value.islower() and _OPENS.search(text, 0, start) is None:
         return False
     lex = lexicons()
     tokens = value.split()
@@ -219,7 +211,7 @@ def _entity(
         return None
     start, end = cut
     value = text[start:end]
-    if mapped != "organization" and (_acronym(value, text) or _dictionary_word(value, mapped, text, start)):
+    if mapped != "organization" and (_acronym(value, text) or _dictionary_word(value, mapped)):
         return None
     score = span_score(label, value) if scorer is None else scorer(label, value, a, b)
     if not adjust:

