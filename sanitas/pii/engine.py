@@ -7,22 +7,21 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanitas.config import current
 from sanitas.pii import pool as _pool
-from sanitas.pii import token_ner
 from sanitas.pii.calibration import calibrate
 from sanitas.pii.chunking import CHUNK_CHARS, iter_chunks, shift
 from sanitas.pii.entities import Entity
 from sanitas.pii.escapes import unescape_breaks
 from sanitas.pii.lexicons import lexicons
 from sanitas.pii.llm import LlmClient, LlmConfig, LlmNotConfiguredError
-from sanitas.pii.ner import load_nlp, ner_entities
 from sanitas.pii.postpass import refine
-from sanitas.pii.recognizers.base import Recognizer
-from sanitas.pii.registry import build_recognizers
 from sanitas.pii.types import METHOD_PARTS, normalize_method, normalize_types
+
+if TYPE_CHECKING:
+    from sanitas.pii.recognizers.base import Recognizer
 
 # When a finer type is not requested, its spans are reported under the coarser one that is.
 FALLBACK: dict[str, tuple[str, ...]] = {
@@ -38,6 +37,29 @@ BATCH_CHUNKS = 512
 # The learned entity cores ``SANITAS_PII_NER_CORE`` may name (the first is the default).
 NER_CORES = ("token", "spacy")
 _DIGIT = re.compile(r"\d")
+
+
+# The learned cores are imported on first use: they pull in numpy (and the token model's runtime), which
+# the heuristics method never needs, and every pool worker would pay for that import at start-up.
+def _load_core(spacy_core: bool) -> None:
+    if spacy_core:
+        from sanitas.pii.ner import load_nlp
+
+        load_nlp()
+    else:
+        from sanitas.pii import token_ner
+
+        token_ner.load_core()
+
+
+def _core_entities(spacy_core: bool) -> Any:
+    if spacy_core:
+        from sanitas.pii.ner import ner_entities
+
+        return ner_entities
+    from sanitas.pii import token_ner
+
+    return token_ner.token_entities
 
 
 @dataclass
@@ -150,6 +172,7 @@ class PiiEngine:
         self.processes = _pool.configured_processes() if processes is None else max(1, int(processes))
         self._key: _pool.EngineKey = (self.method, tuple(self.pii_types), self.threshold)
         self._recognizers: list[Recognizer] | None = None
+        self._ready = False  # setup() has run
         self._llm_client: LlmClient | None = None
         # The learned entity core (``SANITAS_PII_NER_CORE``): the MiniLM token classifier or spaCy's NER.
         core = current().pii_ner_core.strip().lower()
@@ -168,20 +191,29 @@ class PiiEngine:
         ``load_models=False`` leaves the gazetteers and spaCy to their first in-process use: a caller
         whose batches all go to the worker pool (a large file) never pays for them in this process.
         """
-        kinds = {"heuristics"} if "heuristics" in self.parts or "model" in self.parts else set()
-        if "model" in self.parts:
-            kinds.add("model")
-        self._recognizers = build_recognizers(kinds=frozenset(kinds), labels=self._emit)
+        self._ready = True
         if load_models:
-            for rec in self._recognizers:
+            for rec in self._recognizer_list():
                 rec.setup()
             if "model" in self.parts:
                 lexicons()
-                load_nlp() if self._spacy_core else token_ner.load_core()
+                _load_core(self._spacy_core)
         if "llm" in self.parts:
             if self.llm is None:
                 raise LlmNotConfiguredError()
             self._llm_client = LlmClient(self.llm)
+
+    def _recognizer_list(self) -> list[Recognizer]:
+        """The recognizers of this method, built on first use: a parent whose batches all go to the
+        worker pool never imports them (their modules compile some hundred regexes at import)."""
+        if self._recognizers is None:
+            from sanitas.pii.registry import build_recognizers
+
+            kinds = {"heuristics"} if "heuristics" in self.parts or "model" in self.parts else set()
+            if "model" in self.parts:
+                kinds.add("model")
+            self._recognizers = build_recognizers(kinds=frozenset(kinds), labels=self._emit)
+        return self._recognizers
 
     def _label(self, text: str, e: Entity) -> list[Entity]:
         wanted = set(self.pii_types)
@@ -196,22 +228,24 @@ class PiiEngine:
 
     def detect_chunks(self, chunks: list[str]) -> list[list[Entity]]:
         """Raw (uncalibrated, unresolved) spans per chunk, offsets into that chunk."""
-        assert self._recognizers is not None
+        assert self._ready, "setup() first"
+        recognizers = self._recognizer_list()
         # Identical texts (templates, repeated signatures) are detected once.
         unique = list(dict.fromkeys(chunks))
         found: dict[str, list[Entity]] = {c: [] for c in unique}
-        always = [r for r in self._recognizers if not r.needs_digit]
-        digit_only = [r for r in self._recognizers if r.needs_digit]
+        # Bound methods once per batch: the inner loop runs for every text and recognizer.
+        always = [r.find for r in recognizers if not r.needs_digit]
+        digit_only = [r.find for r in recognizers if r.needs_digit]
         views = [unescape_breaks(c) for c in unique]
         for chunk, view in zip(unique, views, strict=True):
-            ents = found[chunk]
-            for rec in always:
-                ents.extend(rec.find(view))
+            extend = found[chunk].extend
+            for find in always:
+                extend(find(view))
             if _DIGIT.search(view):
-                for rec in digit_only:
-                    ents.extend(rec.find(view))
+                for find in digit_only:
+                    extend(find(view))
         if "model" in self.parts:
-            core = ner_entities if self._spacy_core else token_ner.token_entities
+            core = _core_entities(self._spacy_core)
             for chunk, ner in zip(unique, core(views, min_score=self.threshold), strict=True):
                 found[chunk].extend(ner)
         if self._llm_client is not None:
@@ -243,7 +277,7 @@ class PiiEngine:
 
     def analyze_local(self, texts: list[str]) -> list[list[Entity]]:
         """``analyze_batch`` in this process only (what each pool worker runs)."""
-        if self._recognizers is None:
+        if not self._ready:
             self.setup()
         raw: list[list[Entity]] = [[] for _ in texts]
         stream = self._chunks(texts)
@@ -270,7 +304,7 @@ class PiiEngine:
         to write it). At most the pool's in-flight limit of tasks is out at once, so a long stream is
         never held in memory. If the pool breaks, the batches not yet answered run in-process.
         """
-        if self._recognizers is None:
+        if not self._ready:
             self.setup()
         rest = iter(batches)
         for texts in rest:

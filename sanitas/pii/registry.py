@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from sanitas.pii.recognizers.base import Recognizer
+if TYPE_CHECKING:
+    # Typing only: the recognizer modules import this one to register themselves, and importing
+    # their package from here would load them all before ``register`` exists.
+    from sanitas.pii.recognizers.base import Recognizer
 
-R = TypeVar("R", bound=type[Recognizer])
+R = TypeVar("R", bound="type[Recognizer]")
 
 REGISTRY: dict[str, type[Recognizer]] = {}
 

@@ -18,6 +18,8 @@ class CreditCardRecognizer(PatternRecognizer):
     label = "credit_card"
     labels = frozenset({"credit_card"})
     patterns = ((re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])"), 0.25),)
+    # Twelve digits at least, each group joined by at most one space or dash.
+    hint = re.compile(r"\d(?:[ -]?\d){11}")
     context = ("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "payment")
 
     def validate(self, value: str) -> bool | None:

@@ -21,3 +21,6 @@ class MacAddressRecognizer(PatternRecognizer):
     )
     context = ("mac", "device", "hardware", "ethernet", "wifi", "wi-fi")
     requires = ":-."
+    # Colon or dash forms hold "<sep>hh<sep>", the dotted form ".hhhh."; opening on the separator class
+    # lets the regex engine skip to candidates.
+    hint = re.compile(r"[:.-](?:(?<=[:-])[0-9A-Fa-f]{2}[:-]|(?<=\.)[0-9A-Fa-f]{4}\.)")

@@ -20,6 +20,14 @@ def has_context(text: str, start: int, end: int, words: tuple[str, ...], *, afte
     return any(w in before or w in tail for w in words)
 
 
+def _has_any(text: str, chars: str) -> bool:
+    # A plain loop rather than any() over a generator: it runs for every text and recognizer.
+    for c in chars:
+        if c in text:
+            return True
+    return False
+
+
 class PatternRecognizer(Recognizer):
     """Matches ``patterns`` (each with a base score); a named group ``v`` narrows the span.
 
@@ -43,15 +51,16 @@ class PatternRecognizer(Recognizer):
 
     def find(self, text: str) -> list[Entity]:
         """Scan ``text`` with every pattern, validating and context-scoring each match."""
-        if self.requires and not any(c in text for c in self.requires):
+        if self.requires and not _has_any(text, self.requires):
             return []
         if self.hint is not None and self.hint.search(text) is None:
             return []
         out: list[Entity] = []
         seen: set[tuple[int, int]] = set()
         for pattern, base in self.patterns:
+            narrows = "v" in pattern.groupindex
             for m in pattern.finditer(text):
-                if "v" in pattern.groupindex and m.group("v") is not None:
+                if narrows and m.group("v") is not None:
                     start, end = m.span("v")
                 else:
                     start, end = m.span()

@@ -48,6 +48,8 @@ _NOT_PHONE = re.compile(
     r"^\d{3}-\d{2}-\d{4}$|^\d{4}-\d{2}-\d{2}|^\d{1,3}(?:\.\d{1,3}){3}$|^(?:1[89]|20)\d\d\s?[-–/]\s?(?:1[89]|20)\d\d$"
 )
 _STREET_AFTER = re.compile(r"\s+[A-ZÀ-Ž][a-zà-ž]")
+_EXTENSION = re.compile(r"\s?(?:x|ext\.?|extension)\s?\d")
+_SEPARATOR = re.compile(r"[\s.()-]")
 
 
 def _digits(s: str) -> str:
@@ -63,11 +65,11 @@ class PhoneRecognizer(Recognizer):
     labels = frozenset({"phone_number"})
 
     def _score(self, value: str) -> float:
-        core = re.split(r"\s?(?:x|ext\.?|extension)\s?\d", value)[0]
+        core = _EXTENSION.split(value)[0]
         ds = _digits(core)
         if not 7 <= len(ds) <= 15 or len(set(ds)) == 1:
             return 0.0
-        separated = bool(re.search(r"[\s.()-]", core.strip()))
+        separated = bool(_SEPARATOR.search(core.strip()))
         core = core.strip()
         if core.startswith("00"):
             core = "+" + core[2:]

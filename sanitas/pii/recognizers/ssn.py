@@ -21,6 +21,8 @@ class SsnRecognizer(PatternRecognizer):
         (re.compile(r"(?<![\d-])\d{3}([- .])\d{2}\1\d{4}(?![\d-])"), 0.75),
         (re.compile(r"(?<![\d-])\d{9}(?![\d-])"), 0.05),
     )
+    # Both shapes hold three digits then either two separated groups (dd, dddd) or six more digits.
+    hint = re.compile(r"\d\d\d(?:[- .]\d\d[- .]\d\d\d\d|\d{6})")
     context = ("ssn", "social security", "social sec", "ss#", "ss #", "ss no", "tin")
 
     def validate(self, value: str) -> bool | None:

@@ -38,6 +38,9 @@ _PO_BOX = re.compile(
     rf"|{_BOX_START}(?:USNS|USS|USNV|USCGC)\s+\w+"
     r"(?:\s*(?:\n|\\n)?\s*(?:FPO)\s+A[AEP]\s+\d{5})?"
 )
+# Every form of _PO_BOX holds "box" or a ship prefix (USNS, USS, USNV, USCGC): one cheap scan, with
+# the same case folding, tells whether the costlier alternation can match at all.
+_PO_BOX_HINT = re.compile(r"(?i)box|us[snc]")
 _TOKEN = r"[^\W\d_][\w'’.-]*"
 _CALENDAR = set(
     "january february march april may june july august september october november december jan feb mar apr "
@@ -66,6 +69,11 @@ _HEADED = re.compile(
 )
 _PREFIX_HINT = re.compile("|".join(re.escape(k) for k in sorted(_PREFIX_KEYS, key=len, reverse=True)))
 _GLUED_KEYS = tuple({w.replace("\\", "") for w in _GLUED.split("|")})
+# The glued form keeps a match only when its word ends in one of those endings (lowercased) right before
+# the spaces and the house number: without that in the lowercased text, its matches are all rejected.
+_GLUED_HINT = re.compile(
+    "(?:" + "|".join(re.escape(k) for k in sorted(_GLUED_KEYS, key=len, reverse=True)) + r")\s+\d"
+)
 _DIGIT = re.compile(r"\d")
 _LINE_END = re.compile(r"[ \t.,;?!)>]*(?:\n|\\n|$)")
 # A line that ends in a postcode ("Cyprus 36903? I am ...") closes the address whatever follows it.
@@ -151,6 +159,11 @@ _UNCASED = re.compile(
     r",? (?:apt|apartment|suite|unit|flat)\.? ?#?\d{1,5}\b"
 )
 _AFTER_SUFFIX = re.compile(rf"\.?(?:\s+[NSEW]{{1,2}}\b\.?)?{_UNIT}?")
+_UNIT_RE = re.compile(_UNIT)
+_LOWER_WORD_RE = re.compile(_LOWER_WORD)
+_NON_SPACE = re.compile(r"\S+")
+# Base score of each form (index into ``_patterns``); the others score 0.7.
+_FORM_SCORE = {3: 0.5, 4: 0.4, 6: 0.6}
 
 
 @register
@@ -212,14 +225,14 @@ class StreetAddressRecognizer(Recognizer):
                 t[:1].isupper() and lex.is_common_word(t) and key not in lex.street_words
             ):
                 return False
-            if t[:1].islower() and key not in lex.street_words and not re.fullmatch(_LOWER_WORD, key):
+            if t[:1].islower() and key not in lex.street_words and not _LOWER_WORD_RE.fullmatch(key):
                 return False
         return not cued or not lex.is_first_name(tokens[0]) or len(tokens) > 1
 
     def _us_end(self, text: str, m: re.Match[str]) -> int | None:
         """End of "<number> <name words> <suffix>[.] [unit]" inside match ``m``, or None without a suffix."""
         words_start = m.start("words")
-        tokens = list(re.finditer(r"\S+", m.group("words")))
+        tokens = list(_NON_SPACE.finditer(m.group("words")))
         for tok in reversed(tokens[1:]):
             if tok.group(0).rstrip(".,") in self._suffixes:
                 end = words_start + tok.start() + len(tok.group(0).rstrip(","))
@@ -284,7 +297,7 @@ class StreetAddressRecognizer(Recognizer):
         runs = (
             True,
             _PREFIX_HINT.search(lower) is not None,
-            True,
+            _GLUED_HINT.search(lower) is not None,
             True,
             True,
             "corner of" in lower,
@@ -313,11 +326,11 @@ class StreetAddressRecognizer(Recognizer):
                         start = m.start("words")
                 pos = max(pos, m.end())
                 full = self._trim(text, start, self._tail(text, end))
-                score = {3: 0.5, 4: 0.4, 6: 0.6}.get(k, 0.7)
-                if full > end or re.search(_UNIT, text[start:end]):
+                score = _FORM_SCORE.get(k, 0.7)
+                if full > end or _UNIT_RE.search(text[start:end]):
                     score += 0.15
                 out.append(Entity(start, full, "street_address", score))
-        for m in _PO_BOX.finditer(text):
+        for m in _PO_BOX.finditer(text) if _PO_BOX_HINT.search(text) else ():
             full = self._trim(text, m.start(), self._tail(text, m.end()))
             out.append(Entity(m.start(), full, "street_address", 0.8))
         return split_blocks(text, out)

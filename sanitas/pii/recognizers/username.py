@@ -19,4 +19,5 @@ class UsernameRecognizer(KeyedValueRecognizer):
     triggers = ("user", "login", "handle", "screen", "nick")
     value_pattern = r"@?[A-Za-z0-9][\w.-]{2,31}"
     score = 0.75
+    bare_hint = re.compile(r"@[A-Za-z]")
     bare_patterns = ((re.compile(r"(?<![\w@.])@[A-Za-z][A-Za-z0-9_]{2,14}\b(?!\.\w)"), 0.35),)

@@ -19,6 +19,9 @@ class ZipCodeRecognizer(KeyedValueRecognizer):
     keys = r"zip(?:\s?code)?|postal\s?code|post\s?code|postcode|plz|cap"
     triggers = ("zip", "postal", "post", "plz", "cap")
     value_pattern = r"[A-Z0-9]{2,5}(?:[ -][A-Z0-9]{2,4})?"
+    # A ZIP after a state holds "<capital> <digit>" and four more digits; UK and Canadian postcodes a
+    # digit right before a capital.
+    bare_hint = re.compile(r"\d(?:[A-Z]|(?<=[A-Z] \d)\d{4})")
     bare_patterns = (
         (re.compile(r"(?<=\b[A-Z]{2} )\d{5}(?:-\d{4})?\b"), 0.55),
         (re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b"), 0.55),
