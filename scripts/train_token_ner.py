@@ -24,6 +24,8 @@ machine under load:
 threshold, was step 864, early in the second epoch; the table was then recomputed with ``--calibrate-only``
 when the span confidence became the entity probability, 1 - P(O)). Faker's output varies a little
 between processes, so a re-run of ``--calibrate-only`` moves the table's figures by about +-0.02.
+That export predates the slimming step; the shipped graph was then slimmed in place with
+``scripts/slim_token_ner.py`` (bit-identical logits, so the table stands).
 """
 
 from __future__ import annotations
