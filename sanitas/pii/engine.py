@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
@@ -125,7 +125,7 @@ def resolve_overlaps(entities: list[Entity]) -> list[Entity]:
     return [e for group in _clusters(merged) for e in _resolve_cluster(group)]
 
 
-def split_person(text: str, e: Entity, wanted: set[str]) -> list[Entity]:
+def split_person(text: str, e: Entity, wanted: Container[str]) -> list[Entity]:
     """A person span as first_name / last_name parts when those are requested instead of person."""
     tokens = text[e.start : e.end].split()
     if len(tokens) < 2:
@@ -180,6 +180,7 @@ class PiiEngine:
             raise ValueError(f"SANITAS_PII_NER_CORE must be one of {', '.join(NER_CORES)}, not {core!r}")
         self._spacy_core = core == "spacy"
         wanted = set(self.pii_types)
+        self._wanted = frozenset(wanted)
         # Labels recognizers may emit that end up as a requested type.
         self._emit = wanted | {k for k, targets in FALLBACK.items() if any(t in wanted for t in targets)}
         if wanted & {"first_name", "last_name"}:
@@ -216,7 +217,7 @@ class PiiEngine:
         return self._recognizers
 
     def _label(self, text: str, e: Entity) -> list[Entity]:
-        wanted = set(self.pii_types)
+        wanted = self._wanted
         if e.label in wanted:
             return [e]
         if e.label == "person" and wanted & {"first_name", "last_name"}:

@@ -90,7 +90,7 @@ IBAN_LENGTHS: dict[str, int] = {
 
 def digits(value: str) -> str:
     """The digits of ``value`` in order."""
-    return "".join(c for c in value if c.isdigit())
+    return "".join(filter(str.isdigit, value))
 
 
 def luhn(number: str) -> bool:

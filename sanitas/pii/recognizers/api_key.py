@@ -40,4 +40,4 @@ class ApiKeyRecognizer(KeyedValueRecognizer):
 
     def validate(self, value: str) -> bool:
         """A secret mixes letters and digits; plain words are not keys."""
-        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+        return any(map(str.isdigit, value)) and any(map(str.isalpha, value))

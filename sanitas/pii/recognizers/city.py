@@ -61,7 +61,7 @@ class CityRecognizer(GazetteerRecognizer):
             return []
         lex = lexicons()
         # In a text written in capitals, a word in capitals says nothing.
-        shouting = not any(c.islower() for c in text)
+        shouting = not any(map(str.islower, text))
         out: list[Entity] = []
         for m in _CANDIDATE.finditer(text):
             words = m.group("v").rstrip(".,").split(" ")

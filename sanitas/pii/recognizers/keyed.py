@@ -14,7 +14,7 @@ ID_PATTERN = r"[A-Z0-9][A-Z0-9-]{4,18}[A-Z0-9]"
 
 def has_digits(value: str, n: int = 4) -> bool:
     """Whether ``value`` holds at least ``n`` digits."""
-    return sum(c.isdigit() for c in value) >= n
+    return sum(map(str.isdigit, value)) >= n
 
 
 class KeyedValueRecognizer(Recognizer):

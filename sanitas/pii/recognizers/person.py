@@ -94,7 +94,7 @@ class PersonCueRecognizer(GazetteerRecognizer):
                 # "Mrs. Vera Lind Apt. 4 ...": the address unit after the name is not part of it.
                 tokens = tokens[:-1]
                 end = start + text[start:end].rindex(tokens[-1]) + len(tokens[-1])
-            if not any(c.islower() for c in text):
+            if not any(map(str.islower, text)):
                 # All capitals: case no longer ends the name ("DR OKONKWO AT ST ..."), so past the first
                 # word only known names extend it.
                 keep = 1

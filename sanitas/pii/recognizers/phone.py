@@ -53,7 +53,7 @@ _SEPARATOR = re.compile(r"[\s.()-]")
 
 
 def _digits(s: str) -> str:
-    return "".join(c for c in s if c.isdigit())
+    return "".join(filter(str.isdigit, s))
 
 
 @register

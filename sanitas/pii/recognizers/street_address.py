@@ -255,7 +255,7 @@ class StreetAddressRecognizer(Recognizer):
 
     def _tail(self, text: str, end: int) -> int:
         """Extend over ", Unit", ", City", ", ST 12345", "\\n Country 12345" parts that follow."""
-        tail = _TAIL_ANY if not any(c.isupper() for c in text) else _TAIL_CAPS
+        tail = _TAIL_ANY if not any(map(str.isupper, text)) else _TAIL_CAPS
         n_parts = 0
         while n_parts < 6:
             if _UNIT_END.search(text, max(0, end - 16), end):
@@ -293,7 +293,7 @@ class StreetAddressRecognizer(Recognizer):
         lower = text.lower()
         # The prefixed form backtracks over every capitalized word; one scan for its keywords tells
         # first whether it can match at all.
-        uncased = not any(c.isupper() for c in text)
+        uncased = not any(map(str.isupper, text))
         runs = (
             True,
             _PREFIX_HINT.search(lower) is not None,
