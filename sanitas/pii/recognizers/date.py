@@ -41,6 +41,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
         0.35,
     ),
 )
+_DIGIT = re.compile(r"\d")
 _NUMERIC_HINT = re.compile(r"\d[/.-]\d")
 _YEAR_HINT = re.compile(r"(?:1[89]|20)\d\d")
 # "\b" then a three-letter month, written as the month then "no word character before its first letter"
@@ -79,15 +80,17 @@ class DateRecognizer(Recognizer):
         """Match date shapes; birth context relabels, document context lowers the score."""
         out: list[Entity] = []
         # Which pattern families can match at all: numeric forms need a digit next to a separator,
-        # the others a month or weekday name (checked on the lowercased text, at C speed). No
-        # pre-scan for "a digit or a month or day name" first: every pattern needs one of them, so
-        # such a scan only decided what these gates decide, at the cost of a case-folding
+        # the month forms a month name and a digit ("March" alone is no date here), the weekday forms
+        # a weekday name, a bare year its four digits (names checked on the lowercased text, at C
+        # speed). No pre-scan for "a digit or a month or day name" first: every pattern needs one of
+        # them, so such a scan only decided what these gates decide, at the cost of a case-folding
         # alternation tried at every position of the texts that hold no date.
         lower = text.lower()
-        numeric = bool(_NUMERIC_HINT.search(text))
-        month = _MONTH_HINT.search(lower) is not None
+        digit = _DIGIT.search(text) is not None
+        numeric = digit and _NUMERIC_HINT.search(text) is not None
+        month = digit and _MONTH_HINT.search(lower) is not None
         weekday = "day" in lower
-        year = bool(_YEAR_HINT.search(text))
+        year = digit and _YEAR_HINT.search(text) is not None
         gates = (numeric, numeric, month, month, month, month, month, numeric, weekday, weekday, year)
         taken: list[tuple[int, int]] = []
         for (pattern, base), gate in zip(_PATTERNS, gates, strict=True):

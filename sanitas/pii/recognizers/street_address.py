@@ -38,9 +38,11 @@ _PO_BOX = re.compile(
     rf"|{_BOX_START}(?:USNS|USS|USNV|USCGC)\s+\w+"
     r"(?:\s*(?:\n|\\n)?\s*(?:FPO)\s+A[AEP]\s+\d{5})?"
 )
-# Every form of _PO_BOX holds "box" or a ship prefix (USNS, USS, USNV, USCGC): one cheap scan, with
-# the same case folding, tells whether the costlier alternation can match at all.
-_PO_BOX_HINT = re.compile(r"(?i)box|us[snc]")
+# Every form of _PO_BOX holds "box" or a ship prefix (USNS, USS, USNV, USCGC): one cheap scan tells
+# whether the costlier alternation can match at all. The case folding is spelled out (under IGNORECASE
+# "s" also matches the long s "ſ") so that the scan opens on a character class, which the regex engine
+# skips to at C speed, where "(?i)box|us[snc]" was tried at every position.
+_PO_BOX_HINT = re.compile(r"[bBuU](?:(?<=[bB])[oO][xX]|(?<=[uU])[sSſ][sSſnNcC])")
 _TOKEN = r"[^\W\d_][\w'’.-]*"
 _CALENDAR = set(
     "january february march april may june july august september october november december jan feb mar apr "
@@ -69,12 +71,24 @@ _HEADED = re.compile(
 )
 _PREFIX_HINT = re.compile("|".join(re.escape(k) for k in sorted(_PREFIX_KEYS, key=len, reverse=True)))
 _GLUED_KEYS = tuple({w.replace("\\", "") for w in _GLUED.split("|")})
-# The glued form keeps a match only when its word ends in one of those endings (lowercased) right before
-# the spaces and the house number: without that in the lowercased text, its matches are all rejected.
-_GLUED_HINT = re.compile(
-    "(?:" + "|".join(re.escape(k) for k in sorted(_GLUED_KEYS, key=len, reverse=True)) + r")\s+\d"
-)
+_SPACE_DIGIT = re.compile(r"\s+\d")
+
+
+def _glued_possible(lower: str) -> bool:
+    """Whether one of the glued endings (lowercased) sits right before spaces and a number: the glued
+    form rejects every match otherwise. Scans for the spaces (a class the regex engine skips to) and
+    tests the endings with ``str.endswith``, not an alternation of them tried at every letter."""
+    for m in _SPACE_DIGIT.finditer(lower):
+        if lower.endswith(_GLUED_KEYS, 0, m.start()):
+            return True
+    return False
+
+
 _DIGIT = re.compile(r"\d")
+# The "<number> <name> <suffix>" form keeps a match only when a word after its first (each one follows
+# whitespace, a capitalized word runs to the first character outside the word class) is a street
+# suffix once trailing dots are dropped: these are all the words it could be.
+_SPACED_WORD = re.compile(rf"\s({_WORD})")
 _LINE_END = re.compile(r"[ \t.,;?!)>]*(?:\n|\\n|$)")
 # A line that ends in a postcode ("Cyprus 36903? I am ...") closes the address whatever follows it.
 _ENDS_POSTCODE = re.compile(r"\s\d{4,6}(?:-\d{3,4})?$")
@@ -294,10 +308,11 @@ class StreetAddressRecognizer(Recognizer):
         # The prefixed form backtracks over every capitalized word; one scan for its keywords tells
         # first whether it can match at all.
         uncased = not any(map(str.isupper, text))
+        suffixes = self._suffixes
         runs = (
-            True,
+            any(w.rstrip(".") in suffixes for w in _SPACED_WORD.findall(text)),
             _PREFIX_HINT.search(lower) is not None,
-            _GLUED_HINT.search(lower) is not None,
+            _glued_possible(lower),
             True,
             True,
             "corner of" in lower,
