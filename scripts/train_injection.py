@@ -10,8 +10,10 @@ GPTFuzz's jailbreak templates. Benign: NotInject's hard negatives and the traini
 bases (banking77 train, CLINC150 train, SNIPS train, Bitext train), NQ-open questions and Wikipedia
 sentences (also joined into paragraphs, the long prose the query sets lack). Every text is assigned to
 train or dev by a hash of its content; the models are fitted on train, their thresholds on dev (the
-rate of benign dev texts flagged, ``--fpr``). ``bench/injection_loso.py`` reuses ``fit`` to score each
-collection with a model trained without it. The package reads only the npz.
+rate of benign dev texts flagged, ``--fpr``). N-grams in more than ``--max-df`` of the training
+windows (function words and their pieces: a genre's style, not an attack's content) are dropped.
+``bench/injection_loso.py`` reuses ``fit`` to score each collection with a model trained without it.
+The package reads only the npz.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from sanitas.heal.engine.injection_model import (  # noqa: E402
 
 PER_BENIGN_SOURCE = 5000
 MAX_WINDOWS_PER_TEXT = 30
+#: n-grams found in more than this share of the training windows carry no weight
+MAX_DF = 0.05
 PROBES = (
     "How do I reset my password?",
     "The committee approved the budget for next year.",
@@ -138,15 +142,20 @@ def _balanced(y: np.ndarray, w: np.ndarray, src: list[str] | None = None) -> np.
 
 
 def fit_ngram(
-    c: Corpus, idx: list[int], rng: random.Random, C: float = 4.0
+    c: Corpus, idx: list[int], rng: random.Random, C: float = 4.0, max_df: float = MAX_DF
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Idf, coefficients and bias of the window model."""
+    """Idf, coefficients and bias of the window model (n-grams in over ``max_df`` of the windows dropped)."""
     from sklearn.linear_model import LogisticRegression
 
     wins, y, w = window_set(c, idx, rng)
     raw = featurize(wins, None)
     df = np.asarray((raw > 0).sum(axis=0)).ravel()
     idf = (np.log((1 + raw.shape[0]) / (1 + df)) + 1.0).astype(np.float32)
+    # n-grams found in a large share of all windows ("and", "the", " th") tell a text's genre, not
+    # whether it is an attack: most attack text is long prose and most benign text short queries, so
+    # with them the model learns prose style itself and reads medical abstracts as attacks. A zero idf
+    # drops them, here and in the package, which applies the shipped idf.
+    idf[df > max_df * raw.shape[0]] = 0.0
     x = featurize(wins, idf)
     clf = LogisticRegression(C=C, max_iter=2000, solver="liblinear")
     clf.fit(x, y, sample_weight=_balanced(y, w))
@@ -213,6 +222,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--fpr", type=float, default=0.002, help="benign dev texts flagged by each model")
     ap.add_argument("--C", type=float, default=4.0, help="inverse L2 strength of the window model")
+    ap.add_argument(
+        "--max-df",
+        type=float,
+        default=MAX_DF,
+        help="share of windows above which an n-gram is dropped",
+    )
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/sanitas-train-injection"))
     args = ap.parse_args()
     rng = random.Random(0)
@@ -222,7 +237,7 @@ def main() -> None:
     tr = [i for i in range(len(y)) if not dev[i]]
     dv = [i for i in range(len(y)) if dev[i]]
     print(f"{len(y)} texts ({int(y.sum())} attacks); train {len(tr)}, dev {len(dv)}")
-    idf, coef, bias = fit_ngram(c, tr, rng, C=args.C)
+    idf, coef, bias = fit_ngram(c, tr, rng, C=args.C, max_df=args.max_df)
     # shipped as float16: calibrate on exactly the weights that ship
     idf, coef = idf.astype(np.float16).astype(np.float32), coef.astype(np.float16).astype(np.float32)
     emb = embed_all(c.texts, args.scratch / "emb.sqlite")
