@@ -45,6 +45,8 @@ PER_BENIGN_SOURCE = 5000
 MAX_WINDOWS_PER_TEXT = 30
 #: n-grams found in more than this share of the training windows carry no weight
 MAX_DF = 0.05
+#: inverse L2 strength of the window model (with the common n-grams gone, weaker shrinkage suits it)
+NGRAM_C = 8.0
 PROBES = (
     "How do I reset my password?",
     "The committee approved the budget for next year.",
@@ -142,7 +144,7 @@ def _balanced(y: np.ndarray, w: np.ndarray, src: list[str] | None = None) -> np.
 
 
 def fit_ngram(
-    c: Corpus, idx: list[int], rng: random.Random, C: float = 4.0, max_df: float = MAX_DF
+    c: Corpus, idx: list[int], rng: random.Random, C: float = NGRAM_C, max_df: float = MAX_DF
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Idf, coefficients and bias of the window model (n-grams in over ``max_df`` of the windows dropped)."""
     from sklearn.linear_model import LogisticRegression
@@ -221,7 +223,7 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--fpr", type=float, default=0.002, help="benign dev texts flagged by each model")
-    ap.add_argument("--C", type=float, default=4.0, help="inverse L2 strength of the window model")
+    ap.add_argument("--C", type=float, default=NGRAM_C, help="inverse L2 strength of the window model")
     ap.add_argument(
         "--max-df",
         type=float,
