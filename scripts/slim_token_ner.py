@@ -23,6 +23,7 @@ applies it at export; run it by hand on a model exported before (it refuses a sl
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,8 @@ def _fuse_attention(nodes: list[Any], vals: dict[str, np.ndarray], extra: list[A
             (mul,) = users[cast.output[0]]
             (add,) = users[mul.output[0]]
             scales = by_out[mul.input[1]]
-            assert (cast.op_type, mul.op_type, add.op_type, scales.op_type) == ("Cast", "Mul", "Add", "Mul")
+            if (cast.op_type, mul.op_type, add.op_type, scales.op_type) != ("Cast", "Mul", "Add", "Mul"):
+                raise ValueError(f"{mm.name}: not the dynamic-quantization pattern this script slims")
             bias = add.input[0] if add.input[0] in vals else add.input[1]
             parts["w"].append(vals[mm.input[1]])
             parts["wz"].append(vals[mm.input[3]])
@@ -122,7 +124,8 @@ def _fuse_attention(nodes: list[Any], vals: dict[str, np.ndarray], extra: list[A
         for name in names:
             drop.add(by_name[base + name].name)
         head = parts["w"][0].shape[1] // HEADS
-        assert np.isclose(vals[by_name[base + "Mul"].input[1]], 1 / np.sqrt(head), rtol=1e-6)
+        if not np.isclose(vals[by_name[base + "Mul"].input[1]], 1 / np.sqrt(head), rtol=1e-6):
+            raise ValueError(f"{base}: attention scores not scaled by 1/sqrt(head size)")
         p = base + "qattention/"
         for key, arrs in parts.items():
             extra.append(numpy_helper.from_array(np.concatenate(arrs, axis=-1), p + key))
@@ -212,14 +215,16 @@ def main() -> None:
     args = ap.parse_args()
     src = Path(args.model)
     out = Path(args.out) if args.out else src
-    before = src.with_suffix(".orig.onnx") if out == src else src
-    model = onnx.load(str(src))
-    if out == src:
-        onnx.save(model, str(before))
-    onnx.save(slim(model), str(out))
-    check(before, out)
-    if out == src:
-        before.unlink()
+    # written beside the target and checked before it replaces anything: a failed check leaves the
+    # original in place and no unchecked model behind
+    tmp = out.with_suffix(".unchecked.onnx")
+    onnx.save(slim(onnx.load(str(src))), str(tmp))
+    try:
+        check(src, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, out)
 
 
 if __name__ == "__main__":

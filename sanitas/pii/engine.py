@@ -187,12 +187,13 @@ class PiiEngine:
             self._emit.add("person")
 
     def setup(self, *, load_models: bool = True) -> None:
-        """Build the recognizers and load models once (the gazetteers; spaCy for the model method).
+        """Load models once (the recognizers, gazetteers and the entity core of the model method).
 
-        ``load_models=False`` leaves the gazetteers and spaCy to their first in-process use: a caller
-        whose batches all go to the worker pool (a large file) never pays for them in this process.
+        ``load_models=False`` leaves the recognizers, gazetteers and entity core to their first
+        in-process use: a caller whose batches all go to the worker pool (a large file) never pays
+        for them in this process. The engine counts as ready only once this has succeeded, so a
+        failed set-up (no LLM configured, a model that fails to load) is raised again on next use.
         """
-        self._ready = True
         if load_models:
             for rec in self._recognizer_list():
                 rec.setup()
@@ -203,6 +204,7 @@ class PiiEngine:
             if self.llm is None:
                 raise LlmNotConfiguredError()
             self._llm_client = LlmClient(self.llm)
+        self._ready = True
 
     def _recognizer_list(self) -> list[Recognizer]:
         """The recognizers of this method, built on first use: a parent whose batches all go to the

@@ -23,6 +23,7 @@ def heuristics():
         ("arrived 3 March, left soon after", "3 March", True),
         ("add 1/2 cup of flour", "1/2", False),  # a fraction
         ("the pump runs 24/7", "24/7", False),  # no month 24
+        ("we met on ſep 5, 1990 there", "ſep 5, 1990", True),  # long s: "s" to the patterns' (?i)
     ],
 )
 def test_date_shapes(heuristics, text, value, expected):

@@ -102,3 +102,16 @@ ROWS = [
 def test_recognizers(heuristics, text, value, label, expected):
     found = {(text[e.start : e.end], e.label) for e in heuristics.analyze(text)}
     assert ((value, label) in found) is expected, found
+
+
+def test_every_street_suffix_is_a_word_the_suffix_gate_sees() -> None:
+    """The "<number> <name> <suffix>" form runs only when a capitalized word of the text is a suffix
+    (``street_address._SPACED_WORD``): a suffix the gate's word class cannot read would never run it."""
+    import re
+
+    from sanitas.pii.lexicons import lexicons
+    from sanitas.pii.recognizers import street_address
+
+    suffixes = lexicons().street_suffixes
+    assert suffixes
+    assert [w for w in suffixes if not re.fullmatch(street_address._WORD, w)] == []

@@ -85,7 +85,9 @@ class DateRecognizer(Recognizer):
         # speed). No pre-scan for "a digit or a month or day name" first: every pattern needs one of
         # them, so such a scan only decided what these gates decide, at the cost of a case-folding
         # alternation tried at every position of the texts that hold no date.
-        lower = text.lower()
+        # "ſ" (long s) matches "s" under the patterns' (?i) but survives lower(): fold it too (same
+        # length, so the gates see what the patterns see)
+        lower = text.lower().replace("ſ", "s")
         digit = _DIGIT.search(text) is not None
         numeric = digit and _NUMERIC_HINT.search(text) is not None
         month = digit and _MONTH_HINT.search(lower) is not None
