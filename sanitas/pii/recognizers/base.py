@@ -41,6 +41,18 @@ class GazetteerRecognizer(Recognizer):
 Hint = re.Pattern[str] | tuple[str, ...]
 
 
+def contains_any(text: str, parts: Iterable[str]) -> bool:
+    """Whether any of ``parts`` occurs in ``text``.
+
+    A plain loop rather than ``any()`` over a generator: it runs for every text and recognizer, and the
+    generator costs more than the substring tests themselves.
+    """
+    for part in parts:
+        if part in text:
+            return True
+    return False
+
+
 def hinted_matches(
     text: str, patterns: Iterable[tuple[re.Pattern[str], Hint]]
 ) -> Iterator[tuple[re.Pattern[str], re.Match[str]]]:
@@ -50,9 +62,7 @@ def hinted_matches(
     Most texts fail every hint, which spares them the costlier patterns that open on a capital.
     """
     for pattern, hint in patterns:
-        present = (
-            hint.search(text) is not None if isinstance(hint, re.Pattern) else any(h in text for h in hint)
-        )
+        present = hint.search(text) is not None if isinstance(hint, re.Pattern) else contains_any(text, hint)
         if present:
             for m in pattern.finditer(text):
                 yield pattern, m

@@ -6,7 +6,7 @@ import re
 from typing import ClassVar
 
 from sanitas.pii.entities import Entity
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import Recognizer, contains_any
 
 # A document or record number: letters, digits and dashes, 6-20 characters.
 ID_PATTERN = r"[A-Z0-9][A-Z0-9-]{4,18}[A-Z0-9]"
@@ -46,15 +46,6 @@ class KeyedValueRecognizer(Recognizer):
         assert cls._compiled is not None
         return cls._compiled
 
-    def _triggered(self, text: str) -> bool:
-        # A plain loop: this runs for every text and every keyed recognizer, and a generator inside
-        # any() costs more than the substring tests themselves.
-        lower = text.lower()
-        for t in self.triggers:
-            if t in lower:
-                return True
-        return False
-
     def validate(self, value: str) -> bool:
         """Extra check of a candidate value (checksums); True by default."""
         return True
@@ -62,7 +53,7 @@ class KeyedValueRecognizer(Recognizer):
     def find(self, text: str) -> list[Entity]:
         """Keyed values at ``score``, then bare shapes at theirs."""
         out: list[Entity] = []
-        for m in self._keyed().finditer(text) if self._triggered(text) else ():
+        for m in self._keyed().finditer(text) if contains_any(text.lower(), self.triggers) else ():
             value = m.group("v").rstrip(".,;:)'\"")
             if value and self.validate(value):
                 out.append(Entity(m.start("v"), m.start("v") + len(value), self.label, self.score))

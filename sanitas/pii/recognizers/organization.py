@@ -23,10 +23,6 @@ _FORMS = (
 
 _FORM_WORD = re.compile(rf"\b(?:{_FORMS})(?!\w)")
 _SPLIT = re.compile(r",? (?:and|&) |, ")
-# Every pattern needs a form word or an "and" / "&" between names. The form alternation alone opens on a
-# literal, which the regex engine skips to at C speed; joined with " (?:and|&) " in one regex it was
-# tried at every position.
-_FORM_HINT = re.compile(rf"(?:{_FORMS})(?!\w)")
 
 
 @register
@@ -42,6 +38,11 @@ class OrganizationRecognizer(PatternRecognizer):
         (re.compile(rf"\b{_CAP}, {_CAP},? (?:and|&) {_CAP}\b"), 0.65),
         (re.compile(rf"\b{_CAP} (?:and|&) Sons\b"), 0.65),
     )
+    # Every pattern needs a form word or an "and" / "&" between names. The form alternation alone opens
+    # on a literal, which the regex engine skips to at C speed; joined with " (?:and|&) " in one regex
+    # it was tried at every position, so the joiners are substrings.
+    hint = re.compile(rf"(?:{_FORMS})(?!\w)")
+    hint_words = (" and ", " & ")
     context = ("work for", "works for", "worked at", "work at", "employer", "company", "firm", "joined")
     context_boost = 0.15
 
@@ -58,6 +59,4 @@ class OrganizationRecognizer(PatternRecognizer):
 
     def find(self, text: str) -> list[Entity]:
         """Firms by form, less lists of people ("our founders: Lopez, Santos and Coleman")."""
-        if _FORM_HINT.search(text) is None and " and " not in text and " & " not in text:
-            return []
         return [e for e in super().find(text) if not after_people_cue(text, e.start)]

@@ -6,7 +6,7 @@ import re
 from typing import ClassVar
 
 from sanitas.pii.entities import Entity
-from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.base import Recognizer, contains_any
 
 CONTEXT_WINDOW = 48
 
@@ -18,14 +18,6 @@ def has_context(text: str, start: int, end: int, words: tuple[str, ...], *, afte
     before = text[max(0, start - CONTEXT_WINDOW) : start].lower()
     tail = text[end : end + after].lower()
     return any(w in before or w in tail for w in words)
-
-
-def _has_any(text: str, chars: str) -> bool:
-    # A plain loop rather than any() over a generator: it runs for every text and recognizer.
-    for c in chars:
-        if c in text:
-            return True
-    return False
 
 
 class PatternRecognizer(Recognizer):
@@ -44,6 +36,9 @@ class PatternRecognizer(Recognizer):
     requires: ClassVar[str] = ""
     # A cheap necessary condition for any pattern to match (one scan instead of one per pattern).
     hint: ClassVar[re.Pattern[str] | None] = None
+    # Substrings that satisfy the hint as well (a regex that alternates a literal with another branch
+    # is tried at every position; a substring test is not).
+    hint_words: ClassVar[tuple[str, ...]] = ()
 
     def validate(self, value: str) -> bool | None:
         """Checksum or structural check of a matched value; None when the type has none."""
@@ -51,9 +46,10 @@ class PatternRecognizer(Recognizer):
 
     def find(self, text: str) -> list[Entity]:
         """Scan ``text`` with every pattern, validating and context-scoring each match."""
-        if self.requires and not _has_any(text, self.requires):
+        if self.requires and not contains_any(text, self.requires):
             return []
-        if self.hint is not None and self.hint.search(text) is None:
+        hint = self.hint
+        if hint is not None and hint.search(text) is None and not contains_any(text, self.hint_words):
             return []
         out: list[Entity] = []
         seen: set[tuple[int, int]] = set()

@@ -10,6 +10,7 @@ from sanitas.pii.entities import Entity
 from sanitas.pii.recognizers.base import Recognizer
 from sanitas.pii.recognizers.pattern import has_context
 from sanitas.pii.registry import register
+from sanitas.pii.validators import digits
 
 # Separators are spaces, tabs, dots or dashes: a number never runs over a line break.
 _CANDIDATE = re.compile(
@@ -52,10 +53,6 @@ _EXTENSION = re.compile(r"\s?(?:x|ext\.?|extension)\s?\d")
 _SEPARATOR = re.compile(r"[\s.()-]")
 
 
-def _digits(s: str) -> str:
-    return "".join(filter(str.isdigit, s))
-
-
 @register
 class PhoneRecognizer(Recognizer):
     """Scores: libphonenumber-valid 0.7, phone-shaped 0.4, bare digit run 0.1; +0.35 with context."""
@@ -66,7 +63,7 @@ class PhoneRecognizer(Recognizer):
 
     def _score(self, value: str) -> float:
         core = _EXTENSION.split(value)[0]
-        ds = _digits(core)
+        ds = digits(core)
         if not 7 <= len(ds) <= 15 or len(set(ds)) == 1:
             return 0.0
         separated = bool(_SEPARATOR.search(core.strip()))
