@@ -72,10 +72,11 @@ class Lexicons:
         if t.isupper() and len(t) <= 4:
             # "DAN", "STAN", "SSN": acronyms, not names.
             return False
-        t = t.capitalize()
-        if t in _NAME_STOPWORDS or len(t) < 2:
+        c = t.capitalize()
+        if c in _NAME_STOPWORDS or len(c) < 2:
             return False
-        return t in self.first_names or t in self.last_names
+        # title() as well: capitalize() lower-cases the "N" of "O'Neill", which the lists hold as written.
+        return any(x in self.first_names or x in self.last_names for x in (c, t.title()))
 
     def is_first_name(self, token: str) -> bool:
         """Whether ``token`` is a known given name (not an English filler word)."""

@@ -118,6 +118,23 @@ def ner_batch(texts: list[str], *, batch_size: int = 256) -> list[list[tuple[int
     return out
 
 
+# What joins two names, never part of one: coordinating conjunctions and a dash standing alone.
+# (A preposition is different: "Maronite College of" is a name cut short, so it stays.)
+_JOINERS = frozenset(("and", "or", "nor", "but", "&", "-", "–", "—", "/"))
+
+
+def _drop_trailing_joiners(text: str, start: int, end: int) -> int:
+    """The end of a span without a joiner the model ran on with ("Grace O'Neill or", "Rotorua -"):
+    a name, place or firm never ends on one."""
+    while True:
+        cut = text.rfind(" ", start, end)
+        if cut <= start or text[cut + 1 : end] not in _JOINERS:
+            return end
+        end = cut
+        while end > start and text[end - 1] in " ,":
+            end -= 1
+
+
 def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
     """A model span without what is not the entity: a person's title, a possessive, trailing punctuation,
     an address unit run into a name; None when nothing name-like is left."""
@@ -130,6 +147,7 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | 
         return start, end
     if text[end - 2 : end] in ("'s", "’s"):
         end -= 2
+    end = _drop_trailing_joiners(text, start, end)
     if label == "person":
         m = _TITLE.match(text, start, end)
         if m:

@@ -93,6 +93,8 @@ def test_calibration_buckets(value, key):
         ("met rose hill at noon", "rose hill", "PERSON", True),  # a known surname among the words
         ("Ask Dr. Halloran about it", "Dr. Halloran", "PERSON", True),
         ("call 555 0199 today", "555 0199", "PERSON", False),  # digits are the patterns' domain
+        # An Irish surname is a name, though WordNet lists the playwright's as a word.
+        ("Grace O'Neill called.", "Grace O'Neill", "PERSON", True),
     ],
 )
 def test_span_filters(text, span, label, kept):
@@ -101,6 +103,22 @@ def test_span_filters(text, span, label, kept):
     assert bool(ents) is kept
     if span.startswith("Dr."):
         assert text[ents[0].start : ents[0].end] == "Halloran"  # the title is not the name
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "label", "want"),
+    [
+        ("Contact Grace O'Neill or Sean about it", "Grace O'Neill or", "PERSON", "Grace O'Neill"),
+        ("ask jenny and mike", "jenny and", "PERSON", "jenny"),
+        ("Lismore , Clarence & Tweed", "Clarence &", "LOC", "Clarence"),
+        ("an account at the Bank of Ireland", "Bank of Ireland", "ORG", "Bank of Ireland"),  # inside: kept
+        ("thanks to the College of the Holy Family", "College of", "ORG", "College of"),  # cut short: kept
+    ],
+)
+def test_trailing_function_words_are_not_the_name(text, span, label, want):
+    start = text.index(span)
+    ents = spans_to_entities(text, [(start, start + len(span), label, span)], adjust=False)
+    assert [text[e.start : e.end] for e in ents] == [want]
 
 
 def test_country_alone_is_below_threshold():

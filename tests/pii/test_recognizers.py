@@ -56,6 +56,19 @@ ROWS = [
     ("NINO AB 12 34 56 C on record", "AB 12 34 56 C", "national_id", True),
     ("account number 12345678 at the bank", "12345678", "bank_account", True),
     ("ZIP: 02110 on the form", "02110", "zip_code", True),
+    # Keys in any case, and the layouts of forms, JSON and HTML tables between key and value.
+    ("Passport No: X1234567 | exp. 2031", "X1234567", "passport_number", True),
+    ("PASSPORT NUMBER: 533380006", "533380006", "passport_number", True),
+    ("Account Number: 12345678, sort code", "12345678", "bank_account", True),
+    ('{"passport": "K8812390", "mrn": "A-00912"}', "K8812390", "passport_number", True),
+    ('{"passport": "K8812390", "mrn": "A-00912"}', "A-00912", "medical_record_number", True),
+    ("<tr><td>Account</td><td>0012 3345 9981</td></tr>", "0012 3345 9981", "bank_account", True),
+    # A value after another identifier's key is that identifier, though "number" reads as a phone cue.
+    ("NHS Number: 943 476 5919, seen today", "943 476 5919", "national_id", True),
+    ("NHS Number: 943 476 5919, seen today", "943 476 5919", "phone_number", False),
+    ("my number is (415) 555-0132 tonight", "(415) 555-0132", "phone_number", True),
+    # A key that is only the start of a word is no key.
+    ("tinted AB123456 glass", "AB123456", "national_id", False),
     ("The Princess Royal arrived at Khandallah this morning", "Khandallah", "location", True),
     ("I am in trouble with my card", "trouble", "location", False),
     ("I am in China and need a card", "China", "location", False),  # a country alone is not personal

@@ -12,6 +12,32 @@ from sanitas.pii.recognizers.base import Recognizer, contains_any
 ID_PATTERN = r"[A-Z0-9][A-Z0-9-]{4,18}[A-Z0-9]"
 
 
+# Between a key and its value: prose or a form ("is", ":", "=", "#"), the quotes of JSON or a
+# dict ('"mrn": "A-00912"'), or the cell tags of an HTML table ("<td>Account</td><td>0012 ...").
+_SEPARATOR = (
+    r"(?:(?:\s*</?[A-Za-z][^<>]{0,40}>){1,4}\s*"
+    r"|\s*[\"']?\s*(?i:is|was|:|=>|=|#|-)?\s*[\"']?\s*)"
+)
+
+
+_KEY_SUFFIX = r"(?:[\s_-]*(?:number|num|nr\.?|no\.?|#|id))?"
+_KEY_BEFORE: list[re.Pattern[str]] = []
+
+
+def key_before(text: str, start: int) -> bool:
+    """Whether the value at ``start`` is introduced by a keyed recognizer's key ("NHS number: ...").
+
+    Such a value is that identifier, whatever its shape says: other recognizers (phone numbers read
+    "number" as their context word) ask this before claiming it. The keys come from the registry.
+    """
+    if not _KEY_BEFORE:
+        from sanitas.pii.registry import REGISTRY
+
+        keys = "|".join(c.keys for c in REGISTRY.values() if issubclass(c, KeyedValueRecognizer))
+        _KEY_BEFORE.append(re.compile(rf"(?i:\b(?:{keys}){_KEY_SUFFIX})(?![^\W\d_]){_SEPARATOR}\Z"))
+    return _KEY_BEFORE[0].search(text, max(0, start - 64), start) is not None
+
+
 def has_digits(value: str, n: int = 4) -> bool:
     """Whether ``value`` holds at least ``n`` digits."""
     return sum(map(str.isdigit, value)) >= n
@@ -39,9 +65,12 @@ class KeyedValueRecognizer(Recognizer):
     @classmethod
     def _keyed(cls) -> re.Pattern[str]:
         if cls.__dict__.get("_compiled") is None:
+            # The key and its "number"/"no."/"#" are matched in any case ("PASSPORT NO", "Account
+            # Number"); a letter right after them means the key was only a word's prefix ("tin" in
+            # "tinted"). The value's own pattern keeps its case.
             cls._compiled = re.compile(
-                rf"(?i:\b(?:{cls.keys}))(?:\s*(?:number|num|no\.?|#|id))?\s*(?:is|was|:|=|#|-)?\s*"
-                rf"(?P<v>{cls.value_pattern})(?![\w-])"
+                rf"(?i:\b(?:{cls.keys}){_KEY_SUFFIX})(?![^\W\d_])"
+                rf"{_SEPARATOR}(?P<v>{cls.value_pattern})(?![\w-])"
             )
         assert cls._compiled is not None
         return cls._compiled

@@ -8,6 +8,7 @@ import phonenumbers
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.recognizers.base import Recognizer
+from sanitas.pii.recognizers.keyed import key_before
 from sanitas.pii.recognizers.pattern import has_context
 from sanitas.pii.registry import register
 from sanitas.pii.validators import digits
@@ -96,7 +97,7 @@ class PhoneRecognizer(Recognizer):
             if value.endswith(")") and value.count(")") > value.count("("):
                 value = value[:-1]
             end = start + len(value)
-            if _NOT_PHONE.search(value) or text[end : end + 1] == ":":
+            if _NOT_PHONE.search(value) or text[end : end + 1] == ":" or key_before(text, start):
                 continue
             score = self._score(value)
             if _STREET_AFTER.match(text, end):
