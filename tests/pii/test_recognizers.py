@@ -67,6 +67,10 @@ ROWS = [
     ("NHS Number: 943 476 5919, seen today", "943 476 5919", "national_id", True),
     ("NHS Number: 943 476 5919, seen today", "943 476 5919", "phone_number", False),
     ("my number is (415) 555-0132 tonight", "(415) 555-0132", "phone_number", True),
+    # On a one-line form a name ends where the next field's key begins.
+    ("First Name: Olivia Last Name: Brennan Email: ob@example.com", "Olivia", "person", True),
+    ("First Name: Olivia Last Name: Brennan Email: ob@example.com", "Olivia Last Name", "person", False),
+    ("Dear Mr. Henry Miller: thank you", "Henry Miller", "person", True),
     # A key that is only the start of a word is no key.
     ("tinted AB123456 glass", "AB123456", "national_id", False),
     ("The Princess Royal arrived at Khandallah this morning", "Khandallah", "location", True),

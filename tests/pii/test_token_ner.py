@@ -72,6 +72,12 @@ def test_engine_finds_entities_whatever_the_case(engine, text, value, label):
     assert (value, label) in _found(engine, text)
 
 
+def test_one_line_form_names_end_before_the_next_key(engine):
+    # The name gazetteer read "Brennan Email" (a known name, then a capitalized word nobody lists).
+    text = "First Name: Olivia Last Name: Brennan Email: ob@example.com Phone: 555-201-7788"
+    assert {v for v, label in _found(engine, text) if label == "person"} == {"Olivia", "Brennan"}
+
+
 def test_windows_cover_every_wordpiece_with_overlap():
     body = token_ner.WINDOW - 2
     assert token_ner._windows(10) == [(0, 10)]

@@ -53,6 +53,31 @@ def contains_any(text: str, parts: Iterable[str]) -> bool:
     return False
 
 
+_KEY_AFTER = re.compile(r"[ \t]*:")
+
+
+def without_next_key(text: str, start: int, end: int) -> int:
+    """The end of a name run ``text[start:end]`` without the next form field's key it ran into.
+
+    In "First Name: Olivia Last Name: Brennan" a run of capitalized words reads "Olivia Last Name": before
+    a colon, its trailing words that are dictionary words and no known name are the next key. At least
+    one word stays.
+    """
+    if not _KEY_AFTER.match(text, end):
+        return end
+    from sanitas.pii.lexicons import lexicons
+
+    lex = lexicons()
+    while True:
+        cut = text.rfind(" ", start, end)
+        word = text[cut + 1 : end]
+        if cut <= start or not lex.is_english_word(word) or lex.is_name_token(word):
+            return end
+        end = cut
+        while end > start and text[end - 1] in " \t":
+            end -= 1
+
+
 def hinted_matches(
     text: str, patterns: Iterable[tuple[re.Pattern[str], Hint]]
 ) -> Iterator[tuple[re.Pattern[str], re.Match[str]]]:

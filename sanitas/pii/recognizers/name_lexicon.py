@@ -10,7 +10,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import Lexicons, lexicons
-from sanitas.pii.recognizers.base import GazetteerRecognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer, without_next_key
 from sanitas.pii.registry import register
 
 _RUN = re.compile(
@@ -128,18 +128,20 @@ class NameLexiconRecognizer(GazetteerRecognizer):
         lex = lexicons()
         out: list[Entity] = people_list(text)
         for m in _RUN.finditer(text):
-            tokens = [t for t in m.group(0).split() if len(t.rstrip(".")) > 1]
+            run_end = without_next_key(text, m.start(), m.end())
+            run = text[m.start() : run_end]
+            tokens = [t for t in run.split() if len(t.rstrip(".")) > 1]
             if not tokens:
                 continue
             known = [lex.is_name_token(t) for t in tokens]
             if not all(known):
-                found = _given_then_family(lex, text, m.start(), m.group(0))
+                found = _given_then_family(lex, text, m.start(), run)
                 if found is not None:
                     out.append(found)
                 continue
             # "Noor K Paris": a given name, an initial and a family name are a person's, even when
             # the family name is also a place.
-            initial = len(tokens) < len(m.group(0).split()) and lex.is_first_name(tokens[0])
+            initial = len(tokens) < len(run.split()) and lex.is_first_name(tokens[0])
             if (
                 any(t.lower() in lex.coarse_places for t in tokens)
                 and not initial
@@ -150,7 +152,7 @@ class NameLexiconRecognizer(GazetteerRecognizer):
                 continue
             if len(tokens) >= 2:
                 score = 0.7
-            elif _SPEAKER.match(text, m.end()) and _SENTENCE_START.search(
+            elif _SPEAKER.match(text, run_end) and _SENTENCE_START.search(
                 text[max(0, m.start() - 4) : m.start()]
             ):
                 score = 0.6
@@ -165,5 +167,5 @@ class NameLexiconRecognizer(GazetteerRecognizer):
                 # gazetteer's lone names the model did not take were people 10 times in 32 on wnut17/dev
                 # and less often on its train split: under the default threshold's estimated precision.
                 score = _WEAK
-            out.append(Entity(m.start(), m.end(), "person", score))
+            out.append(Entity(m.start(), run_end, "person", score))
         return out

@@ -6,7 +6,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.base import GazetteerRecognizer
+from sanitas.pii.recognizers.base import GazetteerRecognizer, without_next_key
 from sanitas.pii.registry import register
 
 # Name tokens are joined by spaces only: a line break ends a name ("My name is Tavrik\nWhat ...").
@@ -89,6 +89,7 @@ class PersonCueRecognizer(GazetteerRecognizer):
             if m is None:
                 continue
             start, end = m.span("v")
+            end = without_next_key(text, start, end)
             tokens = text[start:end].split()
             if len(tokens) > 1 and tokens[-1].rstrip(".").lower() in _UNIT_WORDS:
                 # "Mrs. Vera Lind Apt. 4 ...": the address unit after the name is not part of it.
