@@ -102,11 +102,30 @@ class Lexicons:
             stem = t[: -len(suffix)]
             if len(stem) > 2 and t.endswith(suffix) and stem + repl in self.english_words:
                 return True
+        # A doubled final consonant: "admitted" -> "admit", "running" -> "run".
+        for suffix in ("ed", "ing"):
+            stem = t[: -len(suffix)]
+            if (
+                len(stem) > 3
+                and t.endswith(suffix)
+                and stem[-1] == stem[-2]
+                and stem[:-1] in self.english_words
+            ):
+                return True
         return False
 
 
 # Inflections undone to reach a lemma: "kids" -> "kid", "stories" -> "story", "directed" -> "direct".
-_INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
+_INFLECTIONS = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("es", ""),
+    ("s", ""),
+    ("ed", ""),
+    ("ed", "e"),
+    ("ing", ""),
+    ("ing", "e"),
+)
 
 
 def _english_words() -> set[str]:

@@ -101,6 +101,8 @@ ROWS = [
     ("Please go to Gate 5.", "Gate 5", "street_address", False),
     ("During 1976, Ganesh Housing Ltd invested", "During 1976", "street_address", False),
     ("I live at Lindenstraße 12", "Lindenstraße 12", "street_address", True),
+    ("CKD STAGE 3 ADMITTED 7/22 FOR SOB.", "7/22", "date", True),
+    ("MOVED TO 92597 JAHUVIK 80 LAST YEAR", "92597 JAHUVIK 80", "street_address", True),
     (
         "It is at the corner of 92 Circle Way and Paterson Pass. It serves food.",
         "the corner of 92 Circle Way and Paterson Pass",
@@ -119,6 +121,20 @@ ROWS = [
 def test_recognizers(heuristics, text, value, label, expected):
     found = {(text[e.start : e.end], e.label) for e in heuristics.analyze(text)}
     assert ((value, label) in found) is expected, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BP 142/88 HR 92 RR 18 SPO2 94% RA.",
+        "CKD STAGE 3 ADMITTED 7/22 FOR SOB.",
+        "Vitals: BP 120/80, HR 88 RR 16 today",
+    ],
+)
+def test_vital_signs_and_counts_are_no_address(heuristics, text):
+    # "<number> <name> <number>" needs a name: not an acronym, a word with digits, or (in a text in
+    # capitals, where case marks nothing) a dictionary word.
+    assert [text[e.start : e.end] for e in heuristics.analyze(text) if e.label == "street_address"] == []
 
 
 def test_every_street_suffix_is_a_word_the_suffix_gate_sees() -> None:

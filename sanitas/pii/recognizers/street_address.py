@@ -226,14 +226,26 @@ class StreetAddressRecognizer(Recognizer):
             _UNCASED,
         ]
 
-    def _plausible_name(self, words: str, *, cued: bool) -> bool:
+    def _plausible_name(self, words: str, *, cued: bool, caps: bool) -> bool:
         """A street name: a capitalized word that is no everyday English word, lowercase words only
-        street words ("út", "rue") or particles ("de"), no month or weekday."""
+        street words ("út", "rue") or particles ("de"), no month or weekday.
+
+        No word of a name holds a digit ("SPO2"), and an acronym is no name ("HR 92 RR 18" in vital
+        signs): in a text in capitals (``caps``), where case no longer marks a name, every word must be
+        longer than three letters and no dictionary word; elsewhere a short all-capital word is an
+        acronym."""
         lex = lexicons()
         tokens = words.split()
         if not any(t[:1].isupper() for t in tokens):
             return False
         for t in tokens:
+            if any(c.isdigit() for c in t):
+                return False
+            bare = t.rstrip(".,")
+            if (caps and (len(bare) <= 3 or lex.is_english_word(bare))) or (
+                not caps and bare.isupper() and len(bare) <= 4
+            ):
+                return False
             key = t.lower().rstrip(".,")
             if key in _CALENDAR or (
                 t[:1].isupper() and lex.is_common_word(t) and key not in lex.street_words
@@ -308,6 +320,7 @@ class StreetAddressRecognizer(Recognizer):
         # The prefixed form backtracks over every capitalized word; one scan for its keywords tells
         # first whether it can match at all.
         uncased = not any(map(str.isupper, text))
+        caps = not any(map(str.islower, text))
         suffixes = self._suffixes
         runs = (
             any(w.rstrip(".") in suffixes for w in _SPACED_WORD.findall(text)),
@@ -335,7 +348,7 @@ class StreetAddressRecognizer(Recognizer):
                 elif k == 2 and not self._glued_ok(m.group("gw")):
                     continue
                 elif k in (3, 4):
-                    if not self._plausible_name(m.group("words"), cued=k == 4):
+                    if not self._plausible_name(m.group("words"), cued=k == 4, caps=caps):
                         continue
                     if k == 4:
                         start = m.start("words")
