@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import os
 import zipfile
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from sanitas.datasets.service import count_comments, get_dataset_by_id
 from sanitas.jobs.context import JobContext
 from sanitas.jobs.executor import Stage, get_executor
 from sanitas.jobs.registry import JobKind, register
+from sanitas.jobs.shards import ShardStore, digest
 from sanitas.pii.masking import apply_masks
 from sanitas.sources.text import PARTS
 
@@ -102,49 +104,86 @@ class AnonymizeStage(Stage[branches.Row, dict[str, Any]]):
         return out
 
 
+def _record(item: dict[str, Any]) -> bytes:
+    """One anonymized comment as a line of the output file."""
+    row = item["row"]
+    record = {
+        "id": row.id,
+        "uid": row.uid,
+        "timestamp": row.body.get("timestamp"),
+        "messages": item["messages"],
+        "user_properties": row.body.get("user_properties", {}),
+    }
+    if row.labels:
+        record["labels"] = row.labels
+    return orjson.dumps(record)
+
+
+def _batch_digest(batch: list[branches.Row]) -> str:
+    """What a shard was made from: the rows as this branch shows them (an edit makes it stale)."""
+    return digest([r.pk, r.seq, r.body, r.labels] for r in batch)
+
+
 def run_anonymization(ctx: JobContext) -> dict[str, Any]:
-    """Anonymize the dataset's active branch (as of the request) into one JSONL file plus a zip of it."""
+    """Anonymize the dataset's active branch (as of the request) into one JSONL file plus a zip of it.
+
+    Each batch's output is kept as a shard (``sanitas.jobs.shards``): a retried attempt recomputes only
+    the batches no earlier attempt finished, and the file is the same either way.
+    """
     p = ctx.payload
     salt = hmac.new(ctx.settings.secret_key, f"run-salt:{ctx.job.id}".encode(), hashlib.sha256).digest()
     stage = AnonymizeStage(p, salt=salt, key=project_key(ctx.settings.secret_key, ctx.job.project))
     ctx.progress(1, "loading", "loading the detection models")
-    summary: Counter[str] = Counter()
-    entities: list[dict[str, Any]] = []
-    samples = 0
+    store = ShardStore(ctx.output_dir / "shards", attempt=ctx.job.attempts)
     name = f"{p.get('dataset_name') or 'dataset'}-anonymized.jsonl"
     tmp = ctx.output_dir / f".{name}.attempt{ctx.job.attempts}"
+    pending: deque[tuple[int, str]] = deque()
+    shards = 0
+    resumed = 0
     with ctx.db.read() as session:
         dataset = get_dataset_by_id(session=session, dataset_id=p["dataset_id"])
         branch = branches.get_branch(session=session, dataset=dataset, branch_id=p.get("branch_id"))
         total = max(1, count_comments(session=session, dataset=dataset))
-        batches = branches.iter_rows(session=session, dataset=dataset, branch=branch, batch_size=256)
+
+        def todo() -> Iterator[list[branches.Row]]:
+            nonlocal shards, resumed
+            for k, batch in enumerate(
+                branches.iter_rows(session=session, dataset=dataset, branch=branch, batch_size=256)
+            ):
+                shards = k + 1
+                key = _batch_digest(batch)
+                if store.done(k, key):
+                    resumed += len(batch)
+                    continue
+                pending.append((k, key))
+                yield batch
 
         def on_batch(done: int) -> None:
-            ctx.progress(min(98.0, 2 + 96.0 * done / total), "detecting", f"{done} of about {total} comments")
+            rows = done + resumed
+            ctx.progress(min(98.0, 2 + 96.0 * rows / total), "detecting", f"{rows} of about {total} comments")
 
-        with open(tmp, "wb") as fh:
-            for results in get_executor(ctx.settings.executor, settings=ctx.settings).map(
-                stage, batches, on_batch=on_batch
-            ):
-                for item in results:
-                    row = item["row"]
-                    samples += 1
-                    for e in item["entities"]:
-                        summary[e["label"]] += 1
-                        if len(entities) < MAX_ENTITIES_IN_RESULT:
-                            entities.append(e)
-                    record = {
-                        "id": row.id,
-                        "uid": row.uid,
-                        "timestamp": row.body.get("timestamp"),
-                        "messages": item["messages"],
-                        "user_properties": row.body.get("user_properties", {}),
-                    }
-                    if row.labels:
-                        record["labels"] = row.labels
-                    fh.write(orjson.dumps(record) + b"\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        for results in get_executor(ctx.settings.executor, settings=ctx.settings).map(
+            stage, todo(), on_batch=on_batch
+        ):
+            k, key = pending.popleft()
+            entities = [e for item in results for e in item["entities"]]
+            counts = Counter(e["label"] for e in entities)
+            store.write(k, key, map(_record, results), {"summary": counts, "entities": entities})
+    summary: Counter[str] = Counter()
+    found: list[dict[str, Any]] = []
+    samples = 0
+    with open(tmp, "wb") as fh:
+        for k in range(shards):
+            meta = store.meta(k)
+            if meta is None:  # every shard was found or written above; only outside hands remove one
+                raise RuntimeError(f"shard {k} of the anonymized file is missing from {store.folder}")
+            summary.update(meta["summary"])
+            found.extend(meta["entities"][: MAX_ENTITIES_IN_RESULT - len(found)])
+            for line in store.lines(k):
+                samples += 1
+                fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
     ctx.check()
     final = ctx.output_dir / name
     os.replace(tmp, final)
@@ -153,6 +192,7 @@ def run_anonymization(ctx: JobContext) -> dict[str, Any]:
     with zipfile.ZipFile(ztmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.write(final, arcname=name)
     os.replace(ztmp, zpath)
+    store.remove()
     files = [
         {
             "id": "f1",
@@ -165,8 +205,8 @@ def run_anonymization(ctx: JobContext) -> dict[str, Any]:
     return {
         "entity_summary": dict(sorted(summary.items())),
         "samples_processed": samples,
-        "entities_found": entities,
-        "entities_truncated": sum(summary.values()) > len(entities),
+        "entities_found": found,
+        "entities_truncated": sum(summary.values()) > len(found),
         "files": files,
         "zip_path": str(zpath),
         "message": f"{sum(summary.values())} entities masked in {samples} comments",
