@@ -50,6 +50,7 @@ def _finished(client: TestClient, db: Database, run_id: str) -> tuple[bytes, dic
     assert done["status"] == "SUCCEEDED", done
     with db.read() as session:
         job = jobs.get_job(session=session, job_id=run_id)
+        assert job.result is not None
         path, attempts = Path(job.result["files"][0]["local_path"]), job.attempts
     return path.read_bytes(), done["results"], attempts, path.parent
 
