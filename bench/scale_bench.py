@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -166,7 +167,7 @@ def child(n: int, cache: str, tfidf_ann_rows: int, derived: bool) -> None:
     for mod in (poison_content,):
         _timed(mod, "knn_content", spent)
     _timed(shared, "tfidf_neighbours", spent)
-    support.tfidf_neighbours = shared.tfidf_neighbours  # type: ignore[attr-defined]  # imported by name
+    support.tfidf_neighbours = shared.tfidf_neighbours  # imported by name
     rows = [
         HealRow(id=str(i), text=t, label=lab) for i, (t, lab) in enumerate(zip(texts, labels, strict=True))
     ]
@@ -179,8 +180,14 @@ def child(n: int, cache: str, tfidf_ann_rows: int, derived: bool) -> None:
             print(f"[{n}] {time.perf_counter() - t0:8.1f}s {phase}: {msg}", file=sys.stderr, flush=True)
 
     t1 = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     res = run_heal(rows, opts, cache=vectors, progress=progress)
     total = time.perf_counter() - t1
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU time of this process (every thread) during the heal: on shared cores a steadier measure than
+    # wall time; the sensitive check's PII pool runs in child processes and is not counted here
+    heal_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     timings = res.manifest["timings"]
     detection = sum(v for k, v in timings.items() if k not in ("embedding", "deciding"))
     print(
@@ -192,6 +199,8 @@ def child(n: int, cache: str, tfidf_ann_rows: int, derived: bool) -> None:
                 "build_rows_s": round(t_build, 2),
                 "derived_vectors": n_derived,
                 "heal_s": round(total, 2),
+                "heal_cpu_s": round(heal_cpu, 2),
+                "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "detection_s": round(detection, 2),
                 "timings": timings,
                 "inner": spent,

@@ -72,9 +72,12 @@ class MislabeledDetector(Detector):
         classes, y = label_ids(ctx)
         labelled = np.flatnonzero(y >= 0)
         yl = y[labelled]
-        votes = label_probs(ctx)[labelled]
+        # every row labelled (the usual case): the arrays as they are, not copies of every row
+        whole = labelled.size == ctx.n
+        votes = label_probs(ctx) if whole else label_probs(ctx)[labelled]
         wording = wording_features([ctx.texts[i] for i in labelled])
-        meaning, fused = oof_models(ctx.embeddings[labelled], yl, votes, wording=wording)
+        emb = ctx.embeddings if whole else ctx.embeddings[labelled]
+        meaning, fused = oof_models(emb, yl, votes, wording=wording)
         oof = fused if fused is not None else meaning
         pl = oof.probs
         given = pl[np.arange(len(yl)), yl]
@@ -135,7 +138,7 @@ def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
     try:
         # cleanlab needs every class index to occur; re-index to the classes present
         remap = np.searchsorted(present, yl)
-        sub = pl[:, present]
+        sub = pl if present.size == pl.shape[1] else pl[:, present]
         found = find_label_issues(
             remap,
             sub / sub.sum(axis=1, keepdims=True),

@@ -33,7 +33,7 @@ from sanitas.heal.engine.offtopic_topics import (
     marked_share_pvalues,
     neighbourhood_agreement,
 )
-from sanitas.heal.engine.shared import label_ids
+from sanitas.heal.engine.shared import label_ids, neighbours
 from sanitas.heal.engine.support import off_topic_families, unsupported_rows
 
 
@@ -116,8 +116,10 @@ class OffTopicDetector(Detector):
         else:
             conf = st.confirmed
             classes, y = label_ids(ctx)
-            emb = np.asarray(ctx.embeddings, dtype=np.float64)
-            distance = (confirmed_distance(emb, conf) + prototype_distance(emb, y, len(classes))) / 2.0
+            # float32 as given: each use casts what it reads (no float64 copy of every row at once)
+            emb = ctx.embeddings
+            near_conf = confirmed_distance(emb, conf, neighbours(ctx))
+            distance = (near_conf + prototype_distance(emb, y, len(classes))) / 2.0
             null = conf
             # few classes: a foreign row's arbitrary label is confirmed by chance more often than the FDR
             few_classes = chance_confirmation(ctx) > FDR_LEVEL

@@ -44,6 +44,8 @@ FENCE_Z = 3.5
 FDR_LEVEL = 0.05
 # Fewer confirmed rows than this cannot describe the null's tail; the robust bulk is used instead.
 MIN_NULL = 30
+# Rows per block of the prototype similarities (a block x classes float64 buffer).
+_PROTO_BLOCK = 8192
 # Below this many rows nothing is tested: neighbours and tails mean little.
 MIN_ROWS = 20
 
@@ -116,14 +118,22 @@ def prototype_distance(emb: np.ndarray, y: np.ndarray, n_classes: int) -> np.nda
     """Cosine distance to the nearest class mean; a row's own class mean leaves the row out."""
     sums = np.zeros((n_classes, emb.shape[1]), dtype=np.float64)
     np.add.at(sums, y[y >= 0], emb[y >= 0])
-    sims = emb @ (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).T
-    lab = np.flatnonzero(y >= 0)
-    own = sums[y[lab]] - emb[lab]
-    norm = np.linalg.norm(own, axis=1)
-    # a row alone in its class has no class to be near: its own class does not count
-    own_sim = np.where(norm > 1e-9, (own * emb[lab]).sum(axis=1) / np.maximum(norm, 1e-12), -1.0)
-    sims[lab, y[lab]] = own_sim
-    return np.asarray(1.0 - sims.max(axis=1), dtype=np.float64)
+    protos = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).T
+    out = np.empty(len(emb))
+    # in blocks of rows, in float64 a block at a time: no rows x classes (nor float64 rows x dims) array
+    for start in range(0, len(emb), _PROTO_BLOCK):
+        stop = min(len(emb), start + _PROTO_BLOCK)
+        x = np.asarray(emb[start:stop], dtype=np.float64)
+        yb = y[start:stop]
+        sims = x @ protos
+        lab = np.flatnonzero(yb >= 0)
+        own = sums[yb[lab]] - x[lab]
+        norm = np.linalg.norm(own, axis=1)
+        # a row alone in its class has no class to be near: its own class does not count
+        own_sim = np.where(norm > 1e-9, (own * x[lab]).sum(axis=1) / np.maximum(norm, 1e-12), -1.0)
+        sims[lab, yb[lab]] = own_sim
+        out[start:stop] = 1.0 - sims.max(axis=1)
+    return out
 
 
 @dataclass
@@ -168,7 +178,7 @@ def far_distance(ctx: DetectorContext) -> np.ndarray:
         if not ctx.has_labels:
             return knn_d
         classes, y = label_ids(ctx)
-        proto = prototype_distance(np.asarray(ctx.embeddings, dtype=np.float64), y, len(classes))
+        proto = prototype_distance(ctx.embeddings, y, len(classes))
         return np.asarray((knn_d + proto) / 2.0)
 
     return ctx.shared("far_distance", compute)

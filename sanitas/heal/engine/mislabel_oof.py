@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from sanitas.heal.engine.neighbors import ANN_MIN_ROWS
+
 # Ridge strengths tried (the embedding rows are unit vectors, so these are on the scale of a row's norm).
 RIDGE_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 # Ridge outputs live on the one-hot scale (about 0..1); this spreads them to a logit scale before the
@@ -35,6 +37,8 @@ WORDING_DIMS = 384
 # The fusion's weight and temperature search reads at most this many rows (a fixed sample): its
 # log-loss is an average, well estimated from a sample, and the search is rows x grid points.
 FUSION_SAMPLE = 4000
+# Rows per block of the ridge predictions and the fused probabilities (block x classes buffers).
+_ROW_BLOCK = 4096
 
 
 @dataclass
@@ -47,28 +51,67 @@ class OofProbabilities:
     temperature: float
 
 
+class RidgeLoo:
+    """Exact leave-one-out ridge predictions of the one-hot labels ``y`` from features ``x`` (with a bias),
+    at the strength in ``RIDGE_GRID`` with the best leave-one-out accuracy.
+
+    Rows are predicted a block at a time (``rows``), their rotated features recomputed per block: no
+    rows x classes array and no float64 copy of ``x`` is kept, so memory stays that of ``x``.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, n_classes: int) -> None:
+        self.x = x
+        self.y = np.asarray(y)
+        self.n_classes = n_classes
+        n = len(x)
+        if n < ANN_MIN_ROWS:
+            xb = self._with_bias(np.arange(n))
+            gram, xty = xb.T @ xb, xb.T @ np.eye(n_classes)[self.y]
+        else:  # the same sums a block of rows at a time (rounded in another order)
+            d = x.shape[1] + 1
+            gram, xty = np.zeros((d, d)), np.zeros((d, n_classes))
+            for rows in self._blocks():
+                xb = self._with_bias(rows)
+                gram += xb.T @ xb
+                xty += xb.T @ np.eye(n_classes)[self.y[rows]]
+        evals, self.evecs = np.linalg.eigh(gram)
+        self.xty = self.evecs.T @ xty
+        self.evals = np.maximum(evals, 0.0)
+        correct = np.zeros(len(RIDGE_GRID), dtype=np.int64)
+        for rows in self._blocks():
+            xv = self._with_bias(rows) @ self.evecs
+            for j, lam in enumerate(RIDGE_GRID):
+                correct[j] += int((self._loo(xv, rows, lam).argmax(axis=1) == self.y[rows]).sum())
+        # the first strength of the best accuracy
+        self.lam = float(RIDGE_GRID[int(np.argmax(correct))])
+
+    def _blocks(self) -> list[np.ndarray]:
+        n = len(self.x)
+        return [np.arange(s, min(n, s + _ROW_BLOCK)) for s in range(0, n, _ROW_BLOCK)]
+
+    def _with_bias(self, rows: np.ndarray) -> np.ndarray:
+        return np.hstack([np.asarray(self.x[rows], dtype=np.float64), np.ones((len(rows), 1))])
+
+    def _loo(self, xv: np.ndarray, rows: np.ndarray, lam: float) -> np.ndarray:
+        inv = 1.0 / (self.evals + lam)
+        onehot = np.eye(self.n_classes)[self.y[rows]]
+        fitted = xv @ (inv[:, None] * self.xty)
+        leverage = np.minimum((xv**2 * inv).sum(axis=1), 1.0 - 1e-9)
+        return np.asarray((fitted - leverage[:, None] * onehot) / (1.0 - leverage)[:, None])
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """Leave-one-out predictions of ``rows`` (indices), ``(len(rows), n_classes)``."""
+        return self._loo(self._with_bias(rows) @ self.evecs, rows, self.lam)
+
+
 def ridge_loo_scores(x: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, float]:
     """Exact leave-one-out ridge predictions of the one-hot labels ``y`` from features ``x`` (with a bias).
 
     Returns the ``(n, n_classes)`` predictions at the strength in ``RIDGE_GRID`` with the best
-    leave-one-out accuracy, and that strength.
+    leave-one-out accuracy, and that strength (``RidgeLoo`` gives them a block of rows at a time).
     """
-    xb = np.hstack([np.asarray(x, dtype=np.float64), np.ones((len(x), 1))])
-    onehot = np.eye(n_classes)[y]
-    evals, evecs = np.linalg.eigh(xb.T @ xb)
-    xv = xb @ evecs
-    xty = evecs.T @ (xb.T @ onehot)
-    best: tuple[float, float, np.ndarray] | None = None
-    for lam in RIDGE_GRID:
-        inv = 1.0 / (np.maximum(evals, 0.0) + lam)
-        fitted = xv @ (inv[:, None] * xty)
-        leverage = np.minimum((xv**2 * inv).sum(axis=1), 1.0 - 1e-9)
-        loo = (fitted - leverage[:, None] * onehot) / (1.0 - leverage)[:, None]
-        acc = float((loo.argmax(axis=1) == y).mean())
-        if best is None or acc > best[0]:
-            best = (acc, lam, loo)
-    assert best is not None
-    return best[2], best[1]
+    model = RidgeLoo(x, y, n_classes)
+    return model.rows(np.arange(len(x))), model.lam
 
 
 def wording_features(texts: list[str]) -> np.ndarray | None:
@@ -121,20 +164,46 @@ def oof_models(
     embeddings: np.ndarray, y: np.ndarray, votes: np.ndarray, *, wording: np.ndarray | None = None
 ) -> tuple[OofProbabilities, OofProbabilities | None]:
     """The meaning-only model (embedding ridge and neighbour votes) and, given ``wording``, the model
-    with the wording view too; both share one embedding ridge. See ``oof_probabilities``."""
+    with the wording view too; both share one embedding ridge. See ``oof_probabilities``.
+
+    The views are computed for the fusion's sample first, then a block of rows at a time for the
+    probabilities: besides the results, no rows x classes array is held.
+    """
     # Imported here: a warm re-run answered from the result cache never loads scipy or scikit-learn.
     from scipy.special import log_softmax
 
+    from sanitas.models import calibration as cal
+
     n_classes = votes.shape[1]
-    ridge, lam = ridge_loo_scores(embeddings, y, n_classes)
-    meaning_view = log_softmax(ridge * _LOGIT_SCALE, axis=1)
-    vote_view = np.log(np.maximum(np.asarray(votes, dtype=np.float64), _FLOOR))
-    meaning = _fuse([meaning_view, vote_view], y, lam)
-    if wording is None:
-        return meaning, None
-    words, _ = ridge_loo_scores(wording, y, n_classes)
-    word_view = log_softmax(words * _LOGIT_SCALE, axis=1)
-    return meaning, _fuse([meaning_view, word_view, vote_view], y, lam)
+    ridge = RidgeLoo(embeddings, y, n_classes)
+    words = RidgeLoo(wording, y, n_classes) if wording is not None else None
+
+    def views(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        meaning_view = log_softmax(ridge.rows(rows) * _LOGIT_SCALE, axis=1)
+        word_view = log_softmax(words.rows(rows) * _LOGIT_SCALE, axis=1) if words is not None else None
+        vote_view = np.log(np.maximum(np.asarray(votes[rows], dtype=np.float64), _FLOOR))
+        return meaning_view, word_view, vote_view
+
+    n = len(y)
+    sample = np.arange(n)
+    if n > FUSION_SAMPLE:
+        sample = np.sort(np.random.default_rng(0).choice(n, FUSION_SAMPLE, replace=False))
+    mv, wv, vv = views(sample)
+    fits = [cal.search_fusion([mv, vv], y[sample])]
+    if wv is not None:
+        fits.append(cal.search_fusion([mv, wv, vv], y[sample]))
+    probs = [np.empty((n, n_classes)) for _ in fits]
+    for start in range(0, n, _ROW_BLOCK):
+        rows = np.arange(start, min(n, start + _ROW_BLOCK))
+        mv, wv, vv = views(rows)
+        blocks = [[mv, vv]] + ([[mv, wv, vv]] if wv is not None else [])
+        for out, (weights, temperature), block in zip(probs, fits, blocks, strict=True):
+            out[rows] = cal.fused_probabilities(block, weights, temperature, exclusive=True)
+    models = [
+        OofProbabilities(probs=p, ridge=ridge.lam, weights=w, temperature=t)
+        for p, (w, t) in zip(probs, fits, strict=True)
+    ]
+    return models[0], (models[1] if len(models) > 1 else None)
 
 
 def oof_probabilities(
@@ -147,15 +216,3 @@ def oof_probabilities(
     """
     meaning, fused = oof_models(embeddings, y, votes, wording=wording)
     return fused if fused is not None else meaning
-
-
-def _fuse(views: list[np.ndarray], y: np.ndarray, lam: float) -> OofProbabilities:
-    """Views fused with the weights and temperature of least log-loss on a fixed sample of rows."""
-    from sanitas.models import calibration as cal
-
-    sample = np.arange(len(y))
-    if len(y) > FUSION_SAMPLE:
-        sample = np.sort(np.random.default_rng(0).choice(len(y), FUSION_SAMPLE, replace=False))
-    weights, temperature = cal.search_fusion([v[sample] for v in views], y[sample])
-    probs = cal.fused_probabilities(views, weights, temperature, exclusive=True)
-    return OofProbabilities(probs=probs, ridge=lam, weights=weights, temperature=temperature)

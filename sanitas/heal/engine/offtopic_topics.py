@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 from sanitas.heal.engine.calibrate import tail_pvalues
 from sanitas.heal.engine.far import bh_families
+from sanitas.heal.engine.neighbors import ANN_MIN_ROWS
 from sanitas.heal.engine.shared import VOTE_TEMPERATURE, label_ids, neighbours
 
 # Neighbours a row's label agreement and confirmed distance look at (the nearest of the shared graph).
@@ -43,6 +44,8 @@ K_LOCAL = 10
 # A foreign-topic seed smaller than this cannot train a classifier (nor be told from chance).
 MIN_SEED = 20
 _BLOCK = 2048
+# Rows searched two hops at a time: their candidates' vectors (rows x ~930 x dims) stay near 200 MB.
+_HOP_BLOCK = 128
 
 
 def neighbourhood_agreement(ctx: DetectorContext) -> np.ndarray:
@@ -65,8 +68,15 @@ def neighbourhood_agreement(ctx: DetectorContext) -> np.ndarray:
     return ctx.shared("offtopic_agreement", compute)
 
 
-def confirmed_distance(emb: np.ndarray, confirmed: np.ndarray) -> np.ndarray:
-    """Mean cosine distance to the ``K_LOCAL`` nearest confirmed rows (a row never counts itself)."""
+def confirmed_distance(
+    emb: np.ndarray, confirmed: np.ndarray, graph: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """Mean cosine distance to the ``K_LOCAL`` nearest confirmed rows (a row never counts itself).
+
+    Exact (every row against every confirmed row, quadratic) unless the job's kNN ``graph`` (indices,
+    similarities, nearest first) is given and the rows number at least ``ANN_MIN_ROWS``: then see
+    ``graph_confirmed_distance``.
+    """
     anchors = np.flatnonzero(confirmed)
     n = len(emb)
     if anchors.size < 2:
@@ -74,15 +84,64 @@ def confirmed_distance(emb: np.ndarray, confirmed: np.ndarray) -> np.ndarray:
     k = min(K_LOCAL, anchors.size - 1)
     x = np.asarray(emb, dtype=np.float32)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    if graph is not None and n >= ANN_MIN_ROWS:
+        return graph_confirmed_distance(x, confirmed, graph, k)
+    return _exact_confirmed(x, confirmed, np.arange(n), k)
+
+
+def _exact_confirmed(x: np.ndarray, confirmed: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """``confirmed_distance`` of ``rows`` by brute force against every confirmed row."""
+    anchors = np.flatnonzero(confirmed)
     base = x[anchors]
-    out = np.empty(n)
-    for start in range(0, n, _BLOCK):
-        stop = min(n, start + _BLOCK)
-        sims = x[start:stop] @ base.T
-        own = np.flatnonzero(confirmed[start:stop])
-        sims[own, np.searchsorted(anchors, own + start)] = -np.inf
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), _BLOCK):
+        block = rows[start : start + _BLOCK]
+        sims = x[block] @ base.T
+        own = np.flatnonzero(confirmed[block])
+        sims[own, np.searchsorted(anchors, block[own])] = -np.inf
         top = -np.partition(-sims, k - 1, axis=1)[:, :k]
-        out[start:stop] = 1.0 - top.mean(axis=1)
+        out[start : start + len(block)] = 1.0 - top.mean(axis=1)
+    return out
+
+
+def graph_confirmed_distance(
+    x: np.ndarray, confirmed: np.ndarray, graph: tuple[np.ndarray, np.ndarray], k: int
+) -> np.ndarray:
+    """``confirmed_distance`` read from the kNN graph, linear in rows (the exact scan is quadratic).
+
+    A row with at least ``k`` confirmed rows among its graph neighbours has its ``k`` nearest
+    confirmed rows there, in order: the answer is the graph's (exact where the graph is). The other
+    rows (few: mostly the off-topic candidates themselves) search one hop further, among the
+    neighbours' neighbours, as a graph search does, and take the ``k`` nearest confirmed rows found
+    there by exact cosine; a row that finds fewer than ``k`` that way is scanned exactly.
+    """
+    idx, sim = graph
+    n = len(x)
+    out = np.empty(n)
+    is_conf = confirmed[idx]
+    enough = is_conf.sum(axis=1) >= k
+    # the first k confirmed neighbours of each row (neighbours come nearest first)
+    rank = np.cumsum(is_conf, axis=1)
+    take = is_conf & (rank <= k)
+    out[enough] = 1.0 - np.where(take, sim, 0.0)[enough].sum(axis=1, dtype=np.float64) / k
+    rest = np.flatnonzero(~enough)
+    short: list[int] = []
+    for start in range(0, rest.size, _HOP_BLOCK):
+        block = rest[start : start + _HOP_BLOCK]
+        cand = np.concatenate([idx[block], idx[idx[block]].reshape(len(block), -1)], axis=1)
+        cand = np.sort(cand, axis=1)
+        ok = confirmed[cand] & (cand != block[:, None])
+        ok[:, 1:] &= cand[:, 1:] != cand[:, :-1]  # a row reached twice counts once
+        found = ok.sum(axis=1)
+        sims = np.einsum("ij,ikj->ik", x[block], x[cand], optimize=True)
+        sims = np.where(ok, sims, -np.inf)
+        top = -np.partition(-sims, k - 1, axis=1)[:, :k]
+        good = found >= k
+        out[block[good]] = 1.0 - top[good].mean(axis=1)
+        short.extend(block[~good].tolist())
+    if short:
+        rows = np.asarray(short, dtype=np.int64)
+        out[rows] = _exact_confirmed(x, confirmed, rows, k)
     return out
 
 
