@@ -64,6 +64,8 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
             f"(found {len(texts)} labelled comments, {len(distinct)} labels)"
         )
     from sanitas.embeddings.cache import EmbeddingCache
+    from sanitas.embeddings.stages import embed_through
+    from sanitas.jobs.executor import get_executor
     from sanitas.models.classifier import train_classifier
 
     def progress(*args: Any, **_: Any) -> None:
@@ -78,13 +80,27 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         ctx.progress(min(95.0, 5 + 0.9 * pct), "training", msg)
 
     ctx.progress(5, "training", f"training on {len(texts)} comments, {len(distinct)} labels")
+    cache = EmbeddingCache(ctx.settings.cache_dir / "embeddings.sqlite")
+    # The heavy part, embedding, runs as stages on the worker's executor (local or Ray), vector for
+    # vector as train_classifier would compute it, and each group lands in the cache as it comes back:
+    # a retried job resumes from there. Fitting the heads is one solver run per view, done here.
+    executor = get_executor(ctx.settings.executor, settings=ctx.settings)
+    embeddings = embed_through(
+        executor,
+        texts,
+        cache=cache,
+        progress=lambda done, total: ctx.progress(
+            5 + 50.0 * done / max(total, 1), "training", f"embedding: {done} of {total} comments"
+        ),
+    )
     try:
         model = train_classifier(
             texts,
             labels,
-            cache=EmbeddingCache(ctx.settings.cache_dir / "embeddings.sqlite"),
+            cache=cache,
             progress=progress,
             seed=int(ctx.payload.get("seed", 0)),
+            embeddings=embeddings,
         )
     except ValueError as exc:  # unusable labels: retrying cannot help
         raise InvalidInput(f"cannot train on this branch: {exc}") from exc
@@ -99,6 +115,7 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         "metrics": jsonable(getattr(model, "metrics", {}) or {}),
         "thresholds": jsonable(getattr(model, "thresholds", {}) or {}),
         "trained_on": len(texts),
+        "executor": executor.name,
     }
 
 

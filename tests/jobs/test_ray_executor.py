@@ -263,3 +263,48 @@ def test_a_failing_batch_fails_the_run() -> None:
     with pytest.raises(Exception, match="(?i)actor|worker|died"):
         list(ray_executor.RayExecutor().map(ray_stages.Failing(), [[1], [0]]))
     assert time.monotonic() - started < 60
+
+
+# --- training: the embedding on Ray, the fit in the job ---------------------------------------------
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_training_through_ray_matches_local(client: TestClient, db: Database, settings: Settings) -> None:
+    from tests.streams.helpers import BASE as STREAM_BASE
+    from tests.streams.helpers import make_dataset, upload
+
+    source = make_dataset(client)
+    rows = _heal_rows()[:120]
+    upload(
+        client,
+        [
+            {"id": f"t{i}", "timestamp": "2024-01-01T00:00:00Z", "messages": [{"body": {"text": r.text}}]}
+            for i, r in enumerate(rows)
+        ],
+    )
+    items = [{"uid": f"{source}.t{i}", "assigned": [{"name": [r.label]}]} for i, r in enumerate(rows)]
+    assert client.post(f"{STREAM_BASE}/labellings", json={"labellings": items}).status_code == 200
+    results = {}
+    # Ray first, on a cold cache: its vectors are the ones the local run then reads.
+    for name, conf in (("ray", _ray_settings(settings)), ("local", settings)):
+        r = client.post(f"{STREAM_BASE}/labellers/train", json={"seed": 0})
+        assert r.status_code == 200, r.text
+        job_id = r.json()["job"]["id"]
+        assert Worker(db=db, settings=conf).run_once(job_id=job_id)
+        job = client.get(f"/api/jobs/{job_id}").json()
+        assert job["status"] == "succeeded", job
+        results[name] = job["result"]
+
+    def timeless(metrics: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in metrics.items() if not k.endswith("_seconds")}
+
+    assert timeless(results["ray"]["metrics"]) == timeless(results["local"]["metrics"])
+    assert (results["ray"]["executor"], results["local"]["executor"]) == ("ray", "local")
+    for key in ("thresholds", "labels", "trained_on"):
+        assert results["ray"][key] == results["local"][key], key
+    assert results["local"]["trained_on"] > 100 and timeless(results["local"]["metrics"])
+    from sanitas.models.classifier import TrainedModel
+
+    texts = [r.text for r in _heal_rows()[120:160]]
+    ray_model, local_model = (TrainedModel.load(Path(str(results[n]["path"]))) for n in ("ray", "local"))
+    assert np.array_equal(ray_model.predict_proba(texts), local_model.predict_proba(texts))
