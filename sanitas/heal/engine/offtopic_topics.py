@@ -57,13 +57,20 @@ def neighbourhood_agreement(ctx: DetectorContext) -> np.ndarray:
         k = min(K_LOCAL, idx.shape[1])
         if k == 0:
             return np.ones(ctx.n)
-        lab = y[idx[:, :k]]
-        w = np.where(lab >= 0, np.exp((sim[:, :k].astype(np.float64) - 1.0) / VOTE_TEMPERATURE), 0.0)
-        votes = np.zeros((ctx.n, max(len(classes), 1)))
-        rows = np.repeat(np.arange(ctx.n), k)
-        np.add.at(votes, (rows, np.maximum(lab, 0).ravel()), w.ravel())
-        total = votes.sum(axis=1)
-        return np.asarray(np.where(total > 0, votes.max(axis=1) / np.maximum(total, 1e-12), 0.0))
+        out = np.empty(ctx.n)
+        # a block of rows at a time: the vote table is block x classes, never rows x classes
+        for start in range(0, ctx.n, _BLOCK):
+            stop = min(ctx.n, start + _BLOCK)
+            lab = y[idx[start:stop, :k]]
+            w = np.where(
+                lab >= 0, np.exp((sim[start:stop, :k].astype(np.float64) - 1.0) / VOTE_TEMPERATURE), 0.0
+            )
+            votes = np.zeros((stop - start, max(len(classes), 1)))
+            rows = np.repeat(np.arange(stop - start), k)
+            np.add.at(votes, (rows, np.maximum(lab, 0).ravel()), w.ravel())
+            total = votes.sum(axis=1)
+            out[start:stop] = np.where(total > 0, votes.max(axis=1) / np.maximum(total, 1e-12), 0.0)
+        return out
 
     return ctx.shared("offtopic_agreement", compute)
 

@@ -18,6 +18,8 @@ VOTE_TEMPERATURE = 0.1
 TFIDF_TEMPERATURE = 0.2
 TFIDF_WEIGHT = 0.3
 _TFIDF_BLOCK = 2048
+# Rows per block of the neighbour-vote probabilities (block x classes float64 buffers).
+_VOTE_BLOCK = 8192
 # Above the approximate-search size: TF-IDF rows projected to this many SVD components give the
 # candidates (``_TFIDF_CANDIDATES`` per wanted neighbour), whose exact TF-IDF cosine then decides.
 # Measured on 20,000 intent-base texts this finds 0.76 of the exact neighbours (by similarity
@@ -120,12 +122,18 @@ def label_probs(ctx: DetectorContext) -> np.ndarray:
     def compute() -> np.ndarray:
         classes, y = label_ids(ctx)
         idx, sim = neighbours(ctx)
-        p_emb = vote_probs(y, idx, sim, len(classes))
         t_idx, t_sim = tfidf_neighbours(ctx)
-        if t_idx.shape[1] == 0:
-            return p_emb
-        p_tfidf = vote_probs(y, t_idx, t_sim, len(classes), temperature=TFIDF_TEMPERATURE)
-        return (1.0 - TFIDF_WEIGHT) * p_emb + TFIDF_WEIGHT * p_tfidf
+        out = np.empty((ctx.n, len(classes)))
+        # a block of rows at a time (each row's mixture is its own): one rows x classes array, not five
+        for start in range(0, ctx.n, _VOTE_BLOCK):
+            b = slice(start, min(ctx.n, start + _VOTE_BLOCK))
+            p_emb = vote_probs(y, idx[b], sim[b], len(classes))
+            if t_idx.shape[1] == 0:
+                out[b] = p_emb
+                continue
+            p_tfidf = vote_probs(y, t_idx[b], t_sim[b], len(classes), temperature=TFIDF_TEMPERATURE)
+            out[b] = (1.0 - TFIDF_WEIGHT) * p_emb + TFIDF_WEIGHT * p_tfidf
+        return out
 
     return ctx.shared("label_probs", compute)
 

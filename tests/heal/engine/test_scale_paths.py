@@ -90,3 +90,23 @@ def test_graph_confirmed_distance_falls_back_to_the_scan() -> None:
     assert np.allclose(fast[y != 0], exact[y != 0], atol=1e-5)
     # the confirmed cluster's own rows find ten of it within two hops: an upper bound of the answer
     assert (fast[y == 0] >= exact[y == 0] - 1e-5).all()
+
+
+def test_label_probs_and_agreement_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sanitas.heal.detectors.base import DetectorContext
+    from sanitas.heal.engine import shared
+
+    emb, y = _clusters(6, n_per=40)
+    words = ["alpha", "beta", "gamma", "delta", "eps", "zeta"]
+    texts = [f"{words[c]} {words[(c + i) % 6]} row {i % 7}" for i, c in enumerate(y)]
+
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        ctx = DetectorContext(texts=texts, labels=[str(c) for c in y], embeddings=emb)
+        return shared.label_probs(ctx), offtopic_topics.neighbourhood_agreement(ctx)
+
+    probs, agree = run()
+    monkeypatch.setattr(shared, "_VOTE_BLOCK", 13)
+    monkeypatch.setattr(offtopic_topics, "_BLOCK", 11)
+    probs_b, agree_b = run()
+    assert np.array_equal(probs, probs_b) and np.array_equal(agree, agree_b)
+    assert np.allclose(probs.sum(axis=1), 1.0) and (probs.argmax(axis=1) == y).mean() > 0.9
