@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sanitas.embeddings.cache import EmbeddingCache
-from sanitas.embeddings.onnx_backend import BACKENDS, OnnxRunner, onnx_file
+from sanitas.embeddings.onnx_backend import BACKENDS, EXPORT_FORMAT, OnnxRunner, onnx_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -90,9 +90,11 @@ def model_id(model_path: Path, max_seq_length: int, backend: str) -> str:
     """The model's identity in cache keys: path, sequence length and, for ONNX, the engine.
 
     Torch keeps its historical id (caches filled before ONNX existed stay valid); each ONNX engine gets
-    its own, so vectors of two engines are never mixed in one matrix.
+    its own, which changes with the export format, so vectors of two engines (or of two versions of
+    one) are never mixed in one matrix.
     """
-    ident = f"{model_path.resolve()}|{max_seq_length}" + ("" if backend == "torch" else f"|{backend}")
+    engine = "" if backend == "torch" else f"|{backend}|{EXPORT_FORMAT}"
+    ident = f"{model_path.resolve()}|{max_seq_length}{engine}"
     return hashlib.sha1(ident.encode()).hexdigest()[:16]
 
 

@@ -1,9 +1,10 @@
 """Run the exported sentence embedding with ONNX Runtime: no torch, same tokens, same vectors.
 
 The ONNX files live beside the weights they were exported from, in ``<model dir>/onnx/``
-(``model.onnx`` fp32, ``model_int8.onnx`` dynamically quantised), written by ``scripts/export_onnx.py``
-at set-up. Tokenization uses the model's own ``tokenizer.json`` through the ``tokenizers`` library,
-which is what the torch path's fast tokenizer wraps, truncated at the same length.
+(``model.onnx`` fp32; ``model_int8_token.onnx`` int8 with one activation scale per token, see
+``onnx_quant``), written by ``scripts/export_onnx.py`` at set-up. Tokenization uses the model's own
+``tokenizer.json`` through the ``tokenizers`` library, which is what the torch path's fast tokenizer
+wraps, truncated at the same length.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import numpy as np
 
 # Backends a Settings value may name; "torch" runs sentence-transformers.
 BACKENDS = ("torch", "onnx", "onnx-int8")
-ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model_int8.onnx"}
-# Bump when the exported graph changes in a way the model's files do not show (re-export at set-up).
-EXPORT_FORMAT = "sentence-mean-l2/1"
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model_int8_token.onnx"}
+# Bump when the exported graph changes in a way the model's files do not show (re-export at set-up);
+# it is part of the ONNX engines' cache identity. /2: int8 scaled per token instead of per batch.
+EXPORT_FORMAT = "sentence-mean-l2/2"
 
 
 def onnx_dir(model_path: Path) -> Path:
