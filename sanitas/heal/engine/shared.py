@@ -18,6 +18,8 @@ VOTE_TEMPERATURE = 0.1
 TFIDF_TEMPERATURE = 0.2
 TFIDF_WEIGHT = 0.3
 _TFIDF_BLOCK = 2048
+# Entries of a dense TF-IDF similarity block (~600 MB of buffers: float64, float32, int64 indices).
+_TFIDF_BLOCK_ENTRIES = 25_000_000
 # Rows per block of the neighbour-vote probabilities (block x classes float64 buffers).
 _VOTE_BLOCK = 8192
 # Above the approximate-search size: TF-IDF rows projected to this many SVD components give the
@@ -100,8 +102,11 @@ def tfidf_neighbours(ctx: DetectorContext) -> tuple[np.ndarray, np.ndarray]:
         if n >= TFIDF_ANN_MIN_ROWS:
             return _tfidf_ann(x, k, neighbours(ctx)[0])
         xt = x.T.tocsr()
-        for start in range(0, n, _TFIDF_BLOCK):
-            stop = min(n, start + _TFIDF_BLOCK)
+        # rows per block such that the dense block (and its partition's int64 indices) stays near
+        # _TFIDF_BLOCK_ENTRIES entries: each row's answer is its own, so the block size changes nothing
+        step = max(64, min(_TFIDF_BLOCK, _TFIDF_BLOCK_ENTRIES // n))
+        for start in range(0, n, step):
+            stop = min(n, start + step)
             block = np.asarray((x[start:stop] @ xt).todense(), dtype=np.float32)
             block[np.arange(stop - start), np.arange(start, stop)] = -1.0
             part = np.argpartition(-block, k - 1, axis=1)[:, :k]

@@ -110,3 +110,21 @@ def test_label_probs_and_agreement_in_blocks(monkeypatch: pytest.MonkeyPatch) ->
     probs_b, agree_b = run()
     assert np.array_equal(probs, probs_b) and np.array_equal(agree, agree_b)
     assert np.allclose(probs.sum(axis=1), 1.0) and (probs.argmax(axis=1) == y).mean() > 0.9
+
+
+def test_tfidf_neighbours_do_not_depend_on_the_block_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sanitas.heal.detectors.base import DetectorContext
+    from sanitas.heal.engine import shared
+
+    emb, y = _clusters(7, n_per=40)
+    words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"]
+    texts = [f"{words[c]} {words[(c + i) % 8]} {words[(i * 3) % 8]} item" for i, c in enumerate(y)]
+
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        ctx = DetectorContext(texts=texts, labels=[str(c) for c in y], embeddings=emb)
+        return shared.tfidf_neighbours(ctx)
+
+    idx, sim = run()
+    monkeypatch.setattr(shared, "_TFIDF_BLOCK_ENTRIES", 64 * len(texts))  # 64-row blocks
+    idx_b, sim_b = run()
+    assert np.array_equal(idx, idx_b) and np.array_equal(sim, sim_b)
