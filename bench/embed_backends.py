@@ -4,8 +4,9 @@
     .venv/bin/python bench/embed_backends.py [--texts 5000] [--rounds 3]      # speed, torch at run time
     .venv/bin/python bench/embed_backends.py --suite [NAME,NAME...] [--work DIR]  # suite F1 per engine
 
-Speed: the engines are loaded in one process and embed the same BANKING77 training texts (no cache) in
-turns, round after round, so a busy shared machine slows them alike; the ratios to torch are per round.
+Speed: the engines are loaded in one process and embed the same BANKING77 texts (no cache) in turns,
+round after round, so a busy shared machine slows them alike; the ratios to torch are per round, in
+wall time and in CPU time (every thread of the process).
 Then one heal of the test sample per engine, in its own process, tells which of torch,
 sentence-transformers and transformers a run still imports. ``--suite`` heals every configuration of
 the development suite (``shared/bench/suite.py``) with ``sanitas heal --all`` once per engine, engines
@@ -51,30 +52,44 @@ print(json.dumps({m: m in sys.modules for m in ("torch", "sentence_transformers"
 
 
 def speed(n: int, rounds: int) -> dict[str, Any]:
-    """Texts/s per engine over ``rounds`` interleaved rounds on ``n`` BANKING77 training texts."""
-    from sanitas.embeddings.embedder import Embedder, default_model_path
+    """Texts/s (wall and CPU) per engine over ``rounds`` interleaved rounds on ``n`` distinct BANKING77
+    texts (test split, then train)."""
+    from sanitas.embeddings.embedder import Embedder, default_model_path, embed_workers
 
-    with (shared_dir() / "data" / "banking77" / "train.csv").open(encoding="utf-8") as f:
-        texts = list(dict.fromkeys(r["text"] for r in csv.DictReader(f)))[:n]
+    texts: list[str] = []
+    for split in ("test", "train"):
+        with (shared_dir() / "data" / "banking77" / f"{split}.csv").open(encoding="utf-8") as f:
+            texts += [r["text"] for r in csv.DictReader(f)]
+    texts = list(dict.fromkeys(texts))[:n]
     path = default_model_path()
     engines = {b: Embedder(path, backend=b) for b in BACKENDS}
     for emb in engines.values():
         emb.encode(texts[:64])  # first-call costs are not the rate
     rates: dict[str, list[float]] = {b: [] for b in BACKENDS}
+    # Texts per CPU second (all the process's threads): what a busy shared machine changes least.
+    cpu_rates: dict[str, list[float]] = {b: [] for b in BACKENDS}
     for r in range(rounds):
         for b in BACKENDS if r % 2 == 0 else BACKENDS[::-1]:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             engines[b].encode(texts)
             rates[b].append(round(len(texts) / (time.perf_counter() - t0), 1))
-        print({b: v[-1] for b, v in rates.items()}, flush=True)
+            cpu_rates[b].append(round(len(texts) / (time.process_time() - c0), 1))
+        print({b: (v[-1], cpu_rates[b][-1]) for b, v in rates.items()}, flush=True)
     ratios = {b: [round(x / t, 3) for x, t in zip(rates[b], rates["torch"], strict=True)] for b in BACKENDS}
+    cpu_ratios = {
+        b: [round(x / t, 3) for x, t in zip(cpu_rates[b], cpu_rates["torch"], strict=True)] for b in BACKENDS
+    }
     return {
         "texts": len(texts),
         "rounds": rounds,
+        "workers": embed_workers(),
         "texts_per_s": rates,
         "median_texts_per_s": {b: statistics.median(v) for b, v in rates.items()},
         "ratio_to_torch": ratios,
         "median_ratio_to_torch": {b: statistics.median(v) for b, v in ratios.items()},
+        "texts_per_cpu_s": cpu_rates,
+        "median_texts_per_cpu_s": {b: statistics.median(v) for b, v in cpu_rates.items()},
+        "median_cpu_ratio_to_torch": {b: statistics.median(v) for b, v in cpu_ratios.items()},
         "load_1m_after": round(os.getloadavg()[0], 2),
     }
 

@@ -167,3 +167,8 @@ def test_files_of_earlier_export_formats_are_removed(tmp_path: Path) -> None:
     assert remove_stale(tmp_path) == list(STALE_FILES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
     assert remove_stale(tmp_path) == []
+
+
+def test_int8_is_the_default_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SANITAS_EMBED_BACKEND", raising=False)
+    assert embed_backend() == "onnx-int8"
