@@ -5,8 +5,10 @@ apart per source: ~360 classes), sampled without repetition up to the bases' siz
 topped up with lightly perturbed duplicates (a typo, a word repeated, a courtesy word, a case or
 punctuation change), so every row is a distinct text. Each size heals in a child process of its own
 (peak RSS is that process's ``ru_maxrss``) with every check on and no result cache; the embedding cache
-is the one given by ``--cache`` (say in the report whether it was warm). Besides the manifest's
-per-check timings, the shared neighbour searches and the poisoned check's content model are timed.
+is the one given by ``--cache`` (say in the report whether it was warm; it is read for the engine
+``SANITAS_EMBED_BACKEND`` selects, so a cache filled by torch needs ``SANITAS_EMBED_BACKEND=torch``).
+Besides the manifest's per-check timings, the shared neighbour searches and the poisoned check's
+content model are timed.
 
     .venv/bin/python bench/scale_bench.py --sizes 10000 100000 --cache /tmp/h3/cache
 """
@@ -114,14 +116,16 @@ def derive_vectors(texts: list[str], src: list[int], cache: Any) -> int:
     (sigma 0.01-0.03 per dimension, renormalised; cosine ~0.85-0.98 to the source, as a light edit
     gives). Stands in for embedding the duplicates when the run measures detection, not embedding;
     the source rows must be cached. Returns how many vectors were derived."""
-    import hashlib
-
     import numpy as np
 
-    from sanitas.embeddings import default_model_path
+    from sanitas.embeddings.embedder import default_model_path, embed_backend, model_id
+    from sanitas.embeddings.stages import MAX_SEQ_LENGTH, effective_backend
 
-    model_id = hashlib.sha1(f"{default_model_path().resolve()}|128".encode()).hexdigest()[:16]
-    keys = [cache.key(model_id, t) for t in texts]
+    # the cache id of the engine the heal will embed with (SANITAS_EMBED_BACKEND; torch where an ONNX
+    # file is missing): vectors of another engine in the cache are neither read nor derived from
+    path = default_model_path()
+    ident = model_id(path, MAX_SEQ_LENGTH, effective_backend(path, embed_backend()))
+    keys = [cache.key(ident, t) for t in texts]
     have = cache.get_many(keys)
     rng = np.random.default_rng(7)
     todo = [i for i, k in enumerate(keys) if k not in have and src[i] >= 0 and keys[src[i]] in have]
