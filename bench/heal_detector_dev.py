@@ -4,9 +4,10 @@
     .venv/bin/python bench/heal_detector_dev.py [--configs a,b] [--work DIR] [--checks outlier,off_topic]
 
 Builds each configuration of ``suite.py heal`` (and ``heal_bench.OWN``) once into ``--work``, embeds
-its texts once (``embeddings.npy`` beside the data), then runs only the named detectors on a fresh
-``DetectorContext`` and scores them as ``score_heal.py`` does (a flag on a row that carries another
-defect is neither right nor wrong). For development only: the full run is ``heal_bench.py --suite``.
+its texts once per engine (``embeddings-<engine>.npy`` beside the data), then runs only the named
+detectors on a fresh ``DetectorContext`` and scores them as ``score_heal.py`` does (a flag on a row
+that carries another defect is neither right nor wrong). For development only: the full run is
+``heal_bench.py --suite``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ DEFAULT = (
 )
 
 
+def _embed_more(texts: list[str]) -> np.ndarray:
+    """The configured engine's vectors of a few extra texts (what a heal hands its detectors)."""
+    from sanitas.embeddings import embed_texts, get_embedder
+
+    return np.asarray(embed_texts(texts, cache=None, embedder=get_embedder()), dtype=np.float32)
+
+
 def load(work: Path, name: str) -> tuple[list[str], list[str | None], np.ndarray, list[str | None]]:
     """Texts, labels, embeddings and each row's true defect (None: clean) of one configuration."""
     import heal_bench
@@ -47,7 +55,9 @@ def load(work: Path, name: str) -> tuple[list[str], list[str | None], np.ndarray
     rows = [lr.row for lr in loaded]
     truth = {t["id"]: t["defect"] for t in map(json.loads, (data / "truth.jsonl").read_text().splitlines())}
     defects = [truth.get(str(r.id)) for r in rows]
-    emb_path = data / "embeddings.npy"
+    from sanitas.embeddings.embedder import embed_backend
+
+    emb_path = data / f"embeddings-{embed_backend()}.npy"  # one file per engine: never mix two
     if emb_path.exists():
         emb = np.load(emb_path)
     else:
@@ -85,7 +95,9 @@ def main() -> None:
     out: dict[str, dict[str, list[float]]] = {}
     for name in args.configs.split(","):
         texts, labels, emb, defects = load(Path(args.work), name)
-        ctx = DetectorContext(texts=texts, labels=labels, embeddings=emb)
+        # embed: the poisoned check re-embeds its counterfactual texts and injection embeds windows,
+        # as in a real heal (without it those two checks take another path).
+        ctx = DetectorContext(texts=texts, labels=labels, embeddings=emb, embed=_embed_more)
         cells = []
         for check in args.checks.split(","):
             t0 = time.perf_counter()
