@@ -270,6 +270,7 @@ def test_a_failing_batch_fails_the_run() -> None:
 
 @pytest.mark.usefixtures("ray_cluster")
 def test_training_through_ray_matches_local(client: TestClient, db: Database, settings: Settings) -> None:
+    from tests.models.test_training import _train
     from tests.streams.helpers import BASE as STREAM_BASE
     from tests.streams.helpers import make_dataset, upload
 
@@ -287,13 +288,7 @@ def test_training_through_ray_matches_local(client: TestClient, db: Database, se
     results = {}
     # Ray first, on a cold cache: its vectors are the ones the local run then reads.
     for name, conf in (("ray", _ray_settings(settings)), ("local", settings)):
-        r = client.post(f"{STREAM_BASE}/labellers/train", json={"seed": 0})
-        assert r.status_code == 200, r.text
-        job_id = r.json()["job"]["id"]
-        assert Worker(db=db, settings=conf).run_once(job_id=job_id)
-        job = client.get(f"/api/jobs/{job_id}").json()
-        assert job["status"] == "succeeded", job
-        results[name] = job["result"]
+        results[name] = _train(client, db, conf)
 
     def timeless(metrics: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in metrics.items() if not k.endswith("_seconds")}
