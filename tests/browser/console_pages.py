@@ -15,8 +15,9 @@ WAIT = 20
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = WAIT) -> Any:
-    """Poll ``check`` until it returns something truthy (ignoring a stale element meanwhile)."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    """Poll ``check`` until it returns something truthy (meanwhile a stale element, or one the page being
+    loaded does not hold yet, is "not yet": the deadline still fails a page that never shows it)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
     deadline = time.monotonic() + timeout
     while True:
@@ -24,7 +25,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = WAIT) -> Any:
             got = check()
             if got:
                 return got
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, NoSuchElementException):
             pass
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
