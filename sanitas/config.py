@@ -30,12 +30,14 @@ class Settings:
     # The address clients reach the server at (``SANITAS_PUBLIC_URL``), used for every link the server
     # hands out (signed downloads); the request's Host header is never trusted for them.
     public_url: str | None = None
-    # The engine that runs the embedding model (``SANITAS_EMBED_BACKEND``): onnx-int8 (default), onnx
-    # (fp32) or torch; the ONNX ones fall back to torch when their file was not exported. int8, scaled
-    # per token (``embeddings.onnx_quant``), embeds 2.65x torch's texts per CPU second, keeps every
-    # heal suite F1 within 0.01 of torch's and BANKING77 top-1 within 0.001, and a heal imports no
-    # torch; fp32 ONNX is 1.18x torch (bench/embed_backends.py, bench/results/embed_backends.json).
-    embed_backend: str = "onnx-int8"
+    # The engine that runs the embedding model (``SANITAS_EMBED_BACKEND``): torch (default), onnx (fp32)
+    # or onnx-int8; the ONNX ones fall back to torch when their file was not exported. int8, scaled per
+    # token (``embeddings.onnx_quant``), embeds 2.65x torch's texts per CPU second and keeps every heal
+    # suite F1 within 0.01 of torch's, but it is not the default: on the bundled sample it made the
+    # poisoned check accept "apple" (a word of the apple_pay class) as a backdoor trigger and remove 14
+    # clean rows, where torch finds only the injected "bb". That test sits on a knife edge that engine
+    # noise tips (bench/embed_backends.py, bench/results/embed_backends.json, BENCHMARKS.md stop 17).
+    embed_backend: str = "torch"
     # Mark the session cookies ``Secure`` even when a request arrives over plain HTTP
     # (``SANITAS_COOKIE_SECURE=1``): behind a TLS-terminating proxy the app itself only sees HTTP.
     cookie_secure: bool = False
@@ -146,7 +148,7 @@ def load_settings(**overrides: object) -> Settings:
         "job_max_attempts": _int("SANITAS_JOB_MAX_ATTEMPTS", 3),
         "workers": _int("SANITAS_WORKERS", 1),
         "public_url": os.environ.get("SANITAS_PUBLIC_URL"),
-        "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "onnx-int8"),
+        "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "torch"),
         "cookie_secure": _flag("SANITAS_COOKIE_SECURE", False),
         "knn": os.environ.get("SANITAS_KNN", "auto"),
         "ray_address": os.environ.get("RAY_ADDRESS") or None,
