@@ -55,7 +55,6 @@ class _Rewriter:
         self._const("pq/zp", np.uint8(ZERO_POINT))
         self._const("pq/last", np.array([-1], np.int64))
         self._const("pq/zero", np.array([0], np.int64))
-        self._const("pq/minus1", np.array([-1], np.int64))
 
     def _const(self, name: str, value: np.ndarray | np.generic) -> str:
         self.graph.initializer.append(self.from_array(np.asarray(value), name))
@@ -72,7 +71,7 @@ class _Rewriter:
         nodes = [
             helper.make_node("Shape", [x], [p + "shape"]),
             # Every axis but the last: the output takes them back.
-            helper.make_node("Slice", [p + "shape", "pq/zero", "pq/minus1"], [p + "lead"]),
+            helper.make_node("Slice", [p + "shape", "pq/zero", "pq/last"], [p + "lead"]),
             helper.make_node("Reshape", [x, width], [p + "x2"]),
             helper.make_node("Abs", [p + "x2"], [p + "abs"]),
             helper.make_node("ReduceMax", [p + "abs"], [p + "amax"], axes=[1], keepdims=0),

@@ -19,6 +19,7 @@ from typing import Any
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
+from sanitas.pii.recognizers.base import drop_trailing_words
 from sanitas.pii.recognizers.pattern import has_context
 from sanitas.pii.spacy_data import import_spacy
 
@@ -123,18 +124,6 @@ def ner_batch(texts: list[str], *, batch_size: int = 256) -> list[list[tuple[int
 _JOINERS = frozenset(("and", "or", "nor", "but", "&", "-", "–", "—", "/"))
 
 
-def _drop_trailing_joiners(text: str, start: int, end: int) -> int:
-    """The end of a span without a joiner the model ran on with ("Grace O'Neill or", "Rotorua -"):
-    a name, place or firm never ends on one."""
-    while True:
-        cut = text.rfind(" ", start, end)
-        if cut <= start or text[cut + 1 : end] not in _JOINERS:
-            return end
-        end = cut
-        while end > start and text[end - 1] in " ,":
-            end -= 1
-
-
 def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
     """A model span without what is not the entity: a person's title, a possessive, trailing punctuation,
     an address unit run into a name; None when nothing name-like is left."""
@@ -147,7 +136,8 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | 
         return start, end
     if text[end - 2 : end] in ("'s", "’s"):
         end -= 2
-    end = _drop_trailing_joiners(text, start, end)
+    # "Grace O'Neill or", "Rotorua -": a name, place or firm never ends on a joiner.
+    end = drop_trailing_words(text, start, end, _JOINERS.__contains__)
     if label == "person":
         m = _TITLE.match(text, start, end)
         if m:

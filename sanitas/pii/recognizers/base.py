@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar
 
 from sanitas.pii.entities import Entity
@@ -53,6 +53,18 @@ def contains_any(text: str, parts: Iterable[str]) -> bool:
     return False
 
 
+def drop_trailing_words(text: str, start: int, end: int, drop: Callable[[str], bool]) -> int:
+    """The end of ``text[start:end]`` without its trailing space-separated words for which ``drop`` is
+    true (spaces and commas before them go too); the first word always stays."""
+    while True:
+        cut = text.rfind(" ", start, end)
+        if cut <= start or not drop(text[cut + 1 : end]):
+            return end
+        end = cut
+        while end > start and text[end - 1] in " \t,":
+            end -= 1
+
+
 _KEY_AFTER = re.compile(r"[ \t]*:")
 
 
@@ -68,14 +80,9 @@ def without_next_key(text: str, start: int, end: int) -> int:
     from sanitas.pii.lexicons import lexicons
 
     lex = lexicons()
-    while True:
-        cut = text.rfind(" ", start, end)
-        word = text[cut + 1 : end]
-        if cut <= start or not lex.is_english_word(word) or lex.is_name_token(word):
-            return end
-        end = cut
-        while end > start and text[end - 1] in " \t":
-            end -= 1
+    return drop_trailing_words(
+        text, start, end, lambda word: lex.is_english_word(word) and not lex.is_name_token(word)
+    )
 
 
 def hinted_matches(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import ClassVar
 
 from sanitas.pii.entities import Entity
@@ -21,7 +22,20 @@ _SEPARATOR = (
 
 
 _KEY_SUFFIX = r"(?:[\s_-]*(?:number|num|nr\.?|no\.?|#|id))?"
-_KEY_BEFORE: list[re.Pattern[str]] = []
+
+
+def key_phrase(keys: str) -> str:
+    """A key and its "number"/"no."/"#" in any case ("PASSPORT NO", "Account Number"), then the
+    separator; a letter right after the key means it was only a word's prefix ("tin" in "tinted")."""
+    return rf"(?i:\b(?:{keys}){_KEY_SUFFIX})(?![^\W\d_]){_SEPARATOR}"
+
+
+@lru_cache(maxsize=1)
+def _any_key_before() -> re.Pattern[str]:
+    from sanitas.pii.registry import REGISTRY
+
+    keys = "|".join(c.keys for c in REGISTRY.values() if issubclass(c, KeyedValueRecognizer))
+    return re.compile(key_phrase(keys) + r"\Z")
 
 
 def key_before(text: str, start: int) -> bool:
@@ -30,12 +44,7 @@ def key_before(text: str, start: int) -> bool:
     Such a value is that identifier, whatever its shape says: other recognizers (phone numbers read
     "number" as their context word) ask this before claiming it. The keys come from the registry.
     """
-    if not _KEY_BEFORE:
-        from sanitas.pii.registry import REGISTRY
-
-        keys = "|".join(c.keys for c in REGISTRY.values() if issubclass(c, KeyedValueRecognizer))
-        _KEY_BEFORE.append(re.compile(rf"(?i:\b(?:{keys}){_KEY_SUFFIX})(?![^\W\d_]){_SEPARATOR}\Z"))
-    return _KEY_BEFORE[0].search(text, max(0, start - 64), start) is not None
+    return _any_key_before().search(text, max(0, start - 64), start) is not None
 
 
 def has_digits(value: str, n: int = 4) -> bool:
@@ -65,13 +74,8 @@ class KeyedValueRecognizer(Recognizer):
     @classmethod
     def _keyed(cls) -> re.Pattern[str]:
         if cls.__dict__.get("_compiled") is None:
-            # The key and its "number"/"no."/"#" are matched in any case ("PASSPORT NO", "Account
-            # Number"); a letter right after them means the key was only a word's prefix ("tin" in
-            # "tinted"). The value's own pattern keeps its case.
-            cls._compiled = re.compile(
-                rf"(?i:\b(?:{cls.keys}){_KEY_SUFFIX})(?![^\W\d_])"
-                rf"{_SEPARATOR}(?P<v>{cls.value_pattern})(?![\w-])"
-            )
+            # The value's own pattern keeps its case.
+            cls._compiled = re.compile(key_phrase(cls.keys) + rf"(?P<v>{cls.value_pattern})(?![\w-])")
         assert cls._compiled is not None
         return cls._compiled
 
