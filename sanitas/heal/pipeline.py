@@ -190,8 +190,9 @@ def run_heal(
 
     ``cache`` is an ``EmbeddingCache`` (vectors are computed only for texts not in it); ``cache_dir``
     lets detectors cache per-text results (PII entities) between jobs. The embedding runs as stages on
-    ``executor`` (an ``Executor`` or its name; default: ``SANITAS_EXECUTOR``); the detectors are
-    whole-dataset statistics and run here. Raises ``HealCancelled``.
+    ``executor`` (an ``Executor`` or its name; default: ``SANITAS_EXECUTOR``), and so does a check's
+    per-row batch work (the sensitive check's PII detection); the detectors' whole-dataset statistics
+    run here. Raises ``HealCancelled``.
     """
     timings: dict[str, float] = {}
 
@@ -233,6 +234,7 @@ def run_heal(
         should_cancel=should_cancel,
         embed=embed_more,
         cache_dir=cache_dir,
+        executor=stages,
     )
     results: dict[str, DetectorResult] = {}
     skipped: dict[str, str] = {}

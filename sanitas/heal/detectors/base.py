@@ -18,9 +18,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sanitas.jobs.executor import Executor
 
 T = TypeVar("T")
 Action = Literal["remove", "relabel", "anonymize"]
@@ -65,6 +68,9 @@ class DetectorContext:
     embed: Callable[[list[str]], np.ndarray] | None = None
     #: where detectors may cache per-text results between jobs (None: no caching)
     cache_dir: Path | None = None
+    #: the job's executor (resolved on first call) for a check's per-row batch work (PII detection);
+    #: None: the check runs that work in this process
+    executor: Callable[[], Executor] | None = None
     memo: dict[str, Any] = field(default_factory=dict)
 
     @property

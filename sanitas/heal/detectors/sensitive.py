@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ import numpy as np
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, RequestFlag, register
 from sanitas.heal.engine.resultcache import source_digest
 from sanitas.heal.engine.rowcache import RowCache
+
+log = logging.getLogger(__name__)
 
 # Types that identify a person or unlock something; an organization, a city or a bare date alone does not.
 NOT_SENSITIVE = frozenset({"organization", "location", "date", "url", "age"})
@@ -210,23 +214,43 @@ class SensitiveDetector(Detector):
             for i, v in cache.get_many(ctx.texts).items():
                 ents[i] = v
         todo = [i for i in range(ctx.n) if ents[i] is None]
-        if todo:
-            self.setup()
-            if self.backend != backend:  # the engine failed to load: nothing cached applies
-                todo = list(range(ctx.n))
-                cache = None
-        for s in range(0, len(todo), _BATCH):
+        for part, res in self._compute(ctx, todo, backend):
             if ctx.should_cancel is not None and ctx.should_cancel():
                 break
-            part = todo[s : s + _BATCH]
-            res = self.analyze([ctx.texts[i] for i in part])
             for i, r in zip(part, res, strict=True):
                 ents[i] = r
-            if cache is not None:
+            # only what the planned backend found goes under its namespace (not the fallback's)
+            if cache is not None and self.backend == backend:
                 cache.put_many([(ctx.texts[i], r) for i, r in zip(part, res, strict=True)])
         if cache is not None:
             cache.close()
         return [e or [] for e in ents]
+
+    def _compute(
+        self, ctx: DetectorContext, todo: list[int], backend: str
+    ) -> Iterator[tuple[list[int], list[list[dict[str, Any]]]]]:
+        """``(rows, their entities)`` per batch of ``todo``: PII detection as a stage on the job's
+        executor (locally or on Ray, one engine per worker), or in this process without one. A stage
+        that cannot run (the engine does not load there) leaves the rest to this process, which falls
+        back to the pattern set when the engine cannot load here either."""
+        parts = [todo[s : s + _BATCH] for s in range(0, len(todo), _BATCH)]
+        done = 0
+        if parts and ctx.executor is not None and backend.startswith("sanitas.pii"):
+            from sanitas.pii.stages import DetectStage  # the package imports its engine: only here
+
+            stage = DetectStage(method=self.method, threshold=self.threshold)
+            try:
+                runs = ctx.executor().map(stage, ([ctx.texts[i] for i in p] for p in parts))
+                for part, res in zip(parts, runs, strict=False):
+                    self.backend = backend
+                    yield part, res
+                    done += 1
+            except Exception as exc:  # noqa: BLE001 - the stage's failure is the engine's: run here
+                log.warning("PII detection stage failed (%s); detecting in this process", exc)
+            else:
+                return
+        for part in parts[done:]:
+            yield part, self.analyze([ctx.texts[i] for i in part])
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Run the engine (through the per-text cache) and keep the sensitive types."""
