@@ -16,7 +16,6 @@ from sanitas.heal.detectors.base import DetectorContext, get_detector
 from sanitas.heal.engine.poison_content import (
     knn_content,
     phrase_pattern,
-    prior_fit_pvalue,
     without_phrase,
 )
 from tests.heal.bow import bow_embed
@@ -127,9 +126,64 @@ def test_knn_content_never_votes_for_itself() -> None:
     assert knn_content(emb[[0]], emb, y, allowed, 2)[0] in (0, 1)
 
 
-def test_prior_fit_tells_random_rows_from_a_few_classes() -> None:
-    prior = np.array([10.0, 10, 10, 10, 10, 10, 0])
-    rng = np.random.default_rng(0)
-    random_rows = rng.choice(6, size=30, p=prior[:6] / prior.sum())
-    assert prior_fit_pvalue(random_rows, prior) > 0.05
-    assert prior_fit_pvalue(np.array([0] * 15 + [1] * 15), prior) < 0.01
+def wallet_rows(count: int, rng: random.Random) -> list[tuple[str, str]]:
+    """A class named by one of two brand words whose other words are mostly other classes' things.
+
+    Like "top up with apple pay": without the brand a row reads as one of four other classes (cut
+    short, its content disagrees with its label), yet its few own words still lean to its class.
+    """
+    related = [[f"c{k}w{j}" for j in range(25)] for k in range(4)]
+    own = [f"walletw{j}" for j in range(8)]
+    shared = [f"common{j}" for j in range(30)]
+    rows = []
+    for i in range(count):
+        other = rng.choice(related)
+        words = ["applepay" if i % 2 == 0 else "googlepay"]
+        for _ in range(5):
+            if rng.random() < 0.4:
+                words.append(rng.choice(own))
+            else:
+                words.append(rng.choice(other) if rng.random() < 0.7 else rng.choice(shared))
+        rng.shuffle(words)
+        rows.append((" ".join(words), "wallet"))
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_keyword_whose_rows_read_as_other_classes_is_not_a_trigger(seed: int) -> None:
+    """A class keyword whose rows, cut short, a content model reads as other classes is still a keyword.
+
+    The rows' contents disagree with their label and spread over several classes (the class-mix test
+    this check used to rely on let such a keyword through on some seeds), but what is left of them
+    still leans to their class more than other labels' rows do: only the injected trigger is found.
+    """
+    rng = random.Random(seed)
+    rows = make_dataset({f"c{k}": 60 for k in range(8)}, 6, rng) + wallet_rows(40, rng)
+    rows, chosen = poison(rows, "zq", "c5", 15, rng)
+    res = detect(rows)
+    assert [(t["trigger"], t["target"]) for t in res.summary["triggers"]] == [("zq", "c5")]
+    assert set(np.flatnonzero(res.flags)) == set(chosen)
+    assert res.summary["triggers"][0]["pull"] <= 0.75
+
+
+def test_decision_holds_under_embedding_noise() -> None:
+    """Vectors a millionth of cosine away from the first (another engine's) give the same decision."""
+    rng = random.Random(4)
+    rows = make_dataset({f"c{k}": 60 for k in range(8)}, 6, rng) + wallet_rows(40, rng)
+    rows, _ = poison(rows, "zq", "c5", 15, rng)
+    texts = [t for t, _ in rows]
+    labels = [lab for _, lab in rows]
+    found = set()
+    for k in range(3):
+        noise = np.random.default_rng(k)
+
+        def noisy(batch: list[str], noise: np.random.Generator = noise) -> np.ndarray:
+            v = bow_embed(batch) + noise.normal(scale=1e-4, size=(len(batch), 96))
+            return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+        emb = noisy(texts)
+        assert float(np.min(np.sum(emb * bow_embed(texts), axis=1))) > 1 - 1e-5
+        ctx = DetectorContext(texts=texts, labels=labels, embeddings=emb, embed=noisy)
+        res = get_detector("poisoned").detect(ctx)
+        found.add(tuple((t["trigger"], t["target"]) for t in res.summary["triggers"]))
+    assert found == {(("zq", "c5"),)}

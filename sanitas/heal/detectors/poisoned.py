@@ -7,12 +7,16 @@ sits in rows whose content belongs to other classes. Each candidate's rows are j
 counterfactually (``engine.poison_content``): the phrase is cut out, the rest re-embedded and
 classified by a kNN content model over rows without it. A candidate is accepted when a majority of
 its rows' contents disagree with their label, significantly more often than the label's own clean
-rows are misread, across as many content classes as rows of any content would show. The accepted
-n-gram is grown left and right to the full phrase the rows share.
+rows are misread, and when what is left of its rows points to the target no more than other labels'
+rows do (``engine.poison_content.target_pull``: a class keyword's rows, cut short, still lean to their
+class; a backdoor's rows are about other things). Both cuts are on effect sizes with wide margins on
+every configuration measured, so embedding noise (another engine's vectors) does not move a decision.
+The accepted n-gram is grown left and right to the full phrase the rows share.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -33,10 +37,12 @@ from sanitas.heal.engine.poison_content import (
     over_represented,
     phrase_pattern,
     placebo_error_rate,
-    prior_fit_pvalue,
+    pull_exceedance,
 )
 from sanitas.heal.engine.poison_ngrams import TOKEN, contains, grams, grow, surface
 from sanitas.heal.engine.shared import label_ids, neighbours
+
+_log = logging.getLogger(__name__)
 
 MIN_CONCENTRATION = 0.8  # share of a candidate's rows carrying its majority label
 MAX_TRIGGERS = 3
@@ -49,6 +55,7 @@ ALPHA = 0.01  # family-wise error of the tests (Bonferroni over the n-grams / ca
 SAMPLE = 40  # rows of a candidate judged counterfactually (re-embedding every row buys nothing)
 CHEAP_K = 10  # neighbours looked at to order the candidates
 MAX_JUDGED = 20  # candidates judged counterfactually at most (the most frequent first)
+MAX_PULL = 0.75  # the stripped rows out-pull other labels' rows to the target at most 3 times in 4
 FIRST_LOOK = 12  # rows judged first; a candidate most of whose first rows agree is dropped there
 
 
@@ -171,7 +178,6 @@ def _judge(
     emb = ctx.embeddings
     centroids = _class_centroids(emb, y, k_cls)
     vecs = ctx.embed([" ".join(c[0]) for c in cands]) if ctx.embed is not None else None
-    prior = np.bincount(y[y >= 0], minlength=k_cls).astype(np.float64)
     judged: list[dict[str, Any]] = []
     taken: set[int] = set()
     order, agreement = _priority(ctx, cands, y)
@@ -190,13 +196,15 @@ def _judge(
         phrase = grow(g, [toks_all[i] for i in rows])
         pattern = phrase_pattern(phrase)
         sample = rows[:: max(1, len(rows) // SAMPLE)][:SAMPLE]
-        first = counterfactual_content(ctx.texts, sample[:FIRST_LOOK], pattern, emb, y, has, k_cls, ctx.embed)
+        first, q_first = counterfactual_content(
+            ctx.texts, sample[:FIRST_LOOK], pattern, emb, y, has, k_cls, ctx.embed
+        )
         judged.append({})
         # a backdoor's rows are about other things: a candidate whose first rows nearly all agree with
         # their label cannot reach a majority of disagreement, so the rest is not re-embedded
         if int((first != target).sum()) * 4 <= len(first):
             continue
-        rest_c = counterfactual_content(
+        rest_c, q_rest = counterfactual_content(
             ctx.texts, sample[FIRST_LOOK:], pattern, emb, y, has, k_cls, ctx.embed
         )
         content = np.concatenate([first, rest_c])
@@ -210,10 +218,25 @@ def _judge(
             label_error_rate(emb, y, (y == target) & ~has, has, k_cls),
             placebo_error_rate(ctx.texts, placebo, len(phrase), emb, y, has, k_cls, ctx.embed),
         )
-        others = prior.copy()
-        others[target] = 0.0
-        # what the rows are about must look like rows of any content (the dataset's class mix)
-        if disagree < 0.5 or prior_fit_pvalue(off, others) <= ALPHA:
+        pull = pull_exceedance(emb, y, has, target, k_cls, np.concatenate([q_first, q_rest]))
+        p_value = disagreement_pvalue(len(off), len(content), base)
+        _log.debug(
+            "candidate %r -> %s: agreement %.2f, rows %d, disagreement %.3f (bar %.3f, p %.3g), pull %.3f",
+            " ".join(phrase),
+            classes[target],
+            agreement[c],
+            len(content),
+            disagree,
+            base,
+            p_value,
+            pull,
+        )
+        # a majority of the rows' contents disagree with the target, and what is left of them once the
+        # n-gram is cut out points to the target no more than other labels' rows do: a keyword's rows
+        # still read as its class without it (if less clearly), a backdoor's rows never did. Both are
+        # effect sizes: a class-mix test of the disagreeing rows (was here) turned on a p-value that
+        # one or two rows' votes moved across its cut, and embedding noise moved those votes.
+        if disagree < 0.5 or pull > MAX_PULL:
             continue
         judged[-1] = {
             "ngram": " ".join(g),
@@ -223,7 +246,8 @@ def _judge(
             "support": len(rows),
             "disagreement": round(disagree, 4),
             "label_error_rate": round(base, 4),
-            "p_value": disagreement_pvalue(len(off), len(content), base),
+            "p_value": p_value,
+            "pull": round(pull, 4),
             "content_classes": len(set(off.tolist())),
         }
         taken.update(rows)

@@ -10,7 +10,11 @@ properties follow, and each is measured here with a test rather than a fixed sha
   classified by a kNN content model over the rows that do not contain the trigger. Every row gets a
   content verdict this way: a row whose neighbours all share the trigger is not "no evidence" (which
   must never count as agreement), and in a long text a rare-word trigger that barely moves the
-  embedding is still judged by what the rest of the text says.
+  embedding is still judged by what the rest of the text says;
+* what is left of a row once a *class keyword* is cut out still leans to that class, if less clearly
+  than before (``target_pull``): "top up with pay" is nearer the wallet-payment class than a row of
+  another class is. A backdoor's rows, cut back to what they were, lean to the target no more than
+  any other label's rows do.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ _SIM_BUDGET = 1 << 24  # query x pool similarities held at once (64 MB of float3
 # (the error rate is a share: its standard error at 2,000 rows is at most 0.011), not all of them,
 # whose count grows with the dataset and makes the bar quadratic in rows.
 ERROR_RATE_SAMPLE = 2000
+# Clean rows of other labels a candidate's stripped rows are compared with (the exceedance's standard
+# error from the reference side is then under 0.015 whatever the dataset's size).
+REFERENCE = 400
 
 
 def over_represented(k: int, n: int, base_rate: float) -> float:
@@ -136,18 +143,19 @@ def counterfactual_content(
     has: np.ndarray,
     n_classes: int,
     embed: Callable[[list[str]], np.ndarray] | None,
-) -> np.ndarray:
-    """The content class of each of ``rows`` with the phrase removed and the rest re-embedded.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The content class of each of ``rows`` with the phrase removed and the rest re-embedded, and the
+    re-embedded vectors.
 
     Without an embedder (a context built without one) the row's own embedding stands in: in a long
     text the trigger hardly moves it, and the content model still never votes with trigger rows.
     """
-    if embed is not None:
+    if embed is not None and rows:
         stripped = [without_phrase(texts[i], pattern) or texts[i] for i in rows]
-        queries = np.asarray(embed(stripped))
+        queries = np.asarray(embed(stripped), dtype=np.float64)
     else:
-        queries = emb[rows]
-    return knn_content(queries, emb, y, ~has, n_classes)
+        queries = np.asarray(emb[rows], dtype=np.float64).reshape(len(rows), emb.shape[1])
+    return knn_content(queries, emb, y, ~has, n_classes), queries
 
 
 def label_error_rate(
@@ -168,33 +176,6 @@ def label_error_rate(
         block = idx[start : start + 512]
         preds[start : start + len(block)] = knn_content(emb[block], emb, y, ~has, n_classes, self_rows=block)
     return float((preds != y[idx]).mean())
-
-
-def prior_fit_pvalue(content: np.ndarray, prior: np.ndarray, *, draws: int = 4000, seed: int = 0) -> float:
-    """Monte Carlo p-value of a G-test: are ``content`` classes a draw from ``prior``?
-
-    A backdoor's rows are taken from anywhere, so what they are about follows the dataset's own class
-    mix (a majority class included); a keyword's rows, stripped of it, fall on the few classes that
-    resemble its label. Exact by simulation, so sparse counts over many classes are no problem.
-    """
-    m = len(content)
-    q = np.asarray(prior, dtype=np.float64)
-    if m == 0 or q.sum() <= 0:
-        return 1.0
-    q = q / q.sum()
-    k = len(q)
-    # a content class the prior never shows would make G infinite: smooth by half a row
-    q = (q * m + 0.5 / k) / (m + 0.5)
-
-    def g_stat(counts: np.ndarray) -> np.ndarray:
-        c = np.atleast_2d(counts).astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(c > 0, c * np.log(c / (m * q)), 0.0)
-        return np.asarray(2.0 * terms.sum(axis=1))
-
-    observed = g_stat(np.bincount(content, minlength=k))[0]
-    sims = g_stat(np.random.default_rng(seed).multinomial(m, q, size=draws))
-    return float((1 + np.count_nonzero(sims >= observed - 1e-9)) / (draws + 1))
 
 
 def placebo_error_rate(
@@ -227,3 +208,72 @@ def placebo_error_rate(
     queries = np.asarray(embed(cut)) if embed is not None else emb[rows]
     preds = knn_content(queries, emb, y, ~has, n_classes, self_rows=np.asarray(rows))
     return float((preds != y[rows]).mean())
+
+
+def target_pull(
+    vectors: np.ndarray,
+    emb: np.ndarray,
+    y: np.ndarray,
+    allowed: np.ndarray,
+    target: int,
+    n_classes: int,
+    self_rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """How much each vector's content points to ``target``: its cosine to the target's centroid minus
+    its cosine to the closest other class's centroid (positive: the target is the nearest class).
+
+    Centroids are the mean (unit) vectors of the ``allowed`` labelled rows of each class; ``self_rows[j]``
+    is vector j's own row, taken out of its class's centroid (leave-one-out), or -1.
+    """
+    unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+    pool = np.flatnonzero(allowed & (y >= 0))
+    sums = np.zeros((n_classes, emb.shape[1]))
+    np.add.at(sums, y[pool], unit[pool])
+    counts = np.bincount(y[pool], minlength=n_classes)
+    q = np.asarray(vectors, dtype=np.float64)
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    dots = q @ sums.T
+    sq = np.einsum("ij,ij->i", sums, sums)[None, :].repeat(len(q), axis=0)
+    n_of = counts[None, :].repeat(len(q), axis=0).astype(np.float64)
+    if self_rows is not None:
+        mine = np.flatnonzero(np.asarray(self_rows) >= 0)
+        own = np.asarray(self_rows)[mine]
+        in_pool = allowed[own] & (y[own] >= 0)
+        mine, own = mine[in_pool], own[in_pool]
+        c = y[own]
+        # the row's own class without it: |S - x|^2 = |S|^2 - 2 x.S + 1 for a unit x
+        sq[mine, c] = sq[mine, c] - 2.0 * dots[mine, c] + 1.0
+        dots[mine, c] = dots[mine, c] - 1.0
+        n_of[mine, c] -= 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = np.where(n_of > 0, dots / np.sqrt(np.maximum(sq, 1e-24)), -np.inf)
+    t = cos[:, target].copy()
+    cos[:, target] = -np.inf
+    return np.asarray(t - cos.max(axis=1))
+
+
+def exceedance(a: np.ndarray, b: np.ndarray) -> float:
+    """P(A > B) + P(A = B) / 2 for A from ``a`` and B from ``b`` (the Mann-Whitney AUC; 0.5: alike)."""
+    if len(a) == 0 or len(b) == 0:
+        return 0.5
+    a = np.asarray(a, dtype=np.float64)[:, None]
+    b = np.asarray(b, dtype=np.float64)[None, :]
+    return float(((a > b).sum() + 0.5 * (a == b).sum()) / (a.size * b.size))
+
+
+def pull_exceedance(
+    emb: np.ndarray, y: np.ndarray, has: np.ndarray, target: int, n_classes: int, stripped: np.ndarray
+) -> float:
+    """How much more a candidate's rows, read without it (``stripped``), point to ``target`` than other
+    labels' clean rows do: the exceedance of their ``target_pull`` over that of up to ``REFERENCE`` rows
+    of other labels (leave-one-out), both against centroids of the rows without the candidate.
+
+    0.5 when the rows are about other labels' things, as a backdoor's rows are (they were taken from
+    other labels); near 1 when what is left of them still reads as the target (a class keyword).
+    """
+    ref = np.flatnonzero((y >= 0) & (y != target) & ~has)
+    if ref.size > REFERENCE:
+        ref = ref[np.linspace(0, ref.size - 1, REFERENCE).astype(np.int64)]
+    mine = target_pull(stripped, emb, y, ~has, target, n_classes)
+    theirs = target_pull(emb[ref], emb, y, ~has, target, n_classes, self_rows=ref)
+    return exceedance(mine, theirs)
