@@ -31,6 +31,7 @@ from sanitas.heal.detectors.base import (
     register,
 )
 from sanitas.heal.engine.poison_content import (
+    class_sums,
     counterfactual_content,
     disagreement_pvalue,
     label_error_rate,
@@ -177,6 +178,7 @@ def _judge(
     k_cls = len(classes)
     emb = ctx.embeddings
     centroids = _class_centroids(emb, y, k_cls)
+    totals = class_sums(emb, y, y >= 0, k_cls)
     vecs = ctx.embed([" ".join(c[0]) for c in cands]) if ctx.embed is not None else None
     judged: list[dict[str, Any]] = []
     taken: set[int] = set()
@@ -218,7 +220,7 @@ def _judge(
             label_error_rate(emb, y, (y == target) & ~has, has, k_cls),
             placebo_error_rate(ctx.texts, placebo, len(phrase), emb, y, has, k_cls, ctx.embed),
         )
-        pull = pull_exceedance(emb, y, has, target, k_cls, np.concatenate([q_first, q_rest]))
+        pull = pull_exceedance(emb, y, has, target, np.concatenate([q_first, q_rest]), totals)
         p_value = disagreement_pvalue(len(off), len(content), base)
         _log.debug(
             "candidate %r -> %s: agreement %.2f, rows %d, disagreement %.3f (bar %.3f, p %.3g), pull %.3f",

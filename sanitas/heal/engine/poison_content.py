@@ -210,37 +210,39 @@ def placebo_error_rate(
     return float((preds != y[rows]).mean())
 
 
+def class_sums(
+    emb: np.ndarray, y: np.ndarray, rows: np.ndarray, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, the sum of the unit vectors of the labelled ``rows`` (a mask) and their count."""
+    pool = np.flatnonzero(rows & (y >= 0))
+    unit = emb[pool] / np.maximum(np.linalg.norm(emb[pool], axis=1, keepdims=True), 1e-12)
+    sums = np.zeros((n_classes, emb.shape[1]))
+    np.add.at(sums, y[pool], unit)
+    return sums, np.bincount(y[pool], minlength=n_classes)
+
+
 def target_pull(
     vectors: np.ndarray,
-    emb: np.ndarray,
-    y: np.ndarray,
-    allowed: np.ndarray,
+    sums: np.ndarray,
+    counts: np.ndarray,
     target: int,
-    n_classes: int,
-    self_rows: np.ndarray | None = None,
+    own_class: np.ndarray | None = None,
 ) -> np.ndarray:
     """How much each vector's content points to ``target``: its cosine to the target's centroid minus
     its cosine to the closest other class's centroid (positive: the target is the nearest class).
 
-    Centroids are the mean (unit) vectors of the ``allowed`` labelled rows of each class; ``self_rows[j]``
-    is vector j's own row, taken out of its class's centroid (leave-one-out), or -1.
+    Centroids are given as per-class sums of unit vectors and counts (``class_sums``). When vector j
+    is itself one of the summed rows, ``own_class[j]`` is its class, which it is taken out of
+    (leave-one-out); -1 otherwise.
     """
-    unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
-    pool = np.flatnonzero(allowed & (y >= 0))
-    sums = np.zeros((n_classes, emb.shape[1]))
-    np.add.at(sums, y[pool], unit[pool])
-    counts = np.bincount(y[pool], minlength=n_classes)
     q = np.asarray(vectors, dtype=np.float64)
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
     dots = q @ sums.T
-    sq = np.einsum("ij,ij->i", sums, sums)[None, :].repeat(len(q), axis=0)
-    n_of = counts[None, :].repeat(len(q), axis=0).astype(np.float64)
-    if self_rows is not None:
-        mine = np.flatnonzero(np.asarray(self_rows) >= 0)
-        own = np.asarray(self_rows)[mine]
-        in_pool = allowed[own] & (y[own] >= 0)
-        mine, own = mine[in_pool], own[in_pool]
-        c = y[own]
+    sq = np.repeat(np.einsum("ij,ij->i", sums, sums)[None, :], len(q), axis=0)
+    n_of = np.repeat(counts[None, :].astype(np.float64), len(q), axis=0)
+    if own_class is not None:
+        mine = np.flatnonzero(np.asarray(own_class) >= 0)
+        c = np.asarray(own_class)[mine]
         # the row's own class without it: |S - x|^2 = |S|^2 - 2 x.S + 1 for a unit x
         sq[mine, c] = sq[mine, c] - 2.0 * dots[mine, c] + 1.0
         dots[mine, c] = dots[mine, c] - 1.0
@@ -262,18 +264,26 @@ def exceedance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def pull_exceedance(
-    emb: np.ndarray, y: np.ndarray, has: np.ndarray, target: int, n_classes: int, stripped: np.ndarray
+    emb: np.ndarray,
+    y: np.ndarray,
+    has: np.ndarray,
+    target: int,
+    stripped: np.ndarray,
+    totals: tuple[np.ndarray, np.ndarray],
 ) -> float:
     """How much more a candidate's rows, read without it (``stripped``), point to ``target`` than other
     labels' clean rows do: the exceedance of their ``target_pull`` over that of up to ``REFERENCE`` rows
-    of other labels (leave-one-out), both against centroids of the rows without the candidate.
+    of other labels (leave-one-out), both against centroids of the rows without the candidate
+    (``totals``: ``class_sums`` of every row, from which the candidate's rows are taken out here).
 
     0.5 when the rows are about other labels' things, as a backdoor's rows are (they were taken from
     other labels); near 1 when what is left of them still reads as the target (a class keyword).
     """
+    out_sums, out_counts = class_sums(emb, y, has, len(totals[1]))
+    sums, counts = totals[0] - out_sums, totals[1] - out_counts
     ref = np.flatnonzero((y >= 0) & (y != target) & ~has)
     if ref.size > REFERENCE:
         ref = ref[np.linspace(0, ref.size - 1, REFERENCE).astype(np.int64)]
-    mine = target_pull(stripped, emb, y, ~has, target, n_classes)
-    theirs = target_pull(emb[ref], emb, y, ~has, target, n_classes, self_rows=ref)
+    mine = target_pull(stripped, sums, counts, target)
+    theirs = target_pull(emb[ref], sums, counts, target, own_class=y[ref])
     return exceedance(mine, theirs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sanitas.heal.engine.poison_content import exceedance, pull_exceedance, target_pull
+from sanitas.heal.engine.poison_content import class_sums, exceedance, pull_exceedance, target_pull
 
 
 def _clusters(rng: np.random.Generator, k: int, per: int, dim: int = 16) -> tuple[np.ndarray, np.ndarray]:
@@ -16,9 +16,9 @@ def _clusters(rng: np.random.Generator, k: int, per: int, dim: int = 16) -> tupl
 def test_target_pull_leaves_the_row_out_of_its_centroid() -> None:
     rng = np.random.default_rng(0)
     emb, y = _clusters(rng, 4, 10)
-    allowed = np.ones(len(y), dtype=bool)
+    sums, counts = class_sums(emb, y, np.ones(len(y), dtype=bool), 4)
     rows = np.array([3, 15, 27])
-    got = target_pull(emb[rows], emb, y, allowed, 1, 4, self_rows=rows)
+    got = target_pull(emb[rows], sums, counts, 1, own_class=y[rows])
     for j, i in enumerate(rows):
         keep = np.arange(len(y)) != i
         cent = np.stack([emb[keep & (y == c)].mean(axis=0) for c in range(4)])
@@ -37,11 +37,12 @@ def test_rows_of_other_classes_do_not_lean_to_the_target_and_its_own_rows_do() -
     """Other classes' rows (a backdoor's, cut back to what they were) sit near 0.5; the target's near 1."""
     rng = np.random.default_rng(1)
     emb, y = _clusters(rng, 6, 40)
+    totals = class_sums(emb, y, y >= 0, 6)
     has = np.zeros(len(y), dtype=bool)
     others = np.flatnonzero(y != 2)[::9]
     own = np.flatnonzero(y == 2)[:15]
     has[others] = True
-    assert abs(pull_exceedance(emb, y, has, 2, 6, emb[others]) - 0.5) < 0.15
+    assert abs(pull_exceedance(emb, y, has, 2, emb[others], totals) - 0.5) < 0.15
     has[:] = False
     has[own] = True
-    assert pull_exceedance(emb, y, has, 2, 6, emb[own]) > 0.95
+    assert pull_exceedance(emb, y, has, 2, emb[own], totals) > 0.95
