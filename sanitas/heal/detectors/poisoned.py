@@ -255,6 +255,7 @@ def _judge(
         taken.update(rows)
     # Bonferroni over every candidate whose rows were looked at (the first look only ever drops one)
     level = ALPHA / max(len(judged), 1)
+    _log.debug("%d candidates looked at: disagreement p-values are held to %.3g", len(judged), level)
     accepted = [j for j in judged if j and j["p_value"] <= level]
     for j in accepted:
         j["p_value"] = float(f"{j['p_value']:.3g}")
