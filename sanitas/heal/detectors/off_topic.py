@@ -28,6 +28,7 @@ from sanitas.heal.engine.far import (
 from sanitas.heal.engine.offtopic_form import form_features
 from sanitas.heal.engine.offtopic_topics import (
     confirmed_distance,
+    foreign_probability_test,
     foreign_topic_probability,
     found_neighbour_test,
     marked_share_pvalues,
@@ -55,7 +56,11 @@ class OffTopicDetector(Detector):
     classes, where a foreign row's label is
     often confirmed by chance, that includes confirmed rows; the classifier's probability is also
     tested at the FDR against the confirmed rows' own out-of-fold probabilities (conformal p-values),
-    so its cut is calibrated on the dataset rather than fixed at 0.5 alone. Last, the unconfirmed rows whose
+    so its cut is calibrated on the dataset rather than fixed at 0.5 alone (that null leaves out the
+    rows the classifier already places in the foreign region: with few classes, foreign rows
+    confirmed by chance). The classifier is then refit once on every row found so far, which reaches
+    the parts of a foreign topic beside the dataset's classes that the label statistics could not
+    seed. Last, the unconfirmed rows whose
     neighbours were already found off-topic more often than the confirmed rows' are flagged at the
     FDR (a cluster-level test: a foreign topic's rows beside a class of the dataset).
     """
@@ -105,6 +110,34 @@ class OffTopicDetector(Detector):
         lo, hi = options["off_topic_score_min"], options["off_topic_score_max"]
         return bool(lo <= detail["off_topic_score"] <= hi)
 
+    @staticmethod
+    def _topic(
+        emb: np.ndarray,
+        form: np.ndarray,
+        found: np.ndarray,
+        conf: np.ndarray,
+        few_classes: bool,
+        tested: list[np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Foreign-region probability, its FDR scores and the rows it flags, learnt from ``found``.
+
+        The classifier learns the rows ``found`` off-topic (less the confirmed ones where many classes
+        make a confirmed label no chance match) against the confirmed rows not found. A row of the
+        ``tested`` families is flagged when its p-value against the vouched rows' (out-of-fold)
+        probabilities passes the FDR; any row (only unconfirmed ones with many classes) when its
+        probability passes 0.5.
+        """
+        vouched = conf & ~found
+        prob = foreign_topic_probability(emb, found if few_classes else found & ~conf, vouched, form)
+        # many classes: a confirmed label is rarely a chance match, so it vouches for the row
+        foreign = prob if few_classes else np.where(conf, 0.0, prob)
+        topic = foreign > 0.5
+        # the probability is also tested at the FDR against the vouched rows' own (out-of-fold) ones,
+        # less the rows it places in the foreign region (with few classes, foreign rows confirmed
+        # by chance: they would fatten the null's tail)
+        prob_scores, prob_flags = foreign_probability_test(prob, vouched & ~topic, tested)
+        return foreign, prob_scores, topic | prob_flags
+
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """``off_topic_score`` = round(100 * score); flagged at the FDR or by the topic model."""
         st = far_stats(ctx)
@@ -144,18 +177,19 @@ class OffTopicDetector(Detector):
             # the foreign region is learnt from every row already found off-topic (the scattered family
             # and the rows flagged at the FDR) against the confirmed rows not flagged, on the rows'
             # meaning and their surface form (a foreign source's typography, which the embedding
-            # does not see)
-            vouched = conf & ~flags
+            # does not see); then once more from every row that first pass found too. The first
+            # seed is what the label statistics found, thin where few classes leave them weak (a
+            # chance-confirmed label, chance support): the rows it reaches teach the region's
+            # parts near the dataset's classes. Once: a classifier refit on its own findings until
+            # nothing changes drifts towards its own errors.
             form = form_features(ctx.texts)
-            prob = foreign_topic_probability(emb, scattered | (flags & ~conf), vouched, form)
-            # many classes: a confirmed label is rarely a chance match, so it vouches for the row
-            foreign = prob if few_classes else np.where(conf, 0.0, prob)
-            topic = foreign > 0.5
-            # the probability is also tested at the FDR against the vouched rows' own (out-of-fold) ones
-            prob_scores, prob_flags = bh_families(
-                tail_pvalues(prob, prob[vouched]), [f & ~flags for f in families[:3]], adaptive=[True] * 3
+            found, tested = scattered | flags, [f & ~flags for f in families[:3]]
+            foreign, prob_scores, topic = self._topic(emb, form, found, conf, few_classes, tested)
+            foreign2, prob_scores2, topic2 = self._topic(
+                emb, form, found | topic, conf, few_classes, [f & ~topic for f in tested]
             )
-            topic = topic | prob_flags
+            foreign, prob_scores = np.maximum(foreign, foreign2), np.maximum(prob_scores, prob_scores2)
+            topic = topic | topic2
             scores = np.maximum(np.maximum(scores, foreign), prob_scores)
             flags = flags | topic
             # a cluster-level test: unconfirmed rows among rows already found off-topic

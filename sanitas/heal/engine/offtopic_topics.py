@@ -13,6 +13,8 @@ or among dataset rows of many classes it only half resembles. Three statistics f
   whose label no neighbour backs are the seed of a foreign topic; a classifier trained to tell them
   from the confirmed rows (cross-validated, so no row scores itself) gives every row the probability
   that it belongs to the same foreign region, which reaches the rows of the topic the seed missed;
+* ``foreign_probability_test``: that probability tested at the FDR against the vouched rows' own,
+  less the rows already placed in the foreign region (chance-confirmed foreign rows, with few classes);
 * ``found_neighbour_test``: the same idea on the neighbour graph. A row of a foreign topic that sits
   near the dataset's own classes (its neighbours agree on one label, as a mislabeled row's do) still
   has other rows of its topic among its neighbours; a mislabeled row's neighbours are the confirmed
@@ -183,6 +185,23 @@ def foreign_topic_probability(
         model.fit(x[train], target)
         prob[~train] = model.predict_proba(x[~train])[:, 1]
     return prob
+
+
+def foreign_probability_test(
+    prob: np.ndarray, null: np.ndarray, families: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and flags (0.5 at the cut) of the foreign-topic probability tested at the FDR.
+
+    Conformal p-values: each row's ``prob`` against the ``null`` rows' (out-of-fold) probabilities,
+    each of ``families`` tested with adaptive BH. The caller leaves out of the null the rows the
+    classifier already places in the foreign region (probability above 0.5): with few classes the
+    vouched rows hold the foreign rows whose arbitrary label was confirmed by chance, and their high
+    probabilities would fatten the null's tail and hide the rest of their topic (with many classes
+    no vouched row is placed there, so the null is all of them). Rows in no family score 0.
+    """
+    if not null.any():
+        return np.zeros(len(prob)), np.zeros(len(prob), dtype=bool)
+    return bh_families(tail_pvalues(prob, prob[null]), families, adaptive=[True] * len(families))
 
 
 def found_neighbour_test(
