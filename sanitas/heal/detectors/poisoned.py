@@ -9,8 +9,11 @@ classified by a kNN content model over rows without it. A candidate is accepted 
 its rows' contents disagree with their label, significantly more often than the label's own clean
 rows are misread, and when what is left of its rows points to the target no more than other labels'
 rows do (``engine.poison_content.target_pull``: a class keyword's rows, cut short, still lean to their
-class; a backdoor's rows are about other things). Both cuts are on effect sizes with wide margins on
-every configuration measured, so embedding noise (another engine's vectors) does not move a decision.
+class; a backdoor's rows are about other things). The pull is an exceedance over hundreds of row
+pairs, so a few rows' votes moving under embedding noise (another engine's vectors) cannot carry it
+across its cut, as they carried the class-mix p-value this check used before. On every configuration
+measured each trigger clears every cut by a wide margin (pull <= 0.64, p-value <= 1/8 of its level),
+and each rejected keyword fails at least one by a wide one (pull >= 0.84, or p-value >= 50x its level).
 The accepted n-gram is grown left and right to the full phrase the rows share.
 """
 
