@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sanitas.embeddings.cache import EmbeddingCache
-from sanitas.embeddings.onnx_backend import BACKENDS, EXPORT_FORMAT, OnnxRunner, onnx_file
+from sanitas.embeddings.onnx_backend import BACKENDS, EXPORT_FORMAT, OnnxRunner, exported_format, onnx_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -142,7 +142,19 @@ class Embedder:
         self.model: Any = None
         if self.backend != "torch":
             file = onnx_file(model_path, self.backend)
-            if file.is_file():
+            found = exported_format(model_path)
+            if file.is_file() and found not in (None, EXPORT_FORMAT):
+                # An earlier export's graph gives other vectors than this version's cache identity says.
+                log.warning(
+                    "embedding backend %s: %s was exported in format %s, this version needs %s "
+                    "(run scripts/export_onnx.py); using torch",
+                    self.backend,
+                    file,
+                    found,
+                    EXPORT_FORMAT,
+                )
+                self.backend = "torch"
+            elif file.is_file():
                 self.onnx = OnnxRunner(model_path, file, max_seq_length=max_seq_length, threads=threads)
             else:
                 log.warning(

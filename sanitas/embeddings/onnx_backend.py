@@ -9,6 +9,7 @@ wraps, truncated at the same length.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,8 +19,9 @@ import numpy as np
 BACKENDS = ("torch", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model_int8_token.onnx"}
 # Bump when the exported graph changes in a way the model's files do not show (re-export at set-up);
-# it is part of the ONNX engines' cache identity. /2: int8 scaled per token instead of per batch.
-EXPORT_FORMAT = "sentence-mean-l2/2"
+# it is part of the ONNX engines' cache identity. /2: int8 scaled per token instead of per batch;
+# /3: uint8 weights (exact integer products on CPUs without VNNI, ``onnx_quant.ZERO_POINT``).
+EXPORT_FORMAT = "sentence-mean-l2/3"
 
 
 def onnx_dir(model_path: Path) -> Path:
@@ -30,6 +32,16 @@ def onnx_dir(model_path: Path) -> Path:
 def onnx_file(model_path: Path, backend: str) -> Path:
     """The ONNX file for ``backend`` ("onnx" or "onnx-int8") of ``model_path`` (it may not exist)."""
     return onnx_dir(model_path) / ONNX_FILES[backend]
+
+
+def exported_format(model_path: Path) -> str | None:
+    """The export format ``export.json`` records for ``model_path``'s ONNX files (None: no record)."""
+    meta = onnx_dir(model_path) / "export.json"
+    try:
+        value = json.loads(meta.read_text()).get("format")
+    except (OSError, ValueError):
+        return None
+    return str(value) if value is not None else None
 
 
 class OnnxRunner:

@@ -11,14 +11,15 @@ Here every MatMul with a constant weight becomes
 
 * the input flattened to ``[tokens, K]``; per token ``scale = max|x| / 127`` and
   ``q = QuantizeLinear(x, scale, 128)`` (uint8, symmetric around 128);
-* ``MatMulInteger(q, W8, 128)`` with the weight quantised per output column (symmetric int8);
+* ``MatMulInteger(q, W8, 128, 128)`` with the weight quantised per output column (symmetric around
+  128 in uint8: exact integer products on every CPU, see ``ZERO_POINT``);
 * the int32 result times the weight's column scale and the token's scale, reshaped back.
 
 Each token's numbers depend on that token alone, so a text gets the same vector (to float rounding,
-cosine >= 0.999999) in any batch, and, the scale following each token's own range, the vectors are
-closer to the fp32 ones (1,500 BANKING77 texts: mean cosine to torch 0.9977, worst 0.988; per-tensor
-0.9939, 0.985) for ~10% more CPU than per-tensor. Inputs shared by several MatMuls (query, key and
-value) are quantised once. The attention's own MatMuls (scores, context) stay fp32.
+cosine >= 0.999999) in any batch and on any CPU, and, the scale following each token's own range,
+the vectors are closer to the fp32 ones (1,500 BANKING77 texts: mean cosine to torch 0.9977, worst
+0.988; per-tensor 0.9939, 0.985) for ~10% more CPU than per-tensor. Inputs shared by several
+MatMuls (query, key and value) are quantised once. The attention's own MatMuls (scores, context) stay fp32.
 """
 
 from __future__ import annotations
@@ -29,11 +30,21 @@ from typing import Any
 import numpy as np
 
 QMAX = 127.0
-ZERO_POINT = 128  # uint8 activations centred here: the fast uint8 x int8 kernels of ONNX Runtime
+# Activations and weights are both uint8, symmetric around this zero point. The weights could be int8
+# (ONNX Runtime's faster uint8 x int8 kernel), but on x86 CPUs without VNNI (AVX2 only) that kernel
+# adds pairs of products in int16 (vpmaddubsw), which saturates beyond 32,767 (2 x 255 x 127 does):
+# the same export then gave other vectors there (an AMD EPYC with AVX2: mean cosine to torch .9963,
+# worst .974, against .9977 / .988 on a VNNI CPU). uint8 x uint8 widens to 16 bits before multiplying,
+# so the integer products are exact on every CPU, and a vector no longer depends on the machine. It
+# costs ~18% of int8's speed on that AVX2 CPU (texts per CPU second: 281 vs 337; torch 222); 7-bit
+# int8 weights (ONNX Runtime's ``reduce_range``) also avoid saturation, at the cost of quality (mean
+# cosine .9960, worst .978).
+ZERO_POINT = 128
 
 
 def quantize_weight(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 ``[K, N]`` weight and its float32 scale per output column."""
+    """Symmetric int8 ``[K, N]`` weight and its float32 scale per output column (stored as uint8,
+    ``q + ZERO_POINT``, in the graph)."""
     scale = (np.maximum(np.abs(w).max(axis=0), 1e-12) / QMAX).astype(np.float32)
     q = np.clip(np.round(w / scale), -QMAX, QMAX).astype(np.int8)
     return q, scale
@@ -100,13 +111,13 @@ class _Rewriter:
         nodes, (q, scale_col, lead) = self.quantise_input(node.input[0], k)
         wq, ws = quantize_weight(w)
         b = node.input[1]
-        self._const(b + "/q8", wq)
+        self._const(b + "/q8", (wq.astype(np.int16) + ZERO_POINT).astype(np.uint8))
         self._const(b + "/scale", ws)
         self._const(b + "/n", np.array([n], np.int64))
         self.graph.initializer.remove(self.weights.pop(b))
         o = node.output[0]
         return nodes + [
-            helper.make_node("MatMulInteger", [q, b + "/q8", "pq/zp"], [o + "/i32"]),
+            helper.make_node("MatMulInteger", [q, b + "/q8", "pq/zp", "pq/zp"], [o + "/i32"]),
             helper.make_node("Cast", [o + "/i32"], [o + "/f"], to=TensorProto.FLOAT),
             helper.make_node("Mul", [o + "/f", b + "/scale"], [o + "/fw"]),
             helper.make_node("Mul", [o + "/fw", scale_col], [o + "/2d"]),

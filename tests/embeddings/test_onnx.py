@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sanitas.embeddings.embedder import Embedder, default_model_path, embed_backend, get_embedder, model_id
-from sanitas.embeddings.onnx_backend import onnx_dir
+from sanitas.embeddings.onnx_backend import EXPORT_FORMAT, exported_format, onnx_dir
 from sanitas.embeddings.onnx_export import STALE_FILES, export, is_current, remove_stale
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -127,6 +127,26 @@ def test_missing_onnx_file_falls_back_to_torch_and_says_so(
     assert emb.model_id == model_id(bare, 128, "torch")
     messages = [r.getMessage() for r in caplog.records]
     assert any("model_int8_token.onnx not found" in m and "torch" in m for m in messages)
+
+
+def test_files_of_an_earlier_export_format_are_not_run(
+    model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Format 2's int8 graph gives other vectors than format 3's (uint8 weights): run under format 3's
+    # cache identity, it would mix two engines' vectors in one cache.
+    old = _model_files(model, tmp_path / "old")
+    (old / "onnx").mkdir()
+    for f in onnx_dir(model).iterdir():
+        (old / "onnx" / f.name).symlink_to(f)
+    (old / "onnx" / "export.json").unlink()
+    (old / "onnx" / "export.json").write_text('{"format": "sentence-mean-l2/2"}')
+    assert exported_format(old) == "sentence-mean-l2/2" != EXPORT_FORMAT
+    with caplog.at_level(logging.WARNING, logger="sanitas.embeddings.embedder"):
+        emb = Embedder(old, backend="onnx-int8")
+    assert emb.backend == "torch" and emb.onnx is None
+    assert any("exported in format sentence-mean-l2/2" in r.getMessage() for r in caplog.records)
+    assert exported_format(model) == EXPORT_FORMAT
+    assert Embedder(model, backend="onnx-int8").onnx is not None
 
 
 @pytest.mark.parametrize(
