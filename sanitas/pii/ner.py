@@ -122,6 +122,15 @@ def ner_batch(texts: list[str], *, batch_size: int = 256) -> list[list[tuple[int
 # What joins two names, never part of one: coordinating conjunctions and a dash standing alone.
 # (A preposition is different: "Maronite College of" is a name cut short, so it stays.)
 _JOINERS = frozenset(("and", "or", "nor", "but", "&", "-", "–", "—", "/"))
+# English's closed classes (articles, pronouns, prepositions, conjunctions, auxiliaries): a span made of
+# them alone names nothing. The model marks "the" before a place it then drops ("in the EU": "EU" is
+# an abbreviation, so "the" was left as a place scored .94).
+_FUNCTION_WORDS = frozenset(
+    """a an the this that these those my your his her its our their me you him us them i we they he she it
+    of in on at to from by for with into onto over under about after before between through during without
+    and or nor but so yet if as than then is are was were be been am do does did has have had will would
+    can could shall should may might must""".split()
+)
 
 
 def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
@@ -149,6 +158,8 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | 
         if _BAD_PERSON.search(text, start, end):
             return None
     if end <= start or not _LETTER.search(text, start, end) or _DIGITS.search(text, start, end):
+        return None
+    if all(w.lower() in _FUNCTION_WORDS for w in text[start:end].split()):
         return None
     return start, end
 

@@ -95,6 +95,10 @@ def test_calibration_buckets(value, key):
         ("call 555 0199 today", "555 0199", "PERSON", False),  # digits are the patterns' domain
         # An Irish surname is a name, though WordNet lists the playwright's as a word.
         ("Grace O'Neill called.", "Grace O'Neill", "PERSON", True),
+        # Function words alone name nothing (the model's "the" before an abbreviation it then drops).
+        ("I moved to the EU last year", "the", "LOC", False),
+        ("ask them at the front desk", "them", "ORG", False),
+        ("We met at The Hague", "The Hague", "LOC", True),
     ],
 )
 def test_span_filters(text, span, label, kept):
