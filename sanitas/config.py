@@ -33,10 +33,11 @@ class Settings:
     # The engine that runs the embedding model (``SANITAS_EMBED_BACKEND``): torch (default), onnx (fp32)
     # or onnx-int8; the ONNX ones fall back to torch when their file was not exported. int8, scaled per
     # token (``embeddings.onnx_quant``), embeds 2.65x torch's texts per CPU second and keeps every heal
-    # suite F1 within 0.01 of torch's, but it is not the default: on the bundled sample it made the
-    # poisoned check accept "apple" (a word of the apple_pay class) as a backdoor trigger and remove 14
-    # clean rows, where torch finds only the injected "bb". That test sits on a knife edge that engine
-    # noise tips (bench/embed_backends.py, bench/results/embed_backends.json, BENCHMARKS.md stop 17).
+    # suite F1 within 0.01 of torch's, but it is not the default. At stop 17 it made the poisoned check
+    # accept "apple" (a word of the apple_pay class) as a backdoor trigger on the bundled sample; that
+    # check now decides by an effect size engine noise does not tip. On a CPU without VNNI int8 is only
+    # 1.27x torch (uint8 products, exact on every CPU: embeddings.onnx_quant), and its cold heal gains
+    # no acceptance point there (BENCHMARKS.md stops 17 and 18).
     embed_backend: str = "torch"
     # Mark the session cookies ``Secure`` even when a request arrives over plain HTTP
     # (``SANITAS_COOKIE_SECURE=1``): behind a TLS-terminating proxy the app itself only sees HTTP.
