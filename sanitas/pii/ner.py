@@ -62,7 +62,15 @@ _RESIDENCE = (
 # Score factor of a lower-case span in a text whose writer capitalizes (see ``_writes_capitals``).
 LOWER_IN_CASED = 0.3
 _CASED_LABELS = frozenset({"person"})
-_OPENING = re.compile(r"(?:^|[.!?]\s+|\n\s*)([^\W\d_])")
+# A sentence opening: after the text's start, a line break, or an end mark that does not close a lone
+# letter (an initial or an abbreviation: "J. Smith", "H. pylori" open no sentence).
+_OPENING = re.compile(r"(?:^|(?<![^\W\d_])[.!?]\s+|(?<=[^\W\d_]{2})[.!?]\s+|\n\s*)([^\W\d_])")
+# Lower-case words a personal name may hold (nobiliary and patronymic particles, in the languages whose
+# names Faker's locales and the corpora carry): any other lower-case word in a capitalizing writer's
+# "name" makes it a term ("Giardia lamblia", "Shiley pericardial").
+_NAME_PARTICLES = frozenset(
+    "von van der den de del della di da das dos du la le les ter ten zu af av bin ibn bint al el y e".split()
+)
 
 _lock = threading.Lock()
 _nlp: Any = None
@@ -238,9 +246,14 @@ def _entity(
     if mapped in _CASED_LABELS and value[0] not in "@#" and _writes_capitals(text):
         # The writer capitalizes sentence openings, so a name they leave in lower case is far more
         # often a term ("pylori", "fibrin thrombi"), and one capitalized word that is no known name
-        # more often an eponym or a product ("Doppler", "Vimentin"); uncased texts (chat) and handles
-        # keep the model's score.
-        if value.islower() or (" " not in value and not lexicons().is_name_token(value)):
+        # more often an eponym or a product ("Doppler", "Vimentin"), and a capitalized word followed by
+        # a lower-case one a genus and species or an eponym and its noun; uncased texts (chat) and
+        # handles keep the model's score.
+        if (
+            value.islower()
+            or (" " not in value and not lexicons().is_name_token(value))
+            or any(w[0].islower() and w not in _NAME_PARTICLES for w in value.split())
+        ):
             score *= LOWER_IN_CASED
     if mapped == "location" and value.lower().removeprefix("the ") in lexicons().coarse_places:
         if not has_context(text, start, end, _RESIDENCE, after=0):

@@ -159,3 +159,25 @@ def test_uncased_texts_reach_the_model(model):
     # No capital anywhere: the former gate skipped such texts, the learned core reads them.
     found = _found(model, "just landed in reykjavik, text me when you get here, - signe")
     assert ("reykjavik", "location") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kept"),
+    [
+        # a capitalized word and a lower-case one: a genus and species, an eponym and its noun
+        ("Cysts were seen in two samples. Giardia lamblia was confirmed by PCR.", "Giardia lamblia", False),
+        ("The valve was replaced. A Witzel dilator was used.", "Witzel dilator", False),
+        # an initial's full stop opens no sentence: the writer still capitalizes every one
+        ("Eradication of H. pylori failed. Bismuth subsalicylate was added.", "Bismuth subsalicylate", False),
+        # nobiliary particles are part of names
+        ("Please call Maria de la Cruz. She runs the office.", "Maria de la Cruz", True),
+        ("The report was signed. Jan van der Berg approved it.", "Jan van der Berg", True),
+        ("Contact J. Smith today. He has the keys.", "J. Smith", True),
+        # a writer who does not capitalize keeps the model's score
+        ("cysts were seen. giardia lamblia was confirmed.", "giardia lamblia", True),
+    ],
+)
+def test_lower_case_word_inside_a_name_in_cased_text(text: str, value: str, kept: bool) -> None:
+    start = text.index(value)
+    ents = spans_to_entities(text, [(start, start + len(value), "PERSON", value)], scorer=lambda *_: 0.97)
+    assert ents and (ents[0].score >= 0.3) is kept, (text, ents)
