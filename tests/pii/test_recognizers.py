@@ -99,6 +99,9 @@ ROWS = [
     ("He lives on the north side of Castelao 66.", "Castelao 66", "street_address", True),
     ("We can meet on March 15.", "March 15", "street_address", False),
     ("Please go to Gate 5.", "Gate 5", "street_address", False),
+    # One dictionary word and a number after a cue is a numbered thing, not a continental street.
+    ("The enzyme was low only in Patient 1. Both recovered.", "Patient 1", "street_address", False),
+    ("Look for the markers of Trisomy 18. Then refer.", "Trisomy 18", "street_address", False),
     ("During 1976, Ganesh Housing Ltd invested", "During 1976", "street_address", False),
     ("I live at Lindenstraße 12", "Lindenstraße 12", "street_address", True),
     ("CKD STAGE 3 ADMITTED 7/22 FOR SOB.", "7/22", "date", True),

@@ -253,6 +253,10 @@ class StreetAddressRecognizer(Recognizer):
                 return False
             if t[:1].islower() and key not in lex.street_words and not _LOWER_WORD_RE.fullmatch(key):
                 return False
+        if cued and len(tokens) == 1 and lex.is_english_word(tokens[0].rstrip(".,")):
+            # "in Patient 1", "of Trisomy 18": after a cue, one dictionary word and a number is a
+            # numbered thing; the form is the continental one ("on Castelao 66"), whose names are not.
+            return False
         return not cued or not lex.is_first_name(tokens[0]) or len(tokens) > 1
 
     def _us_end(self, text: str, m: re.Match[str]) -> int | None:
