@@ -194,9 +194,13 @@ def _line_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _acronym(value: str, text: str) -> bool:
-    """One short all-caps token in a text that has lower case elsewhere: an abbreviation ("UK", "ATM",
-    "GBP"), not a name; in an all-caps text case says nothing."""
-    return " " not in value and len(value) <= 5 and value.isupper() and _LOWER.search(text) is not None
+    """Short all-caps tokens in a text that has lower case elsewhere: an abbreviation ("UK", "ATM",
+    "GBP"), or several side by side that are no known names ("HIA FUDR", but not "MARY JONES" on a
+    form), not a name; in an all-caps text case says nothing."""
+    tokens = value.split()
+    if not tokens or not all(len(t) <= 5 and t.isupper() for t in tokens) or _LOWER.search(text) is None:
+        return False
+    return len(tokens) == 1 or not any(lexicons().is_name_token(t) for t in tokens)
 
 
 def _dictionary_word(value: str, mapped: str) -> bool:

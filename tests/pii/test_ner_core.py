@@ -87,6 +87,8 @@ def test_calibration_buckets(value, key):
     ("text", "span", "label", "kept"),
     [
         ("Can I withdraw cash in the UK?", "UK", "LOC", False),  # an abbreviation in cased text
+        ("Patients had HIA FUDR given alone.", "HIA FUDR", "PERSON", False),  # acronyms side by side
+        ("Signed by MARY JONES on the form.", "MARY JONES", "PERSON", True),  # a name in capitals
         ("MET WITH DAN AT NOON", "DAN", "PERSON", True),  # in all-caps text case says nothing
         ("Please Cancel it", "Cancel", "PERSON", False),  # a dictionary word, no known name
         ("risk of ventricular fibrillation", "ventricular fibrillation", "PERSON", False),
