@@ -112,6 +112,28 @@ def test_span_filters(text, span, label, kept):
 
 
 @pytest.mark.parametrize(
+    ("text", "span", "kept"),
+    [
+        ("honestly i never liked Hitler much", "Hitler", True),  # a capital the core did not read
+        ("lol Bill is so right about that", "Bill", True),
+        ("thank you for making Jinx, she is fun", "Jinx", True),
+        ("i believe in god but not in this", "god", False),  # lower case: the word, not a name
+        ("hey chicken come here", "chicken", False),
+    ],
+)
+def test_case_blind_core_keeps_capitalized_dictionary_words(text, span, kept):
+    # The token classifier (its scorer) reads uncased wordpieces: a capital it was not shown is a second
+    # sign of a name when the core is sure of it. spaCy reads the capital itself: without a scorer the
+    # word is dropped.
+    start = text.index(span)
+    spans = [(start, start + len(span), "PERSON", span)]
+    assert bool(spans_to_entities(text, spans, scorer=lambda *_: 0.97)) is kept
+    assert not spans_to_entities(text, spans)
+    # below the core's top confidence tier the dictionary's word wins
+    assert not spans_to_entities(text, spans, scorer=lambda *_: 0.8)
+
+
+@pytest.mark.parametrize(
     ("text", "span", "label", "want"),
     [
         ("Contact Grace O'Neill or Sean about it", "Grace O'Neill or", "PERSON", "Grace O'Neill"),
