@@ -143,6 +143,7 @@ def test_fallback_patterns(text: str, labels: set[str]) -> None:
         ("password is Xk9#mm2", {"start": 12, "end": 19, "label": "password"}, True),
         ("I am John Smith", {"start": 5, "end": 15, "label": "person"}, True),
         ("I shop at Tesco", {"start": 10, "end": 15, "label": "organization"}, False),
+        ("I am in China now", {"start": 8, "end": 13, "label": "location"}, False),  # a place names no one
     ],
 )
 def test_is_sensitive(text: str, entity: dict, keep: bool) -> None:

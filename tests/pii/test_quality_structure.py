@@ -98,12 +98,12 @@ MODEL_ROWS = [
         False,
     ),
     ("Idris Ibragimov\nOnvia\n1317 Kimberly Way", "Idris Ibragimov", {"person"}, True),
-    # A country after a travel cue; not in a transaction, nor alone.
+    # A country is a place wherever it stands (the heal's sensitive check counts no place).
     ("I will be travelling to France next week.", "France", {"location"}, True),
     ("Who's coming to Hungary with me?", "Hungary", {"location"}, True),
-    ("Belgium was super fun to visit!", "Belgium", {"location"}, False),  # a country alone names no one
-    ("How long does a transfer from France take?", "France", {"location"}, False),
-    ("I'm in China and need a new card.", "China", {"location"}, False),
+    ("Belgium was super fun to visit!", "Belgium", {"location"}, True),
+    ("How long does a transfer from France take?", "France", {"location"}, True),
+    ("I'm in China and need a new card.", "China", {"location"}, True),
     ("Can I get my money back to Work Account?", "Work Account", {"location"}, False),
     # A firm named after its partners is a firm, not a person.
     ("She spent a year at Lopez, Santos and Coleman Inc. as an intern", "Lopez", {"person"}, False),

@@ -75,7 +75,8 @@ ROWS = [
     ("tinted AB123456 glass", "AB123456", "national_id", False),
     ("The Princess Royal arrived at Khandallah this morning", "Khandallah", "location", True),
     ("I am in trouble with my card", "trouble", "location", False),
-    ("I am in China and need a card", "China", "location", False),  # a country alone is not personal
+    ("I am in China and need a card", "China", "location", True),  # a country is a place too
+    ("I came back to Work yesterday", "Work", "location", False),  # a common cue, no known place
     ("I moved here from Hungary last year", "Hungary", "location", True),
     ("Lopez, Santos and Coleman is a design agency", "Lopez, Santos and Coleman", "organization", True),
     ("I work for Aunt Bertha Inc", "Aunt Bertha Inc", "organization", True),

@@ -41,18 +41,6 @@ _CUES = (
     "moving to",
     "here from",
 )
-# A person going or coming somewhere: a known place (even a country) is where they are or were.
-_TRAVEL = {
-    "travelling to",
-    "traveling to",
-    "trip to",
-    "flew to",
-    "coming to",
-    "returned to",
-    "back to",
-    "moving to",
-    "here from",
-}
 # Cues too common to take any capitalized word after them for a place ("back to Work").
 _KNOWN_ONLY = {"coming to", "returned to", "back to", "moving to", "here from"}
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-Я][\w'’-]{2,}"
@@ -128,14 +116,12 @@ _NOT_PLACE = {
 
 
 def _score(cue: str, value: str) -> float:
-    """0.6 for a place after a residence cue or any other place after a whereabouts cue; a country or
-    state after a travel cue 0.45 ("travelling to France"), after another cue 0.25 ("I am in China");
-    a capitalized word after "back to" or "coming to" that is no known place 0."""
+    """0.6 for a place after a whereabouts cue, a country or state included (the score is how likely the
+    span is a place, not how much it says about someone); a capitalized word after "back to" or
+    "coming to" that is no known place 0."""
     lex = lexicons()
     key = value.lower()
-    if key in lex.coarse_places:
-        return 0.6 if cue in _RESIDENCE else 0.45 if cue in _TRAVEL else 0.25
-    if cue in _KNOWN_ONLY and key not in lex.cities:
+    if cue in _KNOWN_ONLY and key not in lex.cities and key not in lex.coarse_places:
         return 0.0
     return 0.6
 
@@ -162,8 +148,8 @@ def _lower_place(text: str, pos: int) -> tuple[int, str] | None:
 
 @register
 class LocationCueRecognizer(GazetteerRecognizer):
-    """A capitalized place right after a whereabouts cue: 0.6; a country or state only after a residence
-    cue ("lives in"), otherwise 0.25 ("I am in China" says little about who someone is)."""
+    """A capitalized place right after a whereabouts cue: 0.6; an uncased one ("moved here from lisbon")
+    only after a residence cue and when the gazetteer knows it."""
 
     name = "location_cue"
     labels = frozenset({"location"})
