@@ -52,11 +52,43 @@ _NOT_PHONE = re.compile(
 _STREET_AFTER = re.compile(r"\s+[A-ZÀ-Ž][a-zà-ž]")
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?|extension)\s?\d")
 _SEPARATOR = re.compile(r"[\s.()-]")
+# Parentheses in a phone number close around an area code or trunk prefix: digits only ("(555)",
+# "(0)"). One that opens on a decimal ("(0.25 mM"), a range ("(56-100)") or never closes starts an
+# aside after the number, a statistic in a results section, not a part of it.
+_PAREN = re.compile(r"\((\d*)(\))?")
+# Two digit groups joined by a dash: "1200-1800", "0800-1400".
+_TWO_GROUPS = re.compile(r"(\d+)[ \t]?-[ \t]?(\d+)")
+# A time of day in four digits ("0830", "1745"), as schedules and results sections write hours.
+_CLOCK = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d")
+
+
+def _cut_aside(value: str) -> str:
+    """``value`` up to its first parenthesis that does not enclose digits alone."""
+    for m in _PAREN.finditer(value):
+        if not m.group(1) or not m.group(2):
+            return value[: m.start()].rstrip(" \t.-")
+    return value
+
+
+def _is_range(value: str) -> bool:
+    """A numeric range "a-b": a bound below a bound of about the same size (a number of digits
+    equal or one more), as results report them ("1200-1800 hours", "range 1500-5320 g"). A lower
+    bound with a leading zero reads as a trunk prefix ("0412-3456") unless both bounds are times of
+    day ("0800-1400"). A local number of two groups is sometimes written so too: only the phone words
+    nearby tell it apart, and the caller asks for them first."""
+    m = _TWO_GROUPS.fullmatch(value)
+    if m is None:
+        return False
+    low, high = m.group(1), m.group(2)
+    if low.startswith("0") and not (_CLOCK.fullmatch(low) and _CLOCK.fullmatch(high)):
+        return False
+    return int(low) < int(high) and len(high) - len(low) <= 1
 
 
 @register
 class PhoneRecognizer(Recognizer):
-    """Scores: libphonenumber-valid 0.7, phone-shaped 0.4, bare digit run 0.1; +0.35 with context."""
+    """Scores: libphonenumber-valid 0.7, phone-shaped 0.4, bare digit run 0.1; +0.35 with context.
+    A numeric range without a phone word near is none; an aside in parentheses is cut off."""
 
     needs_digit = True
     name = "phone_number"
@@ -96,6 +128,7 @@ class PhoneRecognizer(Recognizer):
             value = text[start:end].rstrip(" .-")
             if value.endswith(")") and value.count(")") > value.count("("):
                 value = value[:-1]
+            value = _cut_aside(value)
             end = start + len(value)
             if _NOT_PHONE.search(value) or text[end : end + 1] == ":" or key_before(text, start):
                 continue
@@ -107,5 +140,7 @@ class PhoneRecognizer(Recognizer):
                 continue
             if has_context(text, start, end, _CONTEXT, after=24):
                 score = min(1.0, score + 0.35)
+            elif _is_range(value):
+                continue
             out.append(Entity(start, end, "phone_number", score))
         return out

@@ -11,6 +11,7 @@ from sanitas.pii.lexicons import lexicons
 from sanitas.pii.recognizers.address_block import split_blocks
 from sanitas.pii.recognizers.base import Recognizer
 from sanitas.pii.registry import register
+from sanitas.pii.spacy_data import stop_words
 
 _PREFIXES = (
     r"Rue|Via|Viale|Calle|Avda\.|Avenida|Av\.|Rua|ul\.|ulica|Piazza|Plaza|Carrer|Chemin|Route|Strada|"
@@ -174,10 +175,23 @@ _UNCASED = re.compile(
 )
 _AFTER_SUFFIX = re.compile(rf"\.?(?:\s+[NSEW]{{1,2}}\b\.?)?{_UNIT}?")
 _UNIT_RE = re.compile(_UNIT)
+# A short all-capital part of a hyphenated word ("VLA-alpha", "CBZ-therapy"): an acronym.
+_ACRONYM_PART = re.compile(r"(?:^|-)[A-Z]{2,4}(?=-)|-[A-Z]{2,4}$")
+_ARTICLES = frozenset({"the", "a", "an"})
+# A capitalized word right after a street suffix that is a function word ("Union Against Cancer",
+# "Park Of Science"): the phrase goes on in title case, the name of a body or a work; an address
+# goes on with a unit, a comma, a line break, a town or a lowercase clause.
+_TITLE_WORD = re.compile(r"[ \t]+([A-Z][a-z]+)\b")
 _LOWER_WORD_RE = re.compile(_LOWER_WORD)
 _NON_SPACE = re.compile(r"\S+")
 # Base score of each form (index into ``_patterns``); the others score 0.7.
 _FORM_SCORE = {3: 0.5, 4: 0.4, 6: 0.6}
+
+
+def _title_goes_on(text: str, end: int) -> bool:
+    """Whether a capitalized function word follows ``text[:end]`` (see ``_TITLE_WORD``)."""
+    m = _TITLE_WORD.match(text, end)
+    return m is not None and m.group(1).lower() in stop_words()
 
 
 @register
@@ -207,12 +221,15 @@ class StreetAddressRecognizer(Recognizer):
         # "Lindenstraße 12": any word and a number; the word's ending is checked in Python (an
         # alternation of endings after a free word backtracked at every position).
         glued = r"(?<![\w.,-])(?:\d{1,6}\s+)?(?P<gw>[^\W\d_][\w'’.-]*)\s+\d{1,5}[A-Za-z]?\b"
+        # A number before a decimal mark and a digit ("of CBZ-therapy of 4.4 years") is a measure, no
+        # house number.
+        house = r"\d{1,5}(?![.,]\d)"
         # "92597 Jahu 80", "1507 Rákóczi út 13.": house or postal number, a name, a number (the name's
         # lowercase words must be street words, checked in Python).
-        numbered = rf"{number}\s+(?P<words>{_TOKEN}(?:\s+{_TOKEN}){{0,3}})\s+\d{{1,5}}[A-Za-z]?\b\.?"
+        numbered = rf"{number}\s+(?P<words>{_TOKEN}(?:\s+{_TOKEN}){{0,3}})\s+{house}[A-Za-z]?\b\.?"
         # "on Castelao 66.", "the north side of Odra 60": a cue, a name, a number that ends the clause.
         cued = (
-            rf"\b(?:on|at|of|to|in)\s+(?P<words>{_TOKEN}(?:\s+{_TOKEN}){{0,3}})\s+\d{{1,5}}[A-Za-z]?\.?"
+            rf"\b(?:on|at|of|to|in)\s+(?P<words>{_TOKEN}(?:\s+{_TOKEN}){{0,3}})\s+{house}[A-Za-z]?\.?"
             r"(?=\s*(?:[.,;!?)]|$|\n|\\n|St\b))"
         )
         return [
@@ -233,7 +250,8 @@ class StreetAddressRecognizer(Recognizer):
         No word of a name holds a digit ("SPO2"), and an acronym is no name ("HR 92 RR 18" in vital
         signs): in a text in capitals (``caps``), where case no longer marks a name, every word must be
         longer than three letters and no dictionary word; elsewhere a short all-capital word is an
-        acronym."""
+        acronym, and so is one joined to a word by a hyphen ("VLA-alpha 2", "CBZ-therapy": the
+        designation of a molecule, a drug, a device)."""
         lex = lexicons()
         tokens = words.split()
         if not any(t[:1].isupper() for t in tokens):
@@ -243,7 +261,7 @@ class StreetAddressRecognizer(Recognizer):
                 return False
             bare = t.rstrip(".,")
             if (caps and (len(bare) <= 3 or lex.is_english_word(bare))) or (
-                not caps and bare.isupper() and len(bare) <= 4
+                not caps and (bare.isupper() and len(bare) <= 4 or _ACRONYM_PART.search(bare))
             ):
                 return False
             key = t.lower().rstrip(".,")
@@ -253,6 +271,10 @@ class StreetAddressRecognizer(Recognizer):
                 return False
             if t[:1].islower() and key not in lex.street_words and not _LOWER_WORD_RE.fullmatch(key):
                 return False
+        if cued and tokens[0].lower() in _ARTICLES:
+            # "the ability of the Ohmeda 3700": an article opens a noun phrase, the name of a thing
+            # (a device, a model); a street name after "on / at / of" takes none ("on Castelao 66").
+            return False
         if cued and len(tokens) == 1 and lex.is_english_word(tokens[0].rstrip(".,")):
             # "in Patient 1", "of Trisomy 18": after a cue, one dictionary word and a number is a
             # numbered thing; the form is the continental one ("on Castelao 66"), whose names are not.
@@ -346,7 +368,7 @@ class StreetAddressRecognizer(Recognizer):
                 pos = m.start() + 1
                 if k == 0:
                     us_end = self._us_end(text, m)
-                    if us_end is None:
+                    if us_end is None or _title_goes_on(text, us_end):
                         continue
                     end = us_end
                 elif k == 2 and not self._glued_ok(m.group("gw")):
