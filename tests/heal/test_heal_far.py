@@ -37,7 +37,8 @@ def wide_dataset(
     rng = np.random.default_rng(seed)
     dim = 128
     centres = _unit(rng.normal(size=(n_classes, dim)))
-    emb, labels, texts = [], [], []
+    emb, texts = [], []
+    labels: list[str | None] = []
     for k in range(n_classes):
         for i in range(per_class):
             a = rng.uniform(*spread)
@@ -71,7 +72,6 @@ def test_fixed_fence_lands_above_every_row_on_a_wide_bulk() -> None:
         ("prose far from everything", {}, "off_topic", 0.9),
         ("prose far from everything", {}, "outlier", 0.9),
         ("in-genre questions", {"planted_text": QUESTION}, "off_topic", 0.9),
-        ("in-genre questions: off-topic owns them", {"planted_text": QUESTION}, "outlier", None),
         # Half the far rows have their random label confirmed by chance; the null is trimmed to its
         # robust bulk so they still stand out. (Known limit: with the widest spread the fence of
         # that bulk reaches them, and about half are missed.)
@@ -103,7 +103,7 @@ def test_far_checks_on_a_wide_bulk(case: str, kwargs: dict, check: str, min_reca
 def test_chance_confirmation_is_one_over_effective_classes(
     n_classes: int, per_class: int, expected: float
 ) -> None:
-    labels = [f"c{k}" for k in range(n_classes) for _ in range(per_class)]
+    labels: list[str | None] = [f"c{k}" for k in range(n_classes) for _ in range(per_class)]
     ctx = DetectorContext(texts=[""] * len(labels), labels=labels, embeddings=np.zeros((len(labels), 4)))
     assert chance_confirmation(ctx) == pytest.approx(expected)
 
@@ -116,3 +116,17 @@ def test_null_follows_the_labels(labelled: bool, null: str) -> None:
     # p-values are small for the planted rows and spread over (0, 1] for the clean bulk
     assert np.median(st.pvalue[planted]) < 0.01
     assert np.median(st.pvalue[~planted]) > 0.2
+
+
+def test_in_genre_far_rows_are_left_to_off_topic_unless_their_label_was_confirmed() -> None:
+    """Far questions in a dataset of questions: the outlier check tests them only in the confirmed
+    family (weighted by how unlike the dataset's words they are), never among the unconfirmed rows,
+    which the off-topic check owns. An off-topic row caught as an outlier is still a row to remove
+    (neither right nor wrong for the outlier check's score); a clean row must not be."""
+    ctx, planted = wide_dataset(planted_text=QUESTION)
+    res = get_detector("outlier").detect(ctx)
+    st = far_stats(ctx)
+    assert not (res.flags & planted & ~st.confirmed).any()
+    assert res.flags[planted].mean() <= 0.2
+    assert res.flags[~planted].sum() <= 0.01 * (~planted).sum()
+    assert ((res.scores >= 0.5) == res.flags).all()

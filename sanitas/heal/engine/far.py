@@ -151,6 +151,8 @@ class FarStats:
     conversational: np.ndarray
     genre_rate: float
     null_size: int = 0
+    #: the rows whose distances make the null (``None`` before calibration)
+    null: np.ndarray | None = None
 
     def families(self, within: np.ndarray | None = None) -> list[np.ndarray]:
         """The BH families (unconfirmed rows, confirmed rows), optionally restricted to ``within``."""
@@ -236,6 +238,7 @@ def far_stats(ctx: DetectorContext) -> FarStats:
         groups = confirmed if use_confirmed else np.zeros(n, dtype=bool)
         st = FarStats(dist, pvalue, np.zeros(n), np.zeros(n, dtype=bool), groups, use_confirmed, conv, rate)
         st.null_size = int(null_rows.sum())
+        st.null = null_rows
         st.far_score, st.flags = bh_families(pvalue, st.families())
         return st
 
