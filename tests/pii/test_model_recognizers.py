@@ -27,7 +27,7 @@ def _found(recognizer, text: str, threshold: float = 0.3) -> set[tuple[str, str]
         ("a flight from Tampere to Utrecht", "Utrecht", True),
         ("CAN I SPEAK TO A REAL PERSON?", "A REAL PERSON", False),  # a text in capitals
         ("can I pay in USD please", "USD", False),  # an acronym
-        ("I made a transfer from China", "China", False),  # a country alone is not personal
+        ("I made a transfer from China", "China", False),  # a country is the model's, not the city list's
     ],
 )
 def test_city_gazetteer(text, value, expected):
@@ -38,7 +38,9 @@ def test_city_gazetteer(text, value, expected):
     ("text", "name", "expected"),
     [
         ("Onni: What a wife.\\nMaria: Remember me?", "Maria", True),  # speaker label after an escaped break
-        ("}}Halina Zielinska\\n}}EVR Holdings", "Halina Zielinska", True),  # known given name + surname
+        # A known given name and a word nobody lists: weak alone ("Male Sprague-Dawley"), the model decides.
+        ("}}Halina Zielinska\\n}}EVR Holdings", "Halina Zielinska", False),
+        ("Male Sprague-Dawley rats were used", "Male Sprague-Dawley", False),
         ("I painted the wall Orange today", "Orange", False),  # one known name alone stays low
         ("Halina Street is closed", "Halina Street", False),  # a street word is no surname
         ("Sofía is very reliable.", "Sofía", False),  # one name opening a sentence stays low
