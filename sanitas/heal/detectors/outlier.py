@@ -1,12 +1,14 @@
 """Outliers: garbage, boilerplate, code, other languages — rows unlike anything else in the dataset.
 
 Rows are tested on their far-ness p-value (``engine.far``) at the false discovery rate, in two
-families. Rows whose label their neighbours do not confirm: where most of the dataset is
-conversational, only the rows of another genre (or code, or no English) are tested there, so that
-the far rows of the dataset's own kind (the off-topic check's) do not take BH's error budget. Rows
-whose label is confirmed: where a genre dominates, all of them, by a weighted BH whose weights come
-from how poorly the dataset's own word model explains each row (``engine.textmodel``), not from a
-word list: a far row of another kind whose random label was confirmed by chance is found there.
+families (rows whose label their neighbours confirm, and the others). Where most of the dataset is
+conversational, the far rows of the dataset's own kind are the off-topic check's, and must not take
+BH's error budget from the rows of another kind: each family is then tested by a weighted BH
+(Genovese, Roeder and Wasserman; weights of mean 1) whose weights say how likely a row is to be of
+another kind. The evidence is learnt from the dataset: how poorly its own word model explains the
+row (``engine.textmodel``). In the unconfirmed family that evidence is mixed with the genre
+candidates (rows that are not conversational, code, no English); the confirmed family, where a far
+row of another kind lands when its random label was confirmed by chance, uses the word model alone.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sanitas.heal.detectors.base import Detector, DetectorContext, DetectorResult, RequestFlag, register
-from sanitas.heal.engine.far import FDR_LEVEL, FarStats, bh_families, far_stats
+from sanitas.heal.engine.far import FDR_LEVEL, bh_families, far_stats
 from sanitas.heal.engine.textmodel import kind_pvalues, kind_weights
 from sanitas.heal.engine.textstats import feature_matrix
 
@@ -25,42 +27,39 @@ from sanitas.heal.engine.textstats import feature_matrix
 GENRE_MIN_RATE = 0.8
 # Fewer words than this say too little about genre ("bye now", "yo"): such rows need surface evidence.
 GENRE_MIN_TOKENS = 3
-# In-genre far rows stay below the flag line here: the off-topic check owns them.
+# Rows with no weight stay below the flag line here: the off-topic check owns them.
 IN_GENRE_DAMPING = 0.45
 # Rows whose words the dataset's own model explains at least as well as this share of its vouched
-# rows carry no weight in the label-confirmed family (``textmodel.kind_weights``).
+# rows carry no word-model weight (``textmodel.kind_weights``).
 KIND_LEVEL = 0.05
+# Share of the unconfirmed family's weight that follows the word model (the rest: the genre
+# candidates). The unconfirmed far rows are mostly off-topic rows of the dataset's own form, and the
+# word model sees their topic words too: alone it would hand them the error budget.
+UNCONFIRMED_KIND_SHARE = 0.3
 
 
-def confirmed_family(
-    st: FarStats, texts: list[str], *, q: float = FDR_LEVEL
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted BH over every label-confirmed row: far-ness p-values, weights from how unlike its text is.
+def weighted_bh(
+    pvalues: np.ndarray, family: np.ndarray, weights: np.ndarray, *, q: float = FDR_LEVEL
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted BH over ``family``: ``p / w`` (1 where ``w`` is 0) through ``far.bh_families``.
 
-    A far row of another kind has its random label confirmed by chance about once in as many classes
-    as the dataset has: with few classes that is a real share of the outliers. In this family the
-    clean rows vastly outnumber them, so a plain BH there has no power; the weights (Genovese, Roeder
-    and Wasserman's weighted BH, mean 1) put the family's error budget on the rows whose text the
-    dataset's own word model explains poorly, and none on rows of the dataset's kind. Returns scores,
-    flags and the kind p-values (all rows).
+    ``weights`` are the family's own (one per member, mean 1): a row's share of the family's error
+    budget. Rows outside the family score 0 and are never flagged.
     """
-    n = len(st.distance)
-    null = st.null if st.null is not None else st.confirmed
-    kind_p = kind_pvalues(texts, null)
-    fam = st.confirmed
-    scores, flags = np.zeros(n), np.zeros(n, dtype=bool)
-    if not fam.any():
-        return scores, flags, kind_p
-    w = kind_weights(kind_p[fam], level=KIND_LEVEL)
-    weighted = np.ones(n)
-    weighted[fam] = np.where(w > 0, st.pvalue[fam] / np.maximum(w, 1e-300), 1.0)
-    scores, flags = bh_families(np.minimum(weighted, 1.0), [fam], q=q)
-    return scores, flags, kind_p
+    weighted = np.ones(len(pvalues))
+    w = np.asarray(weights, dtype=np.float64)
+    weighted[family] = np.where(w > 0, pvalues[family] / np.maximum(w, 1e-300), 1.0)
+    return bh_families(np.minimum(weighted, 1.0), [family], q=q)
+
+
+def _mean_one(w: np.ndarray) -> np.ndarray:
+    total = float(w.sum())
+    return w * (len(w) / total) if total > 0 else w
 
 
 @register
 class OutlierDetector(Detector):
-    """Far rows of another genre or with code / no English, at the dataset's calibrated FDR."""
+    """Far rows of another kind of text (by the dataset's own word model and genre), at a calibrated FDR."""
 
     name = "outlier"
     order = 1
@@ -76,7 +75,7 @@ class OutlierDetector(Detector):
     models = ("knn-distance", "class-prototypes", "surface-features", "word-bigram-model", "fdr-calibration")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
-        """Unconfirmed family: the candidate rows; confirmed family: every row, weighted by kind evidence."""
+        """Each family by weighted BH where a genre dominates (weights: kind evidence), else plain BH."""
         st = far_stats(ctx)
         names, feats = feature_matrix(ctx.texts)
         code = feats[:, names.index("code")] > 0
@@ -85,21 +84,26 @@ class OutlierDetector(Detector):
         english_bulk = float(np.median(fw)) >= 0.2 if ctx.n else False
         no_english = (fw == 0) & (ntok >= 3) & english_bulk
         genre_used = st.genre_rate >= GENRE_MIN_RATE
+        kind_p = np.ones(ctx.n)
         if genre_used:
             candidates = (~st.conversational & (ntok >= GENRE_MIN_TOKENS)) | code | no_english
         else:
             candidates = np.ones(ctx.n, dtype=bool)
         if genre_used and st.confirmed_null:
-            # unconfirmed rows: the candidates only; confirmed rows: all, weighted by kind evidence
-            # (where no genre dominates, every row is a candidate and the families are unweighted:
+            # where no genre dominates, every row is a candidate and the families stay unweighted:
             # there the word model sees long rows of a rare topic as another kind, and misses short
-            # fragments of generic prose, so it would move the error budget the wrong way)
-            unconf = candidates & ~st.confirmed
-            scores, flags = bh_families(st.pvalue, [unconf])
-            c_scores, c_flags, _ = confirmed_family(st, ctx.texts)
-            scores = np.where(st.confirmed, c_scores, scores)
-            flags = np.where(st.confirmed, c_flags, flags)
-            tested = unconf | st.confirmed
+            # fragments of generic prose, so it would move the error budget the wrong way
+            kind_p = kind_pvalues(ctx.texts, st.null if st.null is not None else st.confirmed)
+            scores, flags = np.zeros(ctx.n), np.zeros(ctx.n, dtype=bool)
+            weights = np.zeros(ctx.n)
+            for fam, share in ((~st.confirmed, UNCONFIRMED_KIND_SHARE), (st.confirmed, 1.0)):
+                if not fam.any():
+                    continue
+                w = share * kind_weights(kind_p[fam], level=KIND_LEVEL)
+                weights[fam] = w + (1.0 - share) * _mean_one(candidates[fam].astype(np.float64))
+                f_scores, f_flags = weighted_bh(st.pvalue, fam, weights[fam])
+                scores[fam], flags[fam] = f_scores[fam], f_flags[fam]
+            tested = weights > 0
         else:
             scores, flags = bh_families(st.pvalue, st.families(candidates))
             tested = candidates
@@ -112,7 +116,7 @@ class OutlierDetector(Detector):
                 else "not_english"
                 if no_english[i]
                 else "unlike_dataset_text"
-                if not candidates[i]
+                if kind_p[i] < KIND_LEVEL
                 else "far_from_dataset"
             )
             details[i] = {"reason": reason, "distance": round(float(st.distance[i]), 4)}
@@ -120,6 +124,7 @@ class OutlierDetector(Detector):
             **st.summary(),
             "genre_used": genre_used,
             "candidates": int(candidates.sum()),
+            "unlike_dataset_text": int((kind_p < KIND_LEVEL).sum()),
             "flagged": int(flags.sum()),
         }
         return DetectorResult(scores=scores, flags=flags, threshold=0.5, summary=summary, details=details)

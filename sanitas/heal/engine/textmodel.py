@@ -12,8 +12,9 @@ Two statistics per row:
   word) is one of its most regular traits, and a fragment of other text rarely opens that way.
 
 Each is turned into a tail p-value against the rows the dataset vouches for (the outlier check's
-null), the two are summed as ``-log p`` and that sum is calibrated again on the same null, so the
-correlation between the two never inflates the evidence. Nothing here names a word.
+null) of about the row's length, the two are summed as ``-log p`` and that sum is calibrated again
+on the same null, so the correlation between the two never inflates the evidence. Nothing here
+names a word.
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ _UNIGRAM_PRIOR = 0.5
 _BIGRAM_PRIOR = 2.0
 # A p-value this small is treated as this small (logs stay finite).
 _TINY = 1e-300
+# Rows are compared with vouched rows of about their length (quartiles of the vouched rows' word
+# counts): the mean surprisal of two words varies far more than that of twenty, and a short row of
+# the dataset's own ("bonjour", "cant say") must not look like another kind for that alone.
+LENGTH_BINS = 4
+# A length bin with fewer vouched rows than this is compared with all of them.
+MIN_BIN_NULL = 50
+
+
+def length_bins(texts: list[str], null: np.ndarray) -> np.ndarray:
+    """Each row's length bin: the quantiles (``LENGTH_BINS``) of the vouched rows' word counts."""
+    ntok = np.array([len(tokens(t)) for t in texts])
+    cuts = np.linspace(0.0, 1.0, LENGTH_BINS + 1)[1:-1]
+    edges = np.unique(np.quantile(ntok[null], cuts)) if null.any() else np.zeros(0)
+    return np.asarray(np.searchsorted(edges, ntok, side="right"))
 
 
 def bigram_surprisal(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -76,11 +91,17 @@ def kind_pvalues(texts: list[str], null: np.ndarray) -> np.ndarray:
     if not null.any():
         null = np.ones(len(texts), dtype=bool)
     evidence = np.zeros(len(texts))
+    bins = length_bins(texts, null)
     # a null with a degenerate tail (a few identical rows) overflows the tail fit on the rows far
     # *below* it, whose p-values come from the conformal branch anyway
     with np.errstate(over="ignore"):
         for stat in bigram_surprisal(texts):
-            evidence -= np.log(np.maximum(tail_pvalues(stat, stat[null]), _TINY))
+            pv = np.ones(len(texts))
+            for b in np.unique(bins):
+                rows = bins == b
+                ref = rows & null if (rows & null).sum() >= MIN_BIN_NULL else null
+                pv[rows] = tail_pvalues(stat[rows], stat[ref])
+            evidence -= np.log(np.maximum(pv, _TINY))
         return np.asarray(tail_pvalues(evidence, evidence[null]))
 
 

@@ -11,9 +11,9 @@ import itertools
 
 import numpy as np
 
-from sanitas.heal.detectors.outlier import KIND_LEVEL, confirmed_family
-from sanitas.heal.engine.far import FarStats, bh_families
-from sanitas.heal.engine.textmodel import bigram_surprisal, kind_pvalues, kind_weights
+from sanitas.heal.detectors.outlier import KIND_LEVEL, weighted_bh
+from sanitas.heal.engine.far import bh_families
+from sanitas.heal.engine.textmodel import bigram_surprisal, kind_pvalues, kind_weights, length_bins
 
 VERBS = ["play", "add", "book", "find", "rate", "show", "put", "start"]
 OBJECTS = ["some jazz", "the new album", "a table", "the weather", "this song", "my playlist", "a movie"]
@@ -73,20 +73,23 @@ def test_confirmed_family_finds_prose_confirmed_by_chance() -> None:
     pvalue = rng.uniform(0.0, 1.0, n)
     pvalue[prose] = 2e-3  # far, but not far enough for BH in a family of hundreds of clean rows
     confirmed = np.ones(n, dtype=bool)
-    st = FarStats(
-        distance=-np.log(pvalue),
-        pvalue=pvalue,
-        far_score=np.zeros(n),
-        flags=np.zeros(n, dtype=bool),
-        confirmed=confirmed,
-        confirmed_null=True,
-        conversational=np.ones(n, dtype=bool),
-        genre_rate=1.0,
-        null=~prose,
-    )
     _, plain = bh_families(pvalue, [confirmed])
     assert not plain[prose].any()
-    scores, flags, _ = confirmed_family(st, texts)
+    w = kind_weights(kind_pvalues(texts, ~prose)[confirmed], level=KIND_LEVEL)
+    scores, flags = weighted_bh(pvalue, confirmed, w)
     assert flags[prose].all()
     assert flags[~prose].sum() <= 0.05 * flags.sum() + 1
     assert ((scores >= 0.5) == flags).all()
+
+
+def test_short_rows_are_compared_with_short_rows() -> None:
+    # the dataset's own one-word rows ("thanks") are judged against its short rows, not its sentences
+    texts, prose = _texts()
+    short = ["thanks", "bye", "hello there", "thank you", "ok", "goodbye now"] * 20
+    texts = texts + short
+    null = np.concatenate([~prose, np.ones(len(short), dtype=bool)])
+    bins = length_bins(texts, null)
+    assert len(set(bins[-len(short) :])) <= 2 and bins[-1] != bins[0]
+    kind_p = kind_pvalues(texts, null)
+    assert (kind_p[-len(short) :] >= KIND_LEVEL).mean() >= 0.9
+    assert kind_p[: len(prose)][prose].max() < KIND_LEVEL
