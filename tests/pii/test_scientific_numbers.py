@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from sanitas.pii.recognizers.pattern import has_context
 from sanitas.pii.recognizers.phone import PhoneRecognizer
 from sanitas.pii.recognizers.street_address import StreetAddressRecognizer
 
@@ -90,3 +91,21 @@ def test_designations_and_measures_are_no_street(text: str) -> None:
 )
 def test_real_addresses_are_still_found(text: str, address: str) -> None:
     assert address in _found(StreetAddressRecognizer(), text)
+
+
+@pytest.mark.parametrize(
+    ("before", "words", "found"),
+    [
+        ("Response was excellent in ", ("cell",), False),  # a cue inside another word is none
+        ("Tumour cells numbered ", ("cell",), False),
+        ("on recall at ", ("call",), False),
+        ("see the next page: ", ("age",), False),
+        ("Cell: ", ("cell",), True),
+        ("please called me at ", ("call",), True),  # a verb's -ed and -ing keep it
+        ("Tel. ", ("tel",), True),
+        ("D.O.B ", ("d.o.b",), True),
+    ],
+)
+def test_context_words_are_whole_words(before, words, found):
+    text = before + "555 0199"
+    assert has_context(text, len(before), len(text), words) is found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import ClassVar
 
@@ -11,13 +12,22 @@ from sanitas.pii.recognizers.base import Recognizer, contains_any
 CONTEXT_WINDOW = 48
 
 
+@functools.lru_cache(maxsize=64)
+def _context_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """``words`` as whole words (a verb's "-ed"/"-ing" allowed): "cell" is not in "excellent" or
+    "cells", "call" not in "recall", "age" not in "page", "tin" not in "getting"."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?:ed|ing)?(?![a-z0-9])")
+
+
 def has_context(text: str, start: int, end: int, words: tuple[str, ...], *, after: int = 16) -> bool:
-    """Whether one of ``words`` occurs shortly before (or just after) ``text[start:end]``."""
+    """Whether one of ``words`` occurs, as a word, shortly before (or just after) ``text[start:end]``."""
     if not words:
         return False
     before = text[max(0, start - CONTEXT_WINDOW) : start].lower()
     tail = text[end : end + after].lower()
-    return any(w in before or w in tail for w in words)
+    pattern = _context_pattern(words)
+    return pattern.search(before) is not None or pattern.search(tail) is not None
 
 
 class PatternRecognizer(Recognizer):

@@ -25,6 +25,8 @@ _CANDIDATE = re.compile(
 )
 _CONTEXT = (
     "phone",
+    "telephone",
+    "phones",
     "call",
     "tel",
     "mobile",

@@ -44,7 +44,7 @@ class UrlRecognizer(PatternRecognizer):
             0.6,
         ),
     )
-    context = ("website", "site", "url", "link", "visit", "http", "domain", "page")
+    context = ("website", "site", "url", "link", "visit", "http", "https", "domain", "page")
     requires = "."
 
     def find(self, text: str) -> list[Entity]:
