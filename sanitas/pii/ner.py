@@ -51,9 +51,10 @@ DICTIONARY_NAME_MIN = 0.9
 # Score factor of a lower-case span in a text whose writer capitalizes (see ``_writes_capitals``).
 LOWER_IN_CASED = 0.3
 _CASED_LABELS = frozenset({"person"})
-# A sentence opening: after the text's start, a line break, or an end mark that does not close a lone
-# letter (an initial or an abbreviation: "J. Smith", "H. pylori" open no sentence).
-_OPENING = re.compile(r"(?:^|(?<![^\W\d_])[.!?]\s+|(?<=[^\W\d_]{2})[.!?]\s+|\n\s*)([^\W\d_])")
+# A sentence opening: after the text's start, a line break, or an end mark that does not close a word
+# of one or two letters (an initial or an abbreviation: "J. Smith", "H. pylori", "high vs. low",
+# "Klebsiella sp. or", "et al. in" open no sentence).
+_OPENING = re.compile(r"(?:^|(?<![^\W\d_])[.!?]\s+|(?<=[^\W\d_]{3})[.!?]\s+|\n\s*)([^\W\d_][\w-]*)")
 # Lower-case words a personal name may hold (nobiliary and patronymic particles, in the languages whose
 # names Faker's locales and the corpora carry): any other lower-case word in a capitalizing writer's
 # "name" makes it a term ("Giardia lamblia", "Shiley pericardial").
@@ -213,13 +214,23 @@ def _dictionary_word(value: str, mapped: str, *, case_blind: bool = False) -> bo
     return all(lex.is_english_word(t) for t in tokens) and not any(lex.is_name_token(t) for t in tokens)
 
 
+def _opens_lower(word: str) -> bool:
+    """Whether the first letter of ``word`` is lower case ("(carmustine" as much as "carmustine")."""
+    m = _LETTER.search(word)
+    return m is not None and m.group(0).islower()
+
+
 def _writes_capitals(text: str) -> bool:
     """Whether every sentence of ``text`` opens with a capital (and there are at least two): a writer
     who uses case, so case means something there."""
     if _LOWER.search(text) is None:
         return False  # all capitals: case carries nothing
-    openings = [m.group(1) for m in _OPENING.finditer(text)]
-    return len(openings) >= 2 and all(c.isupper() for c in openings)
+    # A word with a capital after its first letter ("cAMP", "rhGM-CSF", "iPhone") is written in a fixed
+    # case: opening a sentence it says nothing of how the writer uses case.
+    openings = [
+        w for w in (m.group(1) for m in _OPENING.finditer(text)) if not any(c.isupper() for c in w[1:])
+    ]
+    return len(openings) >= 2 and all(w[0].isupper() for w in openings)
 
 
 Scorer = Callable[[str, str, int, int], float]
@@ -260,7 +271,7 @@ def _entity(
         if (
             value.islower()
             or (" " not in value and not lexicons().is_name_token(value))
-            or any(w[0].islower() and w not in _NAME_PARTICLES for w in value.split())
+            or any(_opens_lower(w) and w not in _NAME_PARTICLES for w in value.split())
         ):
             score *= LOWER_IN_CASED
     return Entity(start, end, mapped, score)

@@ -201,6 +201,23 @@ def test_uncased_texts_reach_the_model(model):
         ("Contact J. Smith today. He has the keys.", "J. Smith", True),
         # a writer who does not capitalize keeps the model's score
         ("cysts were seen. giardia lamblia was confirmed.", "giardia lamblia", True),
+        # an abbreviation's full stop ("vs.", "sp.", "et al.") opens no sentence, nor does a word of
+        # fixed case ("cAMP") say how the writer uses case
+        ("Doses were high vs. low in the trial. Adenylate cyclase rose.", "Adenylate cyclase", False),
+        (
+            "Levels fell sharply. cAMP mediates the effect. Adenylate cyclase rose.",
+            "Adenylate cyclase",
+            False,
+        ),
+        (
+            "Wounds healed well. Klebsiella sp. grew in one. Serratia marcescens was seen.",
+            "Serratia marcescens",
+            False,
+        ),
+        # a word opening on punctuation is read by its first letter
+        ("Patients were treated. Nitrosourea (carmustine) was given.", "Nitrosourea (carmustine", False),
+        # a lower-case writer keeps the model's score even after an abbreviation
+        ("doses were high vs. low. giardia lamblia was seen.", "giardia lamblia", True),
     ],
 )
 def test_lower_case_word_inside_a_name_in_cased_text(text: str, value: str, kept: bool) -> None:
