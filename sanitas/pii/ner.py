@@ -40,7 +40,6 @@ _DIGITS = re.compile(r"\d{3}")
 _HANDLE = re.compile(r"[@#]\w{2,}")
 _BREAK = re.compile(r"\r?\n|\\n")
 
-
 # The calibrated score from which the token classifier's capitalized dictionary word is a name: its top
 # confidence tier (the development precision of such spans, .97; the tier below is .79).
 DICTIONARY_NAME_MIN = 0.9
@@ -48,6 +47,7 @@ DICTIONARY_NAME_MIN = 0.9
 # a score says how likely the span is a location, not whether it singles someone out. (Capping them
 # under the threshold hid real places on every human-annotated corpus: wnut17, btc, presidio-synth.)
 # Whether a place identifies a person is the consumer's call: the heal's sensitive check counts none.
+
 # Score factor of a lower-case span in a text whose writer capitalizes (see ``_writes_capitals``).
 LOWER_IN_CASED = 0.3
 _CASED_LABELS = frozenset({"person"})
@@ -193,22 +193,23 @@ def _acronym(value: str, text: str) -> bool:
     return len(tokens) == 1 or not any(lexicons().is_name_token(t) for t in tokens)
 
 
-def _dictionary_word(value: str, mapped: str, *, case_blind: bool = False) -> bool:
+def _dictionary_word(value: str, mapped: str, *, sure_case_blind: bool = False) -> bool:
     """Words of the English dictionary, none a known name, called a person ("Cancel", "Balance",
     "ventricular fibrillation", "electron microscopy"): they open a sentence, label a button or name a
     condition far more often than a person. (Places keep such words: on social text the same filter
     cost more true places than it removed false ones.)
 
-    A ``case_blind`` core (the token classifier reads uncased wordpieces) that calls a capitalized word
-    a person did so from its context alone, so the writer's capital is a second, independent sign of a
-    name ("Trump", "Bill", "Hitler"): such a span is kept. On wnut17/dev the filter dropped 17 right and
+    A case-blind core (the token classifier reads uncased wordpieces) that calls a capitalized word a
+    person did so from its context alone, so the writer's capital is a second, independent sign of a
+    name ("Trump", "Bill", "Hitler"): when that core is sure of it (``sure_case_blind``: its top
+    confidence tier, ``DICTIONARY_NAME_MIN``) the span is kept. On wnut17/dev the filter dropped 17 right and
     2 wrong capitalized spans of that core; of lower-case ones ("god", "chicken") 9 wrong and 8 right.
     spaCy's model reads the capital itself, so for it the capital is no second sign.
     """
     if mapped != "person":
         return False
     tokens = value.split()
-    if case_blind and any(t[:1].isupper() and not t.isupper() for t in tokens):
+    if sure_case_blind and any(t[:1].isupper() and not t.isupper() for t in tokens):
         return False
     lex = lexicons()
     return all(lex.is_english_word(t) for t in tokens) and not any(lex.is_name_token(t) for t in tokens)
@@ -255,9 +256,9 @@ def _entity(
     # Another core's scorer is the token classifier's, which reads uncased wordpieces; its word of the
     # dictionary stays a name only in its top confidence tier (on wnut17/dev, 15 right and 1 wrong there,
     # 2 right and 3 wrong below it).
-    case_blind = scorer is not None and score >= DICTIONARY_NAME_MIN
+    sure_case_blind = scorer is not None and score >= DICTIONARY_NAME_MIN
     if mapped != "organization" and (
-        _acronym(value, text) or _dictionary_word(value, mapped, case_blind=case_blind)
+        _acronym(value, text) or _dictionary_word(value, mapped, sure_case_blind=sure_case_blind)
     ):
         return None
     if not adjust:
