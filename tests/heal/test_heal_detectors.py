@@ -14,6 +14,7 @@ from sanitas.heal.detectors.sensitive import (
     SensitiveDetector,
     fallback_entities,
     is_sensitive,
+    name_parts,
     quasi_kind,
     row_score,
 )
@@ -198,6 +199,35 @@ def test_quasi_kind() -> None:
     assert quasi_kind({"start": 14, "end": 19, "label": "person", "score": 0.9}, text) == "single_name_part"
     assert quasi_kind({"start": 0, "end": 3, "label": "date_of_birth", "score": 0.9}, text) == "date_of_birth"
     assert quasi_kind({"start": 0, "end": 3, "label": "ssn", "score": 0.9}, text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "parts"),
+    [
+        ("von Hippel-Lindau", 1),  # a particle and one hyphenated family name
+        ("von Hansemann", 1),
+        ("O'Neill", 1),  # an apostrophe joins one surname
+        ("Grace O'Neill", 2),
+        ("Gilles de la Tourette", 2),  # a given name and a family name with its particles
+        ("Hans von Berg", 2),
+        ("maria de souza", 3),  # all lower case: no word can be told a particle
+        ("Anne-Marie", 1),
+        ("Dr. Smith", 2),
+        ("J. Smith", 2),
+        ("John John", 1),
+    ],
+)
+def test_name_parts(value: str, parts: int) -> None:
+    assert len(name_parts(value)) == parts
+
+
+def test_a_particle_and_a_family_name_alone_are_one_quasi_identifier() -> None:
+    text = "Renal cell carcinomas in von Hippel-Lindau disease; seen by Anna von Hippel."
+    eponym, person = _ent(text, "von Hippel-Lindau", "person"), _ent(text, "Anna von Hippel", "person")
+    assert quasi_kind(eponym, text) == "single_name_part"
+    assert quasi_kind(person, text) is None
+    assert row_score([eponym], text) == 0.0
+    assert row_score([eponym, person], text) == pytest.approx(0.9)
 
 
 def test_sensitive_detector_with_fallback(fake_embedder) -> None:  # noqa: ANN001

@@ -29,9 +29,20 @@ _PLAIN_WORD = re.compile(r"^[A-Za-z][a-z']*$")
 # identifiers: one alone singles out nobody, two of different kinds together can (a given name and a
 # birth date). A full name, an e-mail, a phone, card or account number identifies on its own.
 QUASI_TYPES = frozenset({"zip_code", "date_of_birth"})
-# A person named by one part only ("michael", "Wilson"): shared by thousands of people.
+# A person named by one part only ("michael", "Wilson", "von Hippel-Lindau"): shared by many people.
 SINGLE_NAME = "single_name_part"
-_NAME_PART = re.compile(r"[^\W\d_]+")
+_NAME_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def name_parts(value: str) -> set[str]:
+    """The distinct given names, surnames and titles of a person span. A word is one part whatever
+    joins its letters ("Hippel-Lindau" and "O'Neill" are one surname each), and where the name is
+    capitalized its lower-case words are particles of the next part, not parts ("von Hippel-Lindau" is
+    one family name; "Gilles de la Tourette" has two parts); an all-lower-case name counts every word."""
+    words = [w for w in value.split() if _NAME_LETTERS.search(w)]
+    if any(w[:1].isupper() for w in words):
+        words = [w for w in words if not w.islower()]
+    return {"".join(_NAME_LETTERS.findall(w)).lower() for w in words}
 
 
 def quasi_kind(entity: dict[str, Any], text: str) -> str | None:
@@ -39,8 +50,7 @@ def quasi_kind(entity: dict[str, Any], text: str) -> str | None:
     if entity["label"] in QUASI_TYPES:
         return str(entity["label"])
     if entity["label"] == "person":
-        parts = {w.lower() for w in _NAME_PART.findall(text[entity["start"] : entity["end"]])}
-        if len(parts) < 2:
+        if len(name_parts(text[entity["start"] : entity["end"]])) < 2:
             return SINGLE_NAME
     return None
 
