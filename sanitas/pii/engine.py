@@ -114,7 +114,18 @@ def _resolve_cluster(group: list[Entity]) -> list[Entity]:
     for e in sorted(outer, key=lambda x: (-x.score, -(x.end - x.start), x.start)):
         if all(e.end <= c.start or e.start >= c.end for c in chosen):
             chosen.append(e)
-    return sorted(chosen, key=lambda x: x.start)
+    return sorted((_most_specific(e, group) for e in chosen), key=lambda x: x.start)
+
+
+def _most_specific(e: Entity, group: list[Entity]) -> Entity:
+    """A place that holds a street address is that address ("9 Oak Avenue, Dayton"): the model reads
+    the whole as a location, the street recognizer the number and street inside it; the finer type is
+    the one a consumer acts on (the heal's sensitive check counts addresses, not places)."""
+    if e.label == "location" and any(
+        x.label == "street_address" and e.start <= x.start and x.end <= e.end for x in group
+    ):
+        return Entity(e.start, e.end, "street_address", e.score)
+    return e
 
 
 def resolve_overlaps(entities: list[Entity]) -> list[Entity]:

@@ -29,7 +29,8 @@ CALIBRATION_FILE = "calibration.json"
 NER_LABELS: dict[str, str] = {"PERSON": "person", "LOC": "location", "ORG": "organization"}
 # The score of a kind of span the development split had too few of: the label's own precision, else this.
 DEFAULT_SCORE = 0.5
-_TITLE = re.compile(r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr)\.?\s+)+", re.IGNORECASE)
+# A title ahead of a name, or a title alone (the core's "Dr" beside a "Chen" it read apart: no name).
+_TITLE = re.compile(r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr)\.?(?:\s+|$))+", re.IGNORECASE)
 _UNIT_TAIL = re.compile(r"\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm)\.?$", re.IGNORECASE)
 # A name has no digits or markup; a span with them is the model reading a handle, a code or a field.
 _BAD_PERSON = re.compile(r"[\d@/#:_=<>|\\]")
@@ -39,6 +40,9 @@ _LOWER = re.compile(r"[^\W\d_A-Z]")
 _DIGITS = re.compile(r"\d{3}")
 _HANDLE = re.compile(r"[@#]\w{2,}")
 _BREAK = re.compile(r"\r?\n|\\n")
+# A line break, or a stop after a word of three letters or more and then a space: a sentence end, not an
+# initial's or a short title's stop ("J. Smith", "Dr. Chen").
+_BREAK_OR_END = re.compile(rf"{_BREAK.pattern}|(?<=[^\W\d_]{{3}})[.!?]\s+")
 
 # The calibrated score from which the token classifier's capitalized dictionary word is a name: its top
 # confidence tier (the development precision of such spans, .97; the tier below is .79).
@@ -134,9 +138,14 @@ _FUNCTION_WORDS = frozenset(
 def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
     """A model span without what is not the entity: a person's title, a possessive, trailing punctuation,
     an address unit run into a name; None when nothing name-like is left."""
-    while end > start and text[end - 1] in " .,;:'’\"!?)":
+    while end > start and text[end - 1] in " .,;:'’\"!?)-–—":
         end -= 1
-    while start < end and text[start] in " '\"(“‘":
+    if 0 < start < end and text[start] in ".-" and text[start - 1].isalnum():
+        # The core's span opened inside a word, on its stop or hyphen ("Dr. Chen", "Faina D. Yefremova",
+        # "rosales-mcguire"): it opens where that word does (a title is cut off below).
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    while start < end and text[start] in " '\"(“‘,;:":
         start += 1
     if _HANDLE.fullmatch(text, start, end):
         # "@jane_doe": the model read the account as a person or a firm; the handle is kept whole.
@@ -155,21 +164,42 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | 
             end = unit.start()
         if _BAD_PERSON.search(text, start, end):
             return None
-    if end <= start or not _LETTER.search(text, start, end) or _DIGITS.search(text, start, end):
+    # A name, place or firm has two letters at least: one alone is an initial, a side or a grade ("L ARM").
+    if end <= start or len(_LETTER.findall(text, start, end)) < 2 or _DIGITS.search(text, start, end):
+        return None
+    if _in_code(text, start, end):
         return None
     if all(w.lower() in _FUNCTION_WORDS for w in text[start:end].split()):
         return None
     return start, end
 
 
-def _line_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def _in_code(text: str, start: int, end: int) -> bool:
+    """Whether the span is a piece of a longer unbroken token with a digit in it: the prefix of a code
+    or a reference ("POL" of "POL-88213441", "AB" of "AB12-X"), not a name."""
+    a = start
+    while a > 0 and not text[a - 1].isspace():
+        a -= 1
+    b = end
+    while b < len(text) and not text[b].isspace():
+        b += 1
+    if (a, b) == (start, end):
+        return False
+    outside = text[a:start] + text[end:b]
+    return any(c.isdigit() for c in outside.rstrip(".,;:!?)'\"’”"))
+
+
+def _line_pieces(text: str, start: int, end: int, *, sentences: bool = False) -> list[tuple[int, int]]:
     """A span cut at line breaks (real or escaped): a name never runs over one, and the model's spans
-    that do ("Idris Ibragimov\\nOnvia") join two fields of a block."""
-    if _BREAK.search(text, start, end) is None:
+    that do ("Idris Ibragimov\\nOnvia") join two fields of a block. With ``sentences`` (a person's span)
+    it is cut at sentence ends too ("DAN. DAN stands for"; "Sen. Warren" gives "Sen" and "Warren"); a
+    firm's or a place's name may hold an abbreviation's stop ("Mass. General")."""
+    cuts = _BREAK_OR_END if sentences else _BREAK
+    if cuts.search(text, start, end) is None:
         return [(start, end)]
     out = []
     pos = start
-    for m in [*_BREAK.finditer(text, start, end), None]:
+    for m in [*cuts.finditer(text, start, end), None]:
         stop = m.start() if m else end
         a, b = pos, stop
         while a < b and not text[a].isalnum():
@@ -190,7 +220,16 @@ def _acronym(value: str, text: str) -> bool:
     tokens = value.split()
     if not tokens or not all(len(t) <= 5 and t.isupper() for t in tokens) or _LOWER.search(text) is None:
         return False
-    return len(tokens) == 1 or not any(lexicons().is_name_token(t) for t in tokens)
+    return len(tokens) == 1 or not any(_known_name(t) for t in tokens)
+
+
+def _known_name(token: str) -> bool:
+    """A known given or family name, as written or, in capitals, as a name is written ("JOHN DOE"):
+    ``is_name_token`` reads a short word in capitals as an abbreviation, which alone it mostly is, but in
+    a core's span of several words, or among dictionary words, it is a name written on a form or in a
+    note ("JOHN" of "JOHN DOE")."""
+    lex = lexicons()
+    return lex.is_name_token(token) or (token.isupper() and lex.is_name_token(token.capitalize()))
 
 
 def _dictionary_word(value: str, mapped: str, *, sure_case_blind: bool = False) -> bool:
@@ -212,7 +251,7 @@ def _dictionary_word(value: str, mapped: str, *, sure_case_blind: bool = False) 
     if sure_case_blind and any(t[:1].isupper() and not t.isupper() for t in tokens):
         return False
     lex = lexicons()
-    return all(lex.is_english_word(t) for t in tokens) and not any(lex.is_name_token(t) for t in tokens)
+    return all(lex.is_english_word(t) for t in tokens) and not any(_known_name(t) for t in tokens)
 
 
 def _opens_lower(word: str) -> bool:
@@ -295,7 +334,7 @@ def spans_to_entities(
         mapped = NER_LABELS.get(label)
         if mapped is None:
             continue
-        for a, b in _line_pieces(text, start, end):
+        for a, b in _line_pieces(text, start, end, sentences=mapped == "person"):
             span_scorer = None if scorer is None else _at(scorer, start, end)
             ent = _entity(text, a, b, label, mapped, span_scorer, adjust=adjust)
             if ent is not None:

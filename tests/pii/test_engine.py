@@ -146,6 +146,16 @@ def test_llm_without_endpoint_is_a_specific_error(monkeypatch):
         ),
         # disjoint: both kept
         ([Entity(0, 3, "email", 0.9), Entity(5, 9, "email", 0.9)], [(0, 3, "email"), (5, 9, "email")]),
+        # a place holding a street address ("9 Oak Avenue, Dayton") is the address
+        (
+            [Entity(0, 20, "location", 0.97), Entity(0, 12, "street_address", 0.85)],
+            [(0, 20, "street_address")],
+        ),
+        # ... but a place that only touches one keeps its type
+        (
+            [Entity(0, 10, "location", 0.9), Entity(5, 15, "street_address", 0.6)],
+            [(0, 10, "location")],
+        ),
     ],
 )
 def test_resolve_overlaps(entities, expected):

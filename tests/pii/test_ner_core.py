@@ -94,6 +94,14 @@ def test_calibration_buckets(value, key):
         ("risk of ventricular fibrillation", "ventricular fibrillation", "PERSON", False),
         ("met rose hill at noon", "rose hill", "PERSON", True),  # a known surname among the words
         ("Ask Dr. Halloran about it", "Dr. Halloran", "PERSON", True),
+        ("I saw Dr. Chen yesterday.", "Dr", "PERSON", False),  # a title read apart from its name
+        # Short names in capitals: one known name makes the run a name, in a note or a form ...
+        ("Patient: JOHN DOE seen today", "JOHN DOE", "PERSON", True),
+        ("JOHN DOE WAS SEEN TODAY BY DR SMITH.", "JOHN DOE", "PERSON", True),  # ... among dictionary words
+        ("Patients had ATM PIN errors.", "ATM PIN", "PERSON", False),  # abbreviations side by side
+        ("PT C/O CP RADIATING TO L ARM.", "L", "LOC", False),  # one letter names nothing
+        ("Policy number: POL-88213441", "POL", "ORG", False),  # the prefix of a code
+        ("Anna Berg, 3 pm at the lab", "Anna Berg", "PERSON", True),  # a number beyond a comma is apart
         ("call 555 0199 today", "555 0199", "PERSON", False),  # digits are the patterns' domain
         # An Irish surname is a name, though WordNet lists the playwright's as a word.
         ("Grace O'Neill called.", "Grace O'Neill", "PERSON", True),
@@ -107,8 +115,27 @@ def test_span_filters(text, span, label, kept):
     start = text.index(span)
     ents = spans_to_entities(text, [(start, start + len(span), label, span)])
     assert bool(ents) is kept
-    if span.startswith("Dr."):
+    if span.startswith("Dr. "):
         assert text[ents[0].start : ents[0].end] == "Halloran"  # the title is not the name
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        ("Meeting with Dr. Chen tomorrow.", ". Chen", ["Chen"]),  # the title's stop: the title goes
+        ("the verses from Faina D. Yefremova's tales", ". Yefremova", ["D. Yefremova"]),  # an initial's
+        ("a memo from rosales-mcguire today", "-mcguire", ["rosales-mcguire"]),  # a hyphen inside a name
+        ("thanks, Michael", ", Michael", ["Michael"]),  # a comma opens no name
+        # a person's name ends at a sentence's end; capitals known as a name alone stay abbreviations
+        ("another AI, named DAN. DAN stands for it", "DAN. DAN", []),
+        ("Yesterday Sen. Elizabeth Warren spoke", "Sen. Elizabeth Warren", ["Sen", "Elizabeth Warren"]),
+        ("What is Fantasy Zone II: The Tears of Opa-Opa", "Opa-", ["Opa"]),  # no name ends on a hyphen
+    ],
+)
+def test_where_a_person_span_starts_and_ends(text, span, want):
+    start = text.index(span)
+    ents = spans_to_entities(text, [(start, start + len(span), "PERSON", span)], adjust=False)
+    assert [text[e.start : e.end] for e in ents] == want
 
 
 @pytest.mark.parametrize(
