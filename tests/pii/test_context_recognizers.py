@@ -31,6 +31,21 @@ def test_name_question_cue(text, value, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        ("Dear Customer, your order has shipped.", "Customer", False),  # a role, not a name
+        ("Dear Hiring Manager, I am applying for the role.", "Hiring Manager", False),
+        ("Thanks! Regards, Support Team", "Support Team", False),
+        ("Dear Grace, thanks for the update.", "Grace", True),  # a dictionary word someone is called
+        ("Sincerely, Maria Lopez", "Maria Lopez", True),
+        ("My name is Hope and I need help", "Hope", True),  # after "my name is", any word is the name
+    ],
+)
+def test_salutation_opens_on_a_name_or_a_role(text, value, expected):
+    assert ((value, "person") in _found(PersonCueRecognizer(), text)) is expected
+
+
+@pytest.mark.parametrize(
     ("text", "value", "label", "expected"),
     [
         (

@@ -23,12 +23,6 @@ _STRONG = (
     "name is",
     "name:",
     "names are",
-    "regards,",
-    "sincerely,",
-    "best,",
-    "cheers,",
-    "signed",
-    "dear",
     "mr.",
     "mrs.",
     "ms.",
@@ -41,6 +35,10 @@ _STRONG = (
     "dr",
     "prof",
 )
+# A salutation or a sign-off also opens on a role ("Dear Customer", "Regards, Support Team", "Dear Hiring
+# Manager"): there a phrase of dictionary words none of which anyone is called is no name. ("My name is"
+# and a form's "Name:" stay strong whatever follows: "Hope" or "Will" there is a name.)
+_SALUTATIONS = frozenset(("dear", "regards,", "sincerely,", "best,", "cheers,", "signed"))
 # Cues that also precede other things ("this is urgent", "call the bank"): the name must be known.
 _WEAK = ("this is", "i am", "i'm", "call", "contact", "ask for", "speak to", "talk to")
 # Greetings and "call me": the next capitalized word is a name unless it is an everyday word ("Hi Team").
@@ -52,12 +50,13 @@ _KIND = {
     **dict.fromkeys(_GREETING, "greeting"),
     **dict.fromkeys(_WEAK, "weak"),
     **dict.fromkeys(_STRONG, "strong"),
+    **dict.fromkeys(_SALUTATIONS, "salutation"),
 }
 # Every cue in one alternation, longest first, starting on a word boundary: one scan per text.
 _CUES = re.compile(
     r"(?<![^\W_])(?:" + "|".join(re.escape(c) for c in sorted(_KIND, key=len, reverse=True)) + ")"
 )
-_SCORE = {"strong": 0.6, "weak": 0.35, "greeting": 0.5}
+_SCORE = {"strong": 0.6, "salutation": 0.6, "weak": 0.35, "greeting": 0.5}
 _UNIT_WORDS = frozenset(("apt", "apartment", "suite", "ste", "unit", "flat", "room"))
 
 
@@ -106,6 +105,8 @@ class PersonCueRecognizer(GazetteerRecognizer):
             known = [lex.is_name_token(t) for t in tokens]
             if kind == "weak" and (not known[0] or tokens[0].lower() in lex.coarse_places):
                 continue
+            if kind == "salutation" and _a_role(tokens):
+                continue
             if kind == "greeting" and (
                 lex.is_common_word(tokens[0]) or tokens[0].isupper() or not _GREETING_END.match(text, end)
             ):
@@ -113,3 +114,16 @@ class PersonCueRecognizer(GazetteerRecognizer):
             score = _SCORE[kind] + (0.25 if any(known) else 0.0)
             out.append(Entity(start, end, "person", min(score, 0.95)))
         return out
+
+
+def _a_role(tokens: list[str]) -> bool:
+    """Dictionary words none of which is a listed given or family name ("Valued Customer"): a role.
+    The name lists are read as they are, without the everyday words ``is_name_token`` sets aside, so
+    "Dear Grace" stays a name."""
+    lex = lexicons()
+
+    def listed(t: str) -> bool:
+        w = t.strip(".,'’")
+        return any(x in lex.first_names or x in lex.last_names for x in (w.capitalize(), w.title()))
+
+    return all(lex.is_english_word(t) for t in tokens) and not any(listed(t) for t in tokens)
