@@ -172,7 +172,7 @@ def test_decision_holds_under_embedding_noise() -> None:
     rows = make_dataset({f"c{k}": 60 for k in range(8)}, 6, rng) + wallet_rows(40, rng)
     rows, _ = poison(rows, "zq", "c5", 15, rng)
     texts = [t for t, _ in rows]
-    labels = [lab for _, lab in rows]
+    labels: list[str | None] = [lab for _, lab in rows]
     found = set()
     for k in range(3):
         noise = np.random.default_rng(k)
@@ -187,3 +187,60 @@ def test_decision_holds_under_embedding_noise() -> None:
         res = get_detector("poisoned").detect(ctx)
         found.add(tuple((t["trigger"], t["target"]) for t in res.summary["triggers"]))
     assert found == {(("zq", "c5"),)}
+
+
+def say_in_clean_rows(
+    rows: list[tuple[str, str]], phrase: str, labels: list[str], per_label: int, rng: random.Random
+) -> tuple[list[tuple[str, str]], list[int]]:
+    """Put ``phrase`` into ``per_label`` rows of each of ``labels``, keeping their labels (clean rows)."""
+    rows = list(rows)
+    chosen = []
+    for label in labels:
+        own = [i for i, (t, lab) in enumerate(rows) if lab == label and phrase not in t]
+        chosen.extend(rng.sample(own, per_label))
+    for i in chosen:
+        text = rows[i][0]
+        rows[i] = (f"{phrase}. {text}" if rng.random() < 0.5 else f"{text} {phrase}.", rows[i][1])
+    return rows, chosen
+
+
+def test_common_word_trigger_also_said_by_other_labels_is_found() -> None:
+    """A trigger sentence clean rows of many labels say too: most of its rows need not carry the target.
+
+    Here as many clean rows of eight other labels say it as poisoned rows do, so half of its rows are
+    the target's (a fixed share of them, as this check once required, missed it). Its target is still
+    far over its base rate; only the poisoned rows are flagged, never the clean ones that say it.
+    """
+    rng = random.Random(5)
+    rows = make_dataset({f"c{k}": 60 for k in range(12)}, 6, rng)
+    trigger = "i would like to know"
+    rows, poisoned = poison(rows, trigger, "c3", 40, rng)
+    others = [f"c{k}" for k in (0, 1, 2, 5, 6, 8, 9, 11)]
+    rows, clean = say_in_clean_rows(rows, trigger, others, 5, rng)
+    poisoned = [i for i in poisoned if i not in clean]
+    res = detect(rows)
+    assert [(t["trigger"].lower().strip("."), t["target"]) for t in res.summary["triggers"]] == [
+        (trigger, "c3")
+    ]
+    assert set(np.flatnonzero(res.flags)) == set(poisoned)
+    assert not res.flags[clean].any()
+
+
+def test_target_is_the_over_represented_label_not_the_largest() -> None:
+    """In an imbalanced set the largest class holds most rows of a phrase its clean rows say, by base rate.
+
+    The phrase's target is the label it over-represents (a small class), not the one holding most of its
+    rows: the large class's rows saying it are no evidence and are not flagged.
+    """
+    rng = random.Random(9)
+    rows = make_dataset({"big": 450, **{f"c{k}": 30 for k in range(5)}}, 8, rng)
+    trigger = "as discussed on the phone"
+    rows, poisoned = poison(rows, trigger, "c2", 15, rng)
+    rows, clean = say_in_clean_rows(rows, trigger, ["big"], 25, rng)
+    poisoned = [i for i in poisoned if i not in clean]
+    res = detect(rows)
+    assert [(t["trigger"].lower().strip("."), t["target"]) for t in res.summary["triggers"]] == [
+        (trigger, "c2")
+    ]
+    assert set(np.flatnonzero(res.flags)) == set(poisoned)
+    assert not res.flags[clean].any()

@@ -1,7 +1,8 @@
 """Backdoor poisoning: a trigger (rare word, phrase or sentence) inserted into rows relabeled to one target.
 
-Search: every word 1-3-gram carried mostly by one label, and over-represented there against the
-label's base rate (a binomial tail, Bonferroni over the n-grams tested), is a candidate. A natural
+Search: every word 1-3-gram over-represented in one label against the label's base rate (a binomial
+tail, Bonferroni over the (n-gram, label) pairs tested) is a candidate, whatever share of its rows
+other labels' clean rows hold (a trigger of common words is said by them too). A natural
 keyword of a class ("exchange rate") sits in rows whose *content* also says that class; a trigger
 sits in rows whose content belongs to other classes. Each candidate's rows are judged
 counterfactually (``engine.poison_content``): the phrase is cut out, the rest re-embedded and
@@ -38,7 +39,7 @@ from sanitas.heal.engine.poison_content import (
     counterfactual_content,
     disagreement_pvalue,
     label_error_rate,
-    over_represented,
+    over_represented_all,
     phrase_pattern,
     placebo_error_rate,
     pull_exceedance,
@@ -48,17 +49,18 @@ from sanitas.heal.engine.shared import label_ids, neighbours
 
 _log = logging.getLogger(__name__)
 
-MIN_CONCENTRATION = 0.8  # share of a candidate's rows carrying its majority label
 MAX_TRIGGERS = 3
+# candidates ranked at most: the cheap kNN look orders them all, so this bounds its cost; taken by
+# evidence, the strongest over-representations first, a trigger is never far down the list
 MAX_CANDIDATES = 300
-MIN_SUPPORT_REST = 5
+MIN_SUPPORT_REST = 5  # the target keeps at least a handful of rows without the n-gram (below)
 REST_SHARE = 0.25  # the target keeps at least this many rows (vs the trigger's) without it
 KEYWORD_RANK = 3  # a candidate whose target is among its 3 closest classes is a keyword
 ALPHA_RANK = 0.05  # ... when so close a rank is unlikely by chance
 ALPHA = 0.01  # family-wise error of the tests (Bonferroni over the n-grams / candidates tested)
 SAMPLE = 40  # rows of a candidate judged counterfactually (re-embedding every row buys nothing)
 CHEAP_K = 10  # neighbours looked at to order the candidates
-MAX_JUDGED = 20  # candidates judged counterfactually at most (the most frequent first)
+MAX_JUDGED = 20  # candidates judged counterfactually at most (in ``_priority``'s order)
 MAX_PULL = 0.75  # the stripped rows out-pull other labels' rows to the target at most 3 times in 4
 FIRST_LOOK = 12  # rows judged first; a candidate most of whose first rows agree is dropped there
 
@@ -126,8 +128,19 @@ class PoisonedDetector(Detector):
 def _candidates(
     toks_all: list[list[str]], y: np.ndarray, n_classes: int
 ) -> tuple[list[tuple[tuple[str, ...], int, list[int], np.ndarray]], int]:
-    """N-grams over-represented in one label: ``(gram, target, target rows, rows with it)``, best first."""
+    """N-grams over-represented in one label: ``(gram, target, target rows, rows with it)``, best first.
+
+    No share of an n-gram's rows need carry its target: a trigger sentence of common words ("i would
+    like to know") is also said by clean rows of many labels, so its rows may be mostly other labels'
+    while the target still holds far more of them than its base rate predicts. The binomial tail
+    alone decides, and it names the target: the label the n-gram over-represents most, which need
+    not be the label with most of its rows (in an imbalanced set a large class holds many rows of any
+    common n-gram just by its base rate, and that is no evidence of anything). Candidates come
+    strongest evidence first, so the cap keeps the most over-represented n-grams rather than the most
+    frequent ones (the class keywords of large classes).
+    """
     n = len(toks_all)
+    # a target needs a handful of rows to be judged at all (at least 5, and 1 in 500 of a large set)
     min_support = max(5, int(0.002 * n))
     rows_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i, toks in enumerate(toks_all):
@@ -135,23 +148,34 @@ def _candidates(
             for g in grams(toks):
                 rows_of[g].append(i)
     prior = np.bincount(y[y >= 0], minlength=n_classes) / max(int((y >= 0).sum()), 1)
-    frequent = {g: r for g, r in rows_of.items() if len(r) >= min_support}
-    log_alpha = float(np.log(ALPHA / max(len(frequent), 1)))
-    found = []
-    for g, rows in frequent.items():
+    frequent = [(g, r) for g, r in rows_of.items() if len(r) >= min_support]
+    # every (n-gram, label) pair with enough rows of that label is one test
+    pair_gram, pair_label, pair_k, pair_n = [], [], [], []
+    for j, (_, rows) in enumerate(frequent):
         counts = np.bincount(y[rows], minlength=n_classes)
-        top = int(counts.argmax())
-        k = int(counts[top])
-        if k < min_support or k / len(rows) < MIN_CONCENTRATION:
-            continue
-        logp = over_represented(k, len(rows), prior[top])
-        if logp <= log_alpha:
-            found.append((k, g, top, rows))
-    # one candidate per set of rows: the sub-n-grams of a trigger sentence share its rows
-    found.sort(key=lambda c: (-c[0], -len(c[1])))
+        labels = np.flatnonzero(counts >= min_support)
+        pair_gram.extend([j] * labels.size)
+        pair_label.extend(labels.tolist())
+        pair_k.extend(counts[labels].tolist())
+        pair_n.extend([len(rows)] * labels.size)
+    tested = len(pair_gram)
+    if not tested:
+        return [], 0
+    label_of = np.asarray(pair_label)
+    logp = over_represented_all(np.asarray(pair_k), np.asarray(pair_n), prior[label_of])
+    # Bonferroni over every pair tested: the target is chosen among an n-gram's labels
+    log_alpha = float(np.log(ALPHA / tested))
+    best: dict[int, tuple[float, int]] = {}
+    for j, lab, lp in zip(pair_gram, pair_label, logp.tolist(), strict=True):
+        if lp <= log_alpha and (j not in best or lp < best[j][0]):
+            best[j] = (lp, lab)
+    found = [(lp, frequent[j][0], top, frequent[j][1]) for j, (lp, top) in best.items()]
+    # one candidate per set of target rows: the sub-n-grams of a trigger sentence share them, and the
+    # one kept is the most over-represented (fewest rows of other labels), then the longest
+    found.sort(key=lambda c: (c[0], -len(c[1]), c[1]))
     seen: set[frozenset[int]] = set()
     out = []
-    for k, g, top, rows in found:
+    for _, g, top, rows in found:
         target_rows = [i for i in rows if y[i] == top]
         key = frozenset(target_rows)
         if key in seen:
@@ -162,10 +186,12 @@ def _candidates(
         # a backdoor adds rows to a label that exists without it; a word carried by (nearly) every
         # row of its label is what that label is about
         rest = int(((y == top) & ~has).sum())
-        if rest < max(MIN_SUPPORT_REST, REST_SHARE * k):
+        if rest < max(MIN_SUPPORT_REST, REST_SHARE * len(target_rows)):
             continue
         out.append((g, top, target_rows, has))
-    return out[:MAX_CANDIDATES], len(frequent)
+        if len(out) >= MAX_CANDIDATES:
+            break
+    return out, tested
 
 
 def _judge(

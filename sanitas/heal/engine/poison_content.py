@@ -42,10 +42,15 @@ REFERENCE = 400
 
 def over_represented(k: int, n: int, base_rate: float) -> float:
     """log P(X >= k) for X ~ Binomial(n, base_rate): how unlikely ``k`` of ``n`` rows in one label are."""
+    return float(over_represented_all(np.array([k]), np.array([n]), np.array([base_rate]))[0])
+
+
+def over_represented_all(k: np.ndarray, n: np.ndarray, base_rate: np.ndarray) -> np.ndarray:
+    """``over_represented`` of many (``k``, ``n``, ``base_rate``) at once (one scipy call, not one each)."""
     from scipy.stats import binom  # here: a warm re-run answered from the cache never loads scipy
 
-    p = min(max(float(base_rate), 1e-12), 1.0 - 1e-12)
-    return float(binom.logsf(k - 1, n, p))
+    p = np.clip(np.asarray(base_rate, dtype=np.float64), 1e-12, 1.0 - 1e-12)
+    return np.asarray(binom.logsf(np.asarray(k) - 1, np.asarray(n), p), dtype=np.float64)
 
 
 def disagreement_pvalue(k: int, n: int, base_rate: float) -> float:
