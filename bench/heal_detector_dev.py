@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/heal_detector_dev.py [--configs a,b] [--work DIR] [--checks outlier,off_topic]
 
-Builds each configuration of ``suite.py heal`` (and ``heal_bench.OWN``) once into ``--work``, embeds
+Builds each configuration of ``suite.py heal`` (and ``heal_own.OWN``) once into ``--work``, embeds
 its texts once per engine (``embeddings-<engine>.npy`` beside the data), then runs only the named
 detectors on a fresh ``DetectorContext`` and scores them as ``score_heal.py`` does (a flag on a row
 that carries another defect is neither right nor wrong). For development only: the full run is
