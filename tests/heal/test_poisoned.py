@@ -204,6 +204,19 @@ def say_in_clean_rows(
     return rows, chosen
 
 
+def assert_only_poisoned_flagged(
+    rows: list[tuple[str, str]], trigger: str, target: str, poisoned: list[int], clean: list[int]
+) -> None:
+    """The heal names ``trigger`` and ``target`` alone and flags the poisoned rows, none of ``clean``."""
+    poisoned = [i for i in poisoned if i not in clean]
+    res = detect(rows)
+    assert [(t["trigger"].lower().strip("."), t["target"]) for t in res.summary["triggers"]] == [
+        (trigger, target)
+    ]
+    assert set(np.flatnonzero(res.flags)) == set(poisoned)
+    assert not res.flags[clean].any()
+
+
 def test_common_word_trigger_also_said_by_other_labels_is_found() -> None:
     """A trigger sentence clean rows of many labels say too: most of its rows need not carry the target.
 
@@ -217,13 +230,7 @@ def test_common_word_trigger_also_said_by_other_labels_is_found() -> None:
     rows, poisoned = poison(rows, trigger, "c3", 40, rng)
     others = [f"c{k}" for k in (0, 1, 2, 5, 6, 8, 9, 11)]
     rows, clean = say_in_clean_rows(rows, trigger, others, 5, rng)
-    poisoned = [i for i in poisoned if i not in clean]
-    res = detect(rows)
-    assert [(t["trigger"].lower().strip("."), t["target"]) for t in res.summary["triggers"]] == [
-        (trigger, "c3")
-    ]
-    assert set(np.flatnonzero(res.flags)) == set(poisoned)
-    assert not res.flags[clean].any()
+    assert_only_poisoned_flagged(rows, trigger, "c3", poisoned, clean)
 
 
 def test_target_is_the_over_represented_label_not_the_largest() -> None:
@@ -237,10 +244,4 @@ def test_target_is_the_over_represented_label_not_the_largest() -> None:
     trigger = "as discussed on the phone"
     rows, poisoned = poison(rows, trigger, "c2", 15, rng)
     rows, clean = say_in_clean_rows(rows, trigger, ["big"], 25, rng)
-    poisoned = [i for i in poisoned if i not in clean]
-    res = detect(rows)
-    assert [(t["trigger"].lower().strip("."), t["target"]) for t in res.summary["triggers"]] == [
-        (trigger, "c2")
-    ]
-    assert set(np.flatnonzero(res.flags)) == set(poisoned)
-    assert not res.flags[clean].any()
+    assert_only_poisoned_flagged(rows, trigger, "c2", poisoned, clean)
