@@ -75,8 +75,14 @@ class Lexicons:
         c = t.capitalize()
         if c in _NAME_STOPWORDS or len(c) < 2:
             return False
+        return self.is_listed_name(t)
+
+    def is_listed_name(self, token: str) -> bool:
+        """Whether ``token`` is in the given- or family-name lists, everyday words ("Grace", "Will") and
+        short capitals included: ``is_name_token`` without its exceptions."""
+        t = token.strip(".,'’")
         # title() as well: capitalize() lower-cases the "N" of "O'Neill", which the lists hold as written.
-        return any(x in self.first_names or x in self.last_names for x in (c, t.title()))
+        return any(x in self.first_names or x in self.last_names for x in (t.capitalize(), t.title()))
 
     def is_first_name(self, token: str) -> bool:
         """Whether ``token`` is a known given name (not an English filler word)."""

@@ -121,9 +121,4 @@ def _a_role(tokens: list[str]) -> bool:
     The name lists are read as they are, without the everyday words ``is_name_token`` sets aside, so
     "Dear Grace" stays a name."""
     lex = lexicons()
-
-    def listed(t: str) -> bool:
-        w = t.strip(".,'’")
-        return any(x in lex.first_names or x in lex.last_names for x in (w.capitalize(), w.title()))
-
-    return all(lex.is_english_word(t) for t in tokens) and not any(listed(t) for t in tokens)
+    return all(lex.is_english_word(t) for t in tokens) and not any(lex.is_listed_name(t) for t in tokens)
