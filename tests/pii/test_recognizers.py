@@ -45,6 +45,10 @@ ROWS = [
     ("My name is Danny Fernandez and my email", "Danny Fernandez", "person", True),
     ("this is urgent, please help", "urgent", "person", False),
     ("username: jdoe_42 and more", "jdoe_42", "username", True),
+    # "login" also heads timestamps: a numeric date after it is a date, not a handle
+    ("last login 2023-11-02 from home", "2023-11-02", "username", False),
+    ("Login: 11/02/2023", "11/02/2023", "username", False),
+    ("last login 2023-11-02 from home", "2023-11-02", "date", True),
     ("password: Hunter2!x ok", "Hunter2!x", "password", True),
     ("My password is not working", "not", "password", False),
     ("key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE", "api_key", True),

@@ -7,6 +7,10 @@ import re
 from sanitas.pii.recognizers.keyed import KeyedValueRecognizer
 from sanitas.pii.registry import register
 
+# A value shaped like a numeric date ("last login 2023-11-02", "login: 11/02/2023") records when, not who:
+# the key word "login" also heads timestamps, and the date recognizer types the value.
+_DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})")
+
 
 @register
 class UsernameRecognizer(KeyedValueRecognizer):
@@ -21,3 +25,7 @@ class UsernameRecognizer(KeyedValueRecognizer):
     score = 0.75
     bare_hint = re.compile(r"@[A-Za-z]")
     bare_patterns = ((re.compile(r"(?<![\w@.])@[A-Za-z][A-Za-z0-9_]{2,14}\b(?!\.\w)"), 0.35),)
+
+    def validate(self, value: str) -> bool:
+        """A handle is not a numeric date."""
+        return _DATE_SHAPE.fullmatch(value) is None
