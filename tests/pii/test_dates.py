@@ -34,3 +34,18 @@ def test_date_shapes(heuristics, text, value, expected):
 def test_year_range_is_not_a_phone(heuristics):
     text = "I worked at the depot 2019-2021 and again 2022 - 2023."
     assert not [e for e in heuristics.analyze(text) if e.label == "phone_number"]
+
+
+@pytest.mark.parametrize(
+    ("text", "birth", "other"),
+    [
+        ("PATIENT DOB: 3/14/62 MRN 99321 ADM 7/22 DC 7/25", "3/14/62", ["7/22", "7/25"]),
+        ("born 04/11/1957, admitted 12/03/2025 for review", "04/11/1957", ["12/03/2025"]),
+        ("Date of birth: March 3, 1990. Seen on June 5, 2019.", "March 3, 1990", ["June 5, 2019"]),
+    ],
+)
+def test_birth_word_labels_only_the_date_after_it(heuristics, text, birth, other):
+    found = {text[e.start : e.end]: e.label for e in heuristics.analyze(text)}
+    assert found.get(birth) == "date_of_birth", found
+    for value in other:
+        assert found.get(value) == "date", found

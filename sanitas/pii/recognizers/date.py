@@ -6,7 +6,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.recognizers.base import Recognizer
-from sanitas.pii.recognizers.pattern import has_context
+from sanitas.pii.recognizers.pattern import CONTEXT_WINDOW, context_pattern, has_context
 from sanitas.pii.registry import register
 
 _MONTH = (
@@ -64,6 +64,17 @@ _NOT_PERSONAL = (
 )
 
 
+def _birth_cue_before(text: str, start: int) -> bool:
+    """Whether a birth word heads the date at ``start``: the nearest one before it, with no digit between.
+
+    On a form or a note the word labels the value after it, not every later date of the line: in
+    "DOB: 3/14/62 MRN 99321 ADM 7/22" only 3/14/62 is the birth date.
+    """
+    before = text[max(0, start - CONTEXT_WINDOW) : start].lower()
+    cues = list(context_pattern(_DOB).finditer(before))
+    return bool(cues) and not _DIGIT.search(before, cues[-1].end())
+
+
 def _fraction(top: int, bottom: int) -> bool:
     """ "1/2", "3/4", "5/8": a proper fraction with a common denominator reads as a quantity, not a date."""
     return top < bottom and bottom in (2, 3, 4, 8, 16)
@@ -108,7 +119,7 @@ class DateRecognizer(Recognizer):
                 label, score = "date", base
                 if base == 0.35 and text[start:end].islower():
                     score = 0.2
-                if has_context(text, start, end, _DOB, after=0):
+                if _birth_cue_before(text, start):
                     label, score = "date_of_birth", min(1.0, base + 0.35)
                 elif has_context(text, start, end, _NOT_PERSONAL, after=0):
                     score = base * 0.4

@@ -13,7 +13,7 @@ CONTEXT_WINDOW = 48
 
 
 @functools.lru_cache(maxsize=64)
-def _context_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+def context_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     """``words`` as whole words (a verb's "-ed"/"-ing" allowed): "cell" is not in "excellent" or
     "cells", "call" not in "recall", "age" not in "page", "tin" not in "getting"."""
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
@@ -26,7 +26,7 @@ def has_context(text: str, start: int, end: int, words: tuple[str, ...], *, afte
         return False
     before = text[max(0, start - CONTEXT_WINDOW) : start].lower()
     tail = text[end : end + after].lower()
-    pattern = _context_pattern(words)
+    pattern = context_pattern(words)
     return pattern.search(before) is not None or pattern.search(tail) is not None
 
 
