@@ -55,6 +55,12 @@ ROWS = [
     ("NPI 1234567893 on file", "1234567893", "npi", True),
     ("NPI 1234567890 on file", "1234567890", "npi", False),
     ("MRN: 00123456 admitted", "00123456", "medical_record_number", True),
+    # health plan beneficiary numbers after their key (a HIPAA identifier), typed as the nearest type
+    ("Member ID: 88213-441 on the card", "88213-441", "medical_record_number", True),
+    ("POLICY NO. AB-7730192 renewed", "AB-7730192", "medical_record_number", True),
+    ("Medicare number 1EG4-TE5-MK73", "1EG4-TE5-MK73", "medical_record_number", True),
+    ("member since 2019-2021 here", "2019-2021", "medical_record_number", False),  # no ID word
+    ("Policy ID: GOLDPLAN", "GOLDPLAN", "medical_record_number", False),  # a plan's name, no digits
     ("passport number X12345678 expired", "X12345678", "passport_number", True),
     ("driver's license number is F162823540116", "F162823540116", "drivers_license", True),
     ("NINO AB 12 34 56 C on record", "AB 12 34 56 C", "national_id", True),

@@ -9,6 +9,7 @@ from sanitas.pii.recognizers import (  # noqa: F401
     date,
     drivers_license,
     email,
+    health_plan,
     iban,
     ip_address,
     location,
