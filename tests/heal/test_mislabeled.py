@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import log_softmax
 
-from sanitas.heal.detectors import DetectorContext, get_detector
+from sanitas.heal.detectors import DetectorContext, get_detector, mislabeled
 from sanitas.heal.engine.mislabel_oof import (
     RIDGE_GRID,
+    OofProbabilities,
     _top_components,
     oof_probabilities,
     ridge_loo_scores,
@@ -152,3 +153,55 @@ def test_wording_components_match_truncated_svd() -> None:
         got = _top_components(x, 20)
         signs = np.sign((ref * got).sum(axis=0))
         np.testing.assert_allclose(got * signs, ref, atol=1e-8)
+
+
+def test_implausible_level_is_a_bayes_factor_on_the_label_prior() -> None:
+    """Few balanced classes: the level is ALPHA. Many classes or a rare class: the probability at which the
+    posterior odds are BAYES_FACTOR times the label's prior odds, below ALPHA."""
+    few = np.repeat(np.arange(4), 25)
+    np.testing.assert_allclose(mislabeled.implausible_level(few, 4), mislabeled.ALPHA)
+    many = np.repeat(np.arange(50), 8)
+    level = mislabeled.implausible_level(many, 50)
+    assert (level < mislabeled.ALPHA).all()
+    prior = 1 / 50
+    bf = (level / (1 - level)) / (prior / (1 - prior))
+    np.testing.assert_allclose(bf, mislabeled.BAYES_FACTOR)
+    skewed = np.array([0] * 198 + [1] * 2)  # a class of 1% and one of 99%
+    level = mislabeled.implausible_level(skewed, 2)
+    assert level[-1] < level[0] == mislabeled.ALPHA
+
+
+def test_many_classes_ambiguous_rows_are_not_flagged(monkeypatch) -> None:  # noqa: ANN001
+    """40 classes of 10 rows. Ten flips give their label 0.005; ten clean rows that fit a second class give
+    theirs 0.09 (under ALPHA, yet over three times the 1/40 prior: evidence for the label). Confident
+    learning proposes both; only the flips are flagged, the others are reported as ambiguous."""
+    k, per = 40, 10
+    y = np.repeat(np.arange(k), per)
+    flips = np.arange(0, 100, 10)
+    ambiguous = np.arange(105, 205, 10)
+
+    def row(given: int, p_given: float, other: float) -> np.ndarray:
+        # the rest of the mass spread over the other 38 classes
+        r = np.full(k, (1.0 - p_given - other) / (k - 2))
+        r[given], r[(given + 1) % k] = p_given, other
+        return r
+
+    probs = np.vstack([row(c, 0.7, 0.3 / (k - 1)) for c in y])
+    for i in flips:
+        probs[i] = row(y[i], 0.005, 0.9)
+    for i in ambiguous:
+        probs[i] = row(y[i], 0.09, 0.85)
+    model = OofProbabilities(probs=probs, ridge=1.0, weights=[1.0], temperature=1.0)
+    monkeypatch.setattr(mislabeled, "oof_models", lambda *a, **kw: (model, model))
+    rng = np.random.default_rng(6)
+    emb = rng.normal(size=(k * per, 16))
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    labels = [f"class_{c:02d}" for c in y]
+    texts = [f"row {i} of class {c}" for i, c in enumerate(y)]
+    res = get_detector("mislabeled").detect(_ctx(texts, labels, emb))
+    assert res.flags[flips].all()
+    assert not res.flags[ambiguous].any()
+    assert res.flags.sum() == len(flips)
+    details = [d or {} for d in res.details]
+    assert all(details[i].get("ambiguous") for i in ambiguous)
+    assert (res.scores[flips] > 0.5).all() and (res.scores[ambiguous] < 0.5).all()

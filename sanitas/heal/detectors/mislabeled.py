@@ -6,8 +6,10 @@ learning proposes from that model and from the meaning-only one). Confident lear
 (``cleanlab.filter.find_label_issues``) proposes the rows whose given label the model confidently
 contradicts; its count grows on datasets whose classes overlap by nature, because it cannot tell a
 wrong label from a row that fits two classes. So a proposed row is flagged only when the calibrated
-probability of its given label is itself implausible (at most ``ALPHA``); the other proposals are the
-ambiguous rows: reported in the details, neither flagged nor relabeled.
+probability of its given label is itself implausible: at most ``ALPHA``, and no more than
+``BAYES_FACTOR`` times the label's prior odds (its share of the rows), so that the row's content gives its
+label no evidence worth mentioning. The other proposals are the ambiguous rows: reported in the details,
+neither flagged nor relabeled.
 """
 
 from __future__ import annotations
@@ -30,8 +32,26 @@ from sanitas.heal.engine.shared import label_ids, label_probs
 # A calibrated model giving the given label at most one chance in ten: the label is implausible, not
 # merely debatable. Used as a significance level, never fitted to a dataset.
 ALPHA = 0.1
+# Bayes factor of a row's content for its given label: the calibrated posterior odds of the label over its
+# prior odds (the label's share of the rows). A flagged label must have at most this much support, the
+# edge of evidence "not worth more than a bare mention" on Kass & Raftery's scale. With many classes a
+# probability of 0.05 is still several times a label's prior (a row that fits two of 77 classes), while a
+# flipped label sits at or below its prior; with few classes the prior is large and ``ALPHA`` decides.
+BAYES_FACTOR = 3.0
 # The most confidence a relabel ever needs, however separable the dataset's classes are.
 RELABEL_CAP = 0.99
+
+
+def implausible_level(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per row, the largest probability of its given label (``y``, in ``0..n_classes-1``) that counts as
+    implausible: ``ALPHA``, or lower where ``BAYES_FACTOR`` times the label's prior odds is lower.
+
+    The prior is the label's share of the labelled rows (the base rate the model learns), so a rare class
+    is held to a lower level than a common one and many classes to a lower level than few.
+    """
+    prior = np.bincount(y, minlength=n_classes)[y] / max(len(y), 1)
+    odds = BAYES_FACTOR * prior / np.maximum(1.0 - prior, 1e-12)
+    return np.asarray(np.minimum(ALPHA, odds / (1.0 + odds)))
 
 
 def relabel_confidence(probs: np.ndarray, y: np.ndarray) -> float:
@@ -65,8 +85,8 @@ class MislabeledDetector(Detector):
     models = ("ridge-loo(minilm)+ridge-loo(tfidf-svd)+knn-vote", "cleanlab.filter.find_label_issues")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
-        """Score 0.5 where the given label's probability is ``ALPHA``; flags confident-learning issues
-        whose given label is implausible."""
+        """Score 0.5 where the given label's probability is at its implausible level
+        (``implausible_level``); flags confident-learning issues whose given label is implausible."""
         if not ctx.has_labels:
             raise SkipCheck("the dataset has no labels (at least two classes are needed)")
         classes, y = label_ids(ctx)
@@ -85,9 +105,10 @@ class MislabeledDetector(Detector):
         # the rows it reads well, which raises its classes' confidence thresholds and can hide a flip the
         # meaning-only model proposes. The fused model then judges every proposal.
         issues = _cl_issues(pl, yl) | (_cl_issues(meaning.probs, yl) if wording is not None else False)
-        implausible = given <= ALPHA
+        level = implausible_level(yl, pl.shape[1])
+        implausible = given <= level
         scores = np.zeros(ctx.n)
-        scores[labelled] = ALPHA / (ALPHA + given)
+        scores[labelled] = level / (level + given)
         flags = np.zeros(ctx.n, dtype=bool)
         flags[labelled] = issues & implausible
         # a label is rewritten only when the model is as sure of the new one as it is that the old one is
@@ -118,6 +139,7 @@ class MislabeledDetector(Detector):
             "ambiguous": ambiguous,
             "estimated_noise_rate": round(float(flags.sum()) / max(len(yl), 1), 4),
             "alpha": ALPHA,
+            "bayes_factor": BAYES_FACTOR,
             "relabel_confidence": round(tau, 4),
             "relabel_suggested": relabels,
             "classes": len(classes),
