@@ -119,3 +119,35 @@ def list_siblings(text: str, entities: list[Entity], *, min_score: float = 0.0) 
     if not added:
         return entities
     return sorted([*entities, *added], key=lambda x: x.start)
+
+
+# "GONZALEZ, MARIA", "Doe, Jane": a family name, a comma, then one word and the end of the field (a line
+# or text end, two spaces or a tab, a separator, or the next key's colon after one more word).
+_INVERTED = re.compile(r", ([^\W\d_][\w'’-]*)(?=\s*$|\s*\n|\s{2}|\t|\s*[|;(]|\s+\w+\s*:)")
+
+
+def inverted_given_names(text: str, entities: list[Entity], *, min_score: float = 0.0) -> list[Entity]:
+    """``entities`` plus the given name of a "Family, Given" field whose family name was found as a
+    person: forms, charts and rosters write names that way, and the given name alone after a comma
+    reads as a new clause to the model. The word must be a listed given name; the field's end after it
+    keeps a clause out ("Gonzalez, Will you call?")."""
+    if ", " not in text:
+        return entities
+    lex = lexicons()
+    taken = [(e.start, e.end) for e in entities]
+    added: list[Entity] = []
+    for e in entities:
+        if e.label != "person" or " " in text[e.start : e.end].strip() or e.score * _FACTOR < min_score:
+            continue
+        m = _INVERTED.match(text, e.end)
+        if m is None:
+            continue
+        a, b = m.span(1)
+        word = m.group(1)
+        if any(a < y and b > x for x, y in taken) or not lex.is_first_name(word):
+            continue
+        added.append(Entity(a, b, "person", e.score * _FACTOR))
+        taken.append((a, b))
+    if not added:
+        return entities
+    return sorted([*entities, *added], key=lambda x: x.start)

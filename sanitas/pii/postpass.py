@@ -1,5 +1,6 @@
 """Passes over a text's resolved spans that read them together: list items of one kind, repeats of a
-found name, the head of an address line (``coreference`` and ``address_lead``).
+found name, the given name of a "Family, Given" field, the head of an address line (``coreference``
+and ``address_lead``).
 
 They look across the whole text, so a long text is taken in windows of ``CHUNK_CHARS``: the cost stays
 linear in its length, as for detection.
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 from sanitas.pii.address_lead import extend_street_heads
 from sanitas.pii.chunking import CHUNK_CHARS, shift
-from sanitas.pii.coreference import list_siblings, repeat_people
+from sanitas.pii.coreference import inverted_given_names, list_siblings, repeat_people
 from sanitas.pii.entities import Entity
 
 
 def _passes(text: str, entities: list[Entity], min_score: float) -> list[Entity]:
     entities = list_siblings(text, entities, min_score=min_score)
     entities = repeat_people(text, entities, min_score=min_score)
+    entities = inverted_given_names(text, entities, min_score=min_score)
     return extend_street_heads(text, entities)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from sanitas.pii.address_lead import extend_street_heads
 from sanitas.pii.chunking import CHUNK_CHARS
-from sanitas.pii.coreference import list_siblings, repeat_people
+from sanitas.pii.coreference import inverted_given_names, list_siblings, repeat_people
 from sanitas.pii.engine import PiiEngine
 from sanitas.pii.entities import Entity
 from sanitas.pii.escapes import unescape_breaks
@@ -201,3 +201,18 @@ def test_refine_long_text_in_windows():
     assert len(names) == 2 * len(seeds)  # every repeat found, in every window
     assert all(a.end <= b.start for a, b in zip(out, out[1:], strict=False))  # still no overlaps
     assert text[out[-1].start : out[-1].end] == "610 12 Elm Rise"
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "given", "expected"),
+    [
+        ("Patient: OKAFOR, MARIA  MRN: 0048", "OKAFOR", "MARIA", True),  # field ends at two spaces
+        ("Attending: Veldhuis, Daniel\nUnit 4", "Veldhuis", "Daniel", True),  # at a line end
+        ("Name: Veldhuis, Daniel DOB: 3/4/1990", "Veldhuis", "Daniel", True),  # the next key follows
+        ("I asked Veldhuis, Daniel said no more", "Veldhuis", "Daniel", False),  # a clause goes on
+        ("Contact: Veldhuis, Printer", "Veldhuis", "Printer", False),  # no given name
+    ],
+)
+def test_inverted_given_names(text, family, given, expected):
+    ents = inverted_given_names(text, [_span(text, family, "person")], min_score=0.3)
+    assert any(text[e.start : e.end] == given and e.label == "person" for e in ents) is expected
