@@ -42,6 +42,9 @@ def test_year_range_is_not_a_phone(heuristics):
         ("PATIENT DOB: 3/14/62 MRN 99321 ADM 7/22 DC 7/25", "3/14/62", ["7/22", "7/25"]),
         ("born 04/11/1957, admitted 12/03/2025 for review", "04/11/1957", ["12/03/2025"]),
         ("Date of birth: March 3, 1990. Seen on June 5, 2019.", "March 3, 1990", ["June 5, 2019"]),
+        # a time, a weight or an age between the word and the date leaves the cue in place
+        ("Baby girl born at 23:15 on 03/14/2024, home 03/16/2024", "03/14/2024", ["03/16/2024"]),
+        ("DOB (age 62): 03/14/1962", "03/14/1962", []),
     ],
 )
 def test_birth_word_labels_only_the_date_after_it(heuristics, text, birth, other):

@@ -47,7 +47,8 @@ ROWS = [
     ("username: jdoe_42 and more", "jdoe_42", "username", True),
     # "login" also heads timestamps: a numeric date after it is a date, not a handle
     ("last login 2023-11-02 from home", "2023-11-02", "username", False),
-    ("Login: 11/02/2023", "11/02/2023", "username", False),
+    ("login 02.11.2023 ok", "02.11.2023", "username", False),
+    ("last login 2023/11/02 from home", "2023", "username", False),
     ("last login 2023-11-02 from home", "2023-11-02", "date", True),
     ("password: Hunter2!x ok", "Hunter2!x", "password", True),
     ("My password is not working", "not", "password", False),
@@ -61,6 +62,10 @@ ROWS = [
     ("Medicare number 1EG4-TE5-MK73", "1EG4-TE5-MK73", "medical_record_number", True),
     ("member since 2019-2021 here", "2019-2021", "medical_record_number", False),  # no ID word
     ("Policy ID: GOLDPLAN", "GOLDPLAN", "medical_record_number", False),  # a plan's name, no digits
+    ('{"member_id": "W123456789"}', "W123456789", "medical_record_number", True),
+    ("Call Medicare 1-800-633-4227 for help.", "1-800-633-4227", "phone_number", True),  # a help line
+    ("Insurance number 555-123-4567 (call)", "555-123-4567", "medical_record_number", False),
+    ("See hospital Policy No. 2019-044 on hygiene.", "2019-044", "medical_record_number", False),
     ("passport number X12345678 expired", "X12345678", "passport_number", True),
     ("driver's license number is F162823540116", "F162823540116", "drivers_license", True),
     ("NINO AB 12 34 56 C on record", "AB 12 34 56 C", "national_id", True),

@@ -64,15 +64,20 @@ _NOT_PERSONAL = (
 )
 
 
-def _birth_cue_before(text: str, start: int) -> bool:
-    """Whether a birth word heads the date at ``start``: the nearest one before it, with no digit between.
+def _birth_cue_before(text: str, start: int, dates: list[tuple[int, int]]) -> bool:
+    """Whether a birth word heads the date at ``start``: the nearest one before it, with no other date
+    (of ``dates``) between the two.
 
-    On a form or a note the word labels the value after it, not every later date of the line: in
-    "DOB: 3/14/62 MRN 99321 ADM 7/22" only 3/14/62 is the birth date.
+    On a form or a note the word labels the date after it, not every later date of the line: in
+    "DOB: 3/14/62 MRN 99321 ADM 7/22" only 3/14/62 is the birth date, while in "born at 23:15 on
+    03/14/2024" the time between does not take the cue away.
     """
-    before = text[max(0, start - CONTEXT_WINDOW) : start].lower()
-    cues = list(context_pattern(_DOB).finditer(before))
-    return bool(cues) and not _DIGIT.search(before, cues[-1].end())
+    lo = max(0, start - CONTEXT_WINDOW)
+    cues = list(context_pattern(_DOB).finditer(text[lo:start].lower()))
+    if not cues:
+        return False
+    cue_end = lo + cues[-1].end()
+    return not any(cue_end <= a and b <= start for a, b in dates)
 
 
 def _fraction(top: int, bottom: int) -> bool:
@@ -106,6 +111,7 @@ class DateRecognizer(Recognizer):
         year = digit and _YEAR_HINT.search(text) is not None
         gates = (numeric, numeric, month, month, month, month, month, numeric, weekday, weekday, year)
         taken: list[tuple[int, int]] = []
+        found: list[tuple[int, int, float]] = []
         for (pattern, base), gate in zip(_PATTERNS, gates, strict=True):
             if not gate:
                 continue
@@ -116,12 +122,15 @@ class DateRecognizer(Recognizer):
                 if any(start < b and end > a for a, b in taken):
                     continue
                 taken.append((start, end))
-                label, score = "date", base
-                if base == 0.35 and text[start:end].islower():
-                    score = 0.2
-                if _birth_cue_before(text, start):
-                    label, score = "date_of_birth", min(1.0, base + 0.35)
-                elif has_context(text, start, end, _NOT_PERSONAL, after=0):
-                    score = base * 0.4
-                out.append(Entity(start, end, label, score))
+                found.append((start, end, base))
+        # Labelled once every date is known: a birth word belongs to the first date after it.
+        for start, end, base in found:
+            label, score = "date", base
+            if base == 0.35 and text[start:end].islower():
+                score = 0.2
+            if _birth_cue_before(text, start, taken):
+                label, score = "date_of_birth", min(1.0, base + 0.35)
+            elif has_context(text, start, end, _NOT_PERSONAL, after=0):
+                score = base * 0.4
+            out.append(Entity(start, end, label, score))
         return out
