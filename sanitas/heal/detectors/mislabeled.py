@@ -36,7 +36,8 @@ ALPHA = 0.1
 # prior odds (the label's share of the rows). A flagged label must have at most this much support, the
 # edge of evidence "not worth more than a bare mention" on Kass & Raftery's scale. With many classes a
 # probability of 0.05 is still several times a label's prior (a row that fits two of 77 classes), while a
-# flipped label sits at or below its prior; with few classes the prior is large and ``ALPHA`` decides.
+# flipped label sits at or below its prior; with few classes the prior is large and ``ALPHA`` decides
+# (for every class holding at least ~3.6% of the rows, where 3 p / (1 - p) reaches ALPHA's odds, 1/9).
 BAYES_FACTOR = 3.0
 # The most confidence a relabel ever needs, however separable the dataset's classes are.
 RELABEL_CAP = 0.99
@@ -111,8 +112,8 @@ class MislabeledDetector(Detector):
         scores[labelled] = level / (level + given)
         flags = np.zeros(ctx.n, dtype=bool)
         flags[labelled] = issues & implausible
-        # a label is rewritten only when the model is as sure of the new one as it is that the old one is
-        # wrong (and at least as sure as it is of a typical confirmed row): otherwise the row is only flagged
+        # a label is rewritten only when the model is at least 1 - ALPHA sure of the new one (and at least as
+        # sure as it is of a typical confirmed row): otherwise the row is only flagged
         # (capped at 0.99: a calibrated 99% is evidence enough even where confirmed rows are surer still)
         tau = min(max(relabel_confidence(pl, yl), 1.0 - ALPHA), RELABEL_CAP)
         details: list[dict[str, Any] | None] = [None] * ctx.n
