@@ -19,7 +19,7 @@ from typing import Any
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
-from sanitas.pii.recognizers.base import drop_trailing_words
+from sanitas.pii.recognizers.base import drop_trailing_words, without_next_key
 from sanitas.pii.spacy_data import import_spacy
 
 MODEL_DIR = Path(__file__).resolve().parent / "model" / "ner"
@@ -164,6 +164,8 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | 
             end = unit.start()
         if _BAD_PERSON.search(text, start, end):
             return None
+        # "Name: Grace Okafor DOB: 3/4/1990": the model ran the name into the next field's key.
+        end = without_next_key(text, start, end, dictionary=False)
     # A name, place or firm has two letters at least: one alone is an initial, a side or a grade ("L ARM").
     if end <= start or len(_LETTER.findall(text, start, end)) < 2 or _DIGITS.search(text, start, end):
         return None

@@ -78,6 +78,17 @@ def test_one_line_form_names_end_before_the_next_key(engine):
     assert {v for v, label in _found(engine, text) if label == "person"} == {"Olivia", "Brennan"}
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Name: Grace Okafor DOB: 3/4/1990", "Grace Okafor"),  # an abbreviated key after a cased name
+        ("NAME: JOHN DOE: SEEN TODAY", "JOHN DOE"),  # in capitals case tells nothing: the name stays
+    ],
+)
+def test_model_names_end_before_an_abbreviated_key(engine, text, name):
+    assert name in {v for v, label in _found(engine, text) if label == "person"}
+
+
 def test_windows_cover_every_wordpiece_with_overlap():
     body = token_ner.WINDOW - 2
     assert token_ner._windows(10) == [(0, 10)]

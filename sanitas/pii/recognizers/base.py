@@ -68,21 +68,29 @@ def drop_trailing_words(text: str, start: int, end: int, drop: Callable[[str], b
 _KEY_AFTER = re.compile(r"[ \t]*:")
 
 
-def without_next_key(text: str, start: int, end: int) -> int:
+def without_next_key(text: str, start: int, end: int, *, dictionary: bool = True) -> int:
     """The end of a name run ``text[start:end]`` without the next form field's key it ran into.
 
     In "First Name: Olivia Last Name: Brennan" a run of capitalized words reads "Olivia Last Name": before
-    a colon, its trailing words that are dictionary words and no known name are the next key. At least
-    one word stays.
+    a colon, its trailing words that are dictionary words and no known name are the next key, and so is
+    a short word in capitals that no name list holds after a name written in mixed case ("Grace Okafor
+    DOB: 3/4/1990"; in "JOHN DOE:" case tells nothing). At least one word stays. ``dictionary=False``
+    keeps the dictionary words (a model's span: its reading of the context outweighs a word list, and
+    family names such as "Lovelace" are dictionary words too).
     """
     if not _KEY_AFTER.match(text, end):
         return end
     from sanitas.pii.lexicons import lexicons
 
     lex = lexicons()
-    return drop_trailing_words(
-        text, start, end, lambda word: lex.is_english_word(word) and not lex.is_name_token(word)
-    )
+    mixed_case = any(c.islower() for c in text[start:end])
+
+    def is_key(word: str) -> bool:
+        if word.isupper() and len(word) <= 5:
+            return mixed_case and not lex.is_listed_name(word)
+        return dictionary and lex.is_english_word(word) and not lex.is_name_token(word)
+
+    return drop_trailing_words(text, start, end, is_key)
 
 
 def hinted_matches(
