@@ -38,6 +38,8 @@ def test_city_gazetteer(text, value, expected):
     ("text", "name", "expected"),
     [
         ("Onni: What a wife.\\nMaria: Remember me?", "Maria", True),  # speaker label after an escaped break
+        ("Date: 2024-06-30 | Employee: Li Wei", "Date", False),  # a dictionary word before a colon is a key
+        ("Okafor: see you at six", "Okafor", True),  # a family name no dictionary holds speaks
         # A known given name and a word nobody lists: weak alone ("Male Sprague-Dawley"), the model decides.
         ("}}Halina Zielinska\\n}}EVR Holdings", "Halina Zielinska", False),
         ("Male Sprague-Dawley rats were used", "Male Sprague-Dawley", False),

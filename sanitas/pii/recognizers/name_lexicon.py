@@ -152,8 +152,12 @@ class NameLexiconRecognizer(GazetteerRecognizer):
                 continue
             if len(tokens) >= 2:
                 score = 0.7
-            elif _SPEAKER.match(text, run_end) and _SENTENCE_START.search(
-                text[max(0, m.start() - 4) : m.start()]
+            elif (
+                _SPEAKER.match(text, run_end)
+                and _SENTENCE_START.search(text[max(0, m.start() - 4) : m.start()])
+                # "Date:", "Status:", "Price:": a dictionary word before a colon is a form's key; a
+                # speaker is named by a given name or a word no dictionary holds
+                and (lex.is_first_name(tokens[0]) or not lex.is_english_word(tokens[0]))
             ):
                 score = 0.6
             elif _SENTENCE_START.search(text[max(0, m.start() - 4) : m.start()]) or m.start() == 0:
