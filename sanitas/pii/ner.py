@@ -215,13 +215,16 @@ def _line_pieces(text: str, start: int, end: int, *, sentences: bool = False) ->
     return out
 
 
-def _acronym(value: str, text: str) -> bool:
+def _acronym(value: str, text: str, *, person: bool = False) -> bool:
     """Short all-caps tokens in a text that has lower case elsewhere: an abbreviation ("UK", "ATM",
     "GBP"), or several side by side that are no known names ("HIA FUDR", but not "MARY JONES" on a
-    form), not a name; in an all-caps text case says nothing."""
+    form), not a name. In an all-caps text case says nothing, but a ``person`` of one word of four
+    letters or fewer that no name list holds is still an abbreviation ("VNA", "AFIB" in a note)."""
     tokens = value.split()
-    if not tokens or not all(len(t) <= 5 and t.isupper() for t in tokens) or _LOWER.search(text) is None:
+    if not tokens or not all(len(t) <= 5 and t.isupper() for t in tokens):
         return False
+    if _LOWER.search(text) is None:
+        return person and len(tokens) == 1 and len(tokens[0]) <= 4 and not _known_name(tokens[0])
     return len(tokens) == 1 or not any(_known_name(t) for t in tokens)
 
 
@@ -299,7 +302,8 @@ def _entity(
     # 2 right and 3 wrong below it).
     sure_case_blind = scorer is not None and score >= DICTIONARY_NAME_MIN
     if mapped != "organization" and (
-        _acronym(value, text) or _dictionary_word(value, mapped, sure_case_blind=sure_case_blind)
+        _acronym(value, text, person=mapped == "person")
+        or _dictionary_word(value, mapped, sure_case_blind=sure_case_blind)
     ):
         return None
     if not adjust:

@@ -90,6 +90,8 @@ def test_calibration_buckets(value, key):
         ("Patients had HIA FUDR given alone.", "HIA FUDR", "PERSON", False),  # acronyms side by side
         ("Signed by MARY JONES on the form.", "MARY JONES", "PERSON", True),  # a name in capitals
         ("MET WITH DAN AT NOON", "DAN", "PERSON", True),  # in all-caps text case says nothing
+        ("DISCHARGED TO HOME WITH VNA.", "VNA", "PERSON", False),  # ... but no name list holds "VNA"
+        ("FOLLOWED BY VNA SINCE JUNE", "VNA", "LOC", True),  # places keep their short capitals
         ("Please Cancel it", "Cancel", "PERSON", False),  # a dictionary word, no known name
         ("risk of ventricular fibrillation", "ventricular fibrillation", "PERSON", False),
         ("met rose hill at noon", "rose hill", "PERSON", True),  # a known surname among the words
