@@ -39,6 +39,8 @@ def test_name_question_cue(text, value, expected):
         ("Dear Grace, thanks for the update.", "Grace", True),  # a dictionary word someone is called
         ("Sincerely, Maria Lopez", "Maria Lopez", True),
         ("My name is Hope and I need help", "Hope", True),  # after "my name is", any word is the name
+        ("thanks Dr. K for the advice today", "Dr", False),  # a title after a greeting is no name
+        ("thanks Dr. Kowalski for the advice", "Kowalski", True),  # its own cue reads the name after it
     ],
 )
 def test_salutation_opens_on_a_name_or_a_role(text, value, expected):

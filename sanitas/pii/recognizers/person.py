@@ -57,6 +57,9 @@ _CUES = re.compile(
     r"(?<![^\W_])(?:" + "|".join(re.escape(c) for c in sorted(_KIND, key=len, reverse=True)) + ")"
 )
 _SCORE = {"strong": 0.6, "salutation": 0.6, "weak": 0.35, "greeting": 0.5}
+# The titles among the strong cues: after another cue ("thanks Dr. K") a title opens the name, it is not
+# one (its own cue reads what follows it).
+_TITLES = frozenset(c.rstrip(".") for c in _STRONG if c.replace(".", "").isalpha())
 _UNIT_WORDS = frozenset(("apt", "apartment", "suite", "ste", "unit", "flat", "room"))
 
 
@@ -102,6 +105,8 @@ class PersonCueRecognizer(GazetteerRecognizer):
                     keep += 1
                 tokens = tokens[:keep]
                 end = start + text[start:end].index(tokens[-1], sum(map(len, tokens[:-1]))) + len(tokens[-1])
+            if tokens[0].rstrip(".").lower() in _TITLES:
+                continue
             known = [lex.is_name_token(t) for t in tokens]
             if kind == "weak" and (not known[0] or tokens[0].lower() in lex.coarse_places):
                 continue
