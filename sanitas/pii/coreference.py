@@ -12,6 +12,7 @@ import re
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.lexicons import lexicons
+from sanitas.pii.ner import trim_span
 from sanitas.pii.spacy_data import stop_words
 
 # Scores are scaled down a little: a repeat is as sure as the first mention, minus the chance that the
@@ -113,6 +114,12 @@ def list_siblings(text: str, entities: list[Entity], *, min_score: float = 0.0) 
             continue
         label, score = labels.pop(), min(e.score for e in seeds) * _FACTOR
         for a, b in items:
+            if label == "person":
+                # "Drs Moeser and Gross": an item's title is not the name ("Moeser").
+                cut = trim_span(text, a, b, label)
+                if cut is None:
+                    continue
+                a, b = cut
             if any(a < e.end and b > e.start for e in entities) or not _sibling_ok(text[a:b]):
                 continue
             added.append(Entity(a, b, label, score))

@@ -30,7 +30,9 @@ NER_LABELS: dict[str, str] = {"PERSON": "person", "LOC": "location", "ORG": "org
 # The score of a kind of span the development split had too few of: the label's own precision, else this.
 DEFAULT_SCORE = 0.5
 # A title ahead of a name, or a title alone (the core's "Dr" beside a "Chen" it read apart: no name).
-_TITLE = re.compile(r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr)\.?(?:\s+|$))+", re.IGNORECASE)
+_TITLE = re.compile(
+    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Profs|Messrs|Sir|Dame|Rev|Fr)\.?(?:\s+|$))+", re.IGNORECASE
+)
 _UNIT_TAIL = re.compile(r"\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm)\.?$", re.IGNORECASE)
 # A name has no digits or markup; a span with them is the model reading a handle, a code or a field.
 _BAD_PERSON = re.compile(r"[\d@/#:_=<>|\\]")
@@ -41,8 +43,9 @@ _DIGITS = re.compile(r"\d{3}")
 _HANDLE = re.compile(r"[@#]\w{2,}")
 _BREAK = re.compile(r"\r?\n|\\n")
 # A line break, or a stop after a word of three letters or more and then a space: a sentence end, not an
-# initial's or a short title's stop ("J. Smith", "Dr. Chen").
-_BREAK_OR_END = re.compile(rf"{_BREAK.pattern}|(?<=[^\W\d_]{{3}})[.!?]\s+")
+# initial's or a short title's stop ("J. Smith", "Dr. Chen"); or "and" between words: one person's name
+# never holds it ("KIM AND LI" are two people; a firm's name may: "Procter and Gamble").
+_BREAK_OR_END = re.compile(rf"{_BREAK.pattern}|(?<=[^\W\d_]{{3}})[.!?]\s+|\s+(?i:and|&)\s+")
 
 # The calibrated score from which the token classifier's capitalized dictionary word is a name: its top
 # confidence tier (the development precision of such spans, .97; the tier below is .79).
@@ -194,8 +197,9 @@ def _in_code(text: str, start: int, end: int) -> bool:
 def _line_pieces(text: str, start: int, end: int, *, sentences: bool = False) -> list[tuple[int, int]]:
     """A span cut at line breaks (real or escaped): a name never runs over one, and the model's spans
     that do ("Idris Ibragimov\\nOnvia") join two fields of a block. With ``sentences`` (a person's span)
-    it is cut at sentence ends too ("DAN. DAN stands for"; "Sen. Warren" gives "Sen" and "Warren"); a
-    firm's or a place's name may hold an abbreviation's stop ("Mass. General")."""
+    it is cut at sentence ends and at "and" too ("DAN. DAN stands for"; "Sen. Warren" gives "Sen" and
+    "Warren"; "KIM AND LI" two people); a firm's or a place's name may hold an abbreviation's stop ("Mass.
+    General")."""
     cuts = _BREAK_OR_END if sentences else _BREAK
     if cuts.search(text, start, end) is None:
         return [(start, end)]

@@ -141,6 +141,20 @@ def test_where_a_person_span_starts_and_ends(text, span, want):
 
 
 @pytest.mark.parametrize(
+    ("text", "span", "label", "parts"),
+    [
+        ("MEET KIM AND LI AT 5", "KIM AND LI", "PERSON", ["KIM", "LI"]),  # one person's name holds no "and"
+        ("met kim & li at the bar", "kim & li", "PERSON", ["kim", "li"]),
+        ("Signed by Procter and Gamble", "Procter and Gamble", "ORG", ["Procter and Gamble"]),  # a firm's may
+    ],
+)
+def test_a_person_span_is_cut_at_and(text, span, label, parts):
+    start = text.index(span)
+    ents = spans_to_entities(text, [(start, start + len(span), label, span)])
+    assert [text[e.start : e.end] for e in ents] == parts
+
+
+@pytest.mark.parametrize(
     ("text", "span", "kept"),
     [
         ("honestly i never liked Hitler much", "Hitler", True),  # a capital the core did not read

@@ -133,6 +133,8 @@ def test_repeat_people(text, seed, repeat, expected):
             True,
         ),
         ("We asked Tavrik and Vedrana Holm.", "Vedrana Holm", "person", "Tavrik", True),
+        ("as written by Drs Moeser and Gross.", "Gross", "person", "Moeser", True),  # a title is no name
+        ("as written by Drs Moeser and Gross.", "Gross", "person", "Drs Moeser", False),
         ("Ask Monday and Vedrana Holm.", "Vedrana Holm", "person", "Monday", False),  # an everyday word
         ("Shops in Oslo and Vedrana Holm.", "Vedrana Holm", "person", "Oslo", False),  # a place
     ],
