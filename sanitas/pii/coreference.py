@@ -21,6 +21,11 @@ _FACTOR = 0.9
 _MIN_LEN = 3
 
 
+def _with(entities: list[Entity], added: list[Entity]) -> list[Entity]:
+    """``entities`` and the ``added`` spans, in text order (``entities`` itself when nothing was added)."""
+    return sorted([*entities, *added], key=lambda x: x.start) if added else entities
+
+
 def _words(value: str) -> set[str]:
     """The name itself and each of its words that could stand alone for the person."""
     lex = lexicons()
@@ -61,9 +66,7 @@ def repeat_people(text: str, entities: list[Entity], *, min_score: float = 0.0) 
                     continue
                 added.append(Entity(a, b, "person", e.score * _FACTOR))
                 taken.append((a, b))
-    if not added:
-        return entities
-    return sorted([*entities, *added], key=lambda x: x.start)
+    return _with(entities, added)
 
 
 # A list of two or more capitalized items: "A, B and C", "A and B" (items of up to four words).
@@ -123,9 +126,7 @@ def list_siblings(text: str, entities: list[Entity], *, min_score: float = 0.0) 
             if any(a < e.end and b > e.start for e in entities) or not _sibling_ok(text[a:b]):
                 continue
             added.append(Entity(a, b, label, score))
-    if not added:
-        return entities
-    return sorted([*entities, *added], key=lambda x: x.start)
+    return _with(entities, added)
 
 
 # "GONZALEZ, MARIA", "Doe, Jane": a family name, a comma, then one word and the end of the field (a line
@@ -155,6 +156,4 @@ def inverted_given_names(text: str, entities: list[Entity], *, min_score: float 
             continue
         added.append(Entity(a, b, "person", e.score * _FACTOR))
         taken.append((a, b))
-    if not added:
-        return entities
-    return sorted([*entities, *added], key=lambda x: x.start)
+    return _with(entities, added)
