@@ -33,7 +33,7 @@ def heal(
     """
     from sanitas.config import load_settings
     from sanitas.heal.detectors.contract import HealOptions, request_flags
-    from sanitas.heal.runner import heal_file
+    from sanitas.heal.runner import InputError, heal_file
 
     if all_checks:
         # Every removal and relabel on; an in-place rewrite (anonymize) stays as asked, so removing
@@ -47,17 +47,20 @@ def heal(
         raise fail(str(exc).replace("_", "-")) from None
     settings = load_settings()
     started = time.perf_counter()
-    with progress_bar("heal") as update:
-        result = heal_file(
-            input,
-            out=out,
-            manifest=manifest,
-            scores=scores,
-            report=report,
-            options=options,
-            cache_dir=settings.cache_dir,
-            progress=lambda phase, pct, msg: update(pct, phase, msg),
-        )
+    try:
+        with progress_bar("heal") as update:
+            result = heal_file(
+                input,
+                out=out,
+                manifest=manifest,
+                scores=scores,
+                report=report,
+                options=options,
+                cache_dir=settings.cache_dir,
+                progress=lambda phase, pct, msg: update(pct, phase, msg),
+            )
+    except InputError as exc:
+        raise fail(str(exc)) from None
     _summary(result, time.perf_counter() - started)
     for label, path in (("healed", out), ("manifest", manifest), ("scores", scores), ("report", report)):
         if path is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,18 @@ from sanitas.heal.pipeline import (
 from sanitas.sources.text import text_segments
 
 PART_SEP = "\n"
+# A lone UTF-16 surrogate (``"\\ud800"`` in JSON) decodes to a string no UTF-8 codec accepts: the
+# embedding cache, the PII engine and every writer would fail on it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class InputError(ValueError):
+    """The input file cannot be read as a dataset; the message says where and why."""
+
+
+def _clean(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (one code point for one: offsets keep)."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 @dataclass
@@ -59,10 +72,10 @@ def _label_of(value: Any) -> str | None:
             return _label_of(first.get("name"))
         if isinstance(first, list):
             return _label_of(first)
-        return " > ".join(str(v) for v in value)
+        return " > ".join(_clean(str(v)) for v in value)
     if isinstance(value, dict):
         return _label_of(value.get("name"))
-    return str(value)
+    return _clean(str(value))
 
 
 def comment_text(comment: dict[str, Any]) -> tuple[str, list[_Span]]:
@@ -74,7 +87,7 @@ def comment_text(comment: dict[str, Any]) -> tuple[str, list[_Span]]:
             pos += len(PART_SEP)
         spans.append(_Span(m, part, pos, pos + len(t)))
         pos += len(t)
-    return PART_SEP.join(t for _, _, t in text_segments(comment.get("messages") or [])), spans
+    return _clean(PART_SEP.join(t for _, _, t in text_segments(comment.get("messages") or []))), spans
 
 
 def _from_json(obj: dict[str, Any], k: int) -> LoadedRow:
@@ -93,7 +106,7 @@ def _from_json(obj: dict[str, Any], k: int) -> LoadedRow:
     return LoadedRow(
         HealRow(
             id=str(obj.get("id", k)),
-            text=str(obj.get("text") or ""),
+            text=_clean(str(obj.get("text") or "")),
             label=_label_of(obj.get("label")),
             uid=obj.get("uid"),
         ),
@@ -108,40 +121,73 @@ def detect_format(path: Path) -> str:
     try:
         return files.detect_format(path.name)
     except InvalidInput as exc:
-        raise ValueError(f"unsupported input format {path.suffix!r}: use .jsonl, .csv or .parquet") from exc
+        raise InputError(f"unsupported input format {path.suffix!r}: use .jsonl, .csv or .parquet") from exc
+
+
+def _read_jsonl(path: Path) -> list[LoadedRow]:
+    """JSON Lines, one object per line (blank lines skipped, a UTF-8 byte order mark allowed)."""
+    rows: list[LoadedRow] = []
+    with open(path, "rb") as f:
+        for k, raw in enumerate(f):
+            where = f"{path}:{k + 1}"
+            try:
+                line = raw.decode("utf-8-sig" if k == 0 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(obj, dict):
+                raise InputError(f"{where}: each line must be a JSON object")
+            rows.append(_from_json(obj, len(rows)))
+    if rows and not any(
+        "text" in lr.raw or "messages" in lr.raw or isinstance(lr.raw.get("comment"), dict) for lr in rows
+    ):
+        keys = sorted({key for lr in rows for key in lr.raw})
+        raise InputError(
+            f"{path}: no row has a 'text' field (nor Re:infer 'messages'); found {', '.join(keys) or 'none'}"
+        )
+    return rows
+
+
+def _read_table(path: Path, fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """A CSV's or a Parquet file's records and column names."""
+    if fmt == "csv":
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                reader = csv.DictReader(f)
+                return list(reader), list(reader.fieldnames or [])
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: not readable as CSV ({exc})") from None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not readable as Parquet ({exc})") from None
+    return table.to_pylist(), table.column_names
 
 
 def read_rows(path: Path) -> tuple[str, list[LoadedRow], list[str]]:
-    """Format, rows and (for tables) the column names of ``path``."""
+    """Format, rows and (for tables) the column names of ``path``; raises ``InputError`` when the file
+    cannot be read as a dataset."""
     fmt = detect_format(path)
     if fmt == "jsonl":
-        rows: list[LoadedRow] = []
-        with open(path, encoding="utf-8") as f:
-            for k, line in enumerate(f):
-                if line.strip():
-                    obj = json.loads(line)
-                    if not isinstance(obj, dict):
-                        raise ValueError(f"{path}:{k + 1}: each line must be a JSON object")
-                    rows.append(_from_json(obj, len(rows)))
-        return fmt, rows, []
-    if fmt == "csv":
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            records = list(reader)
-            columns = list(reader.fieldnames or [])
-    else:
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(path)
-        columns = table.column_names
-        records = table.to_pylist()
+        return fmt, _read_jsonl(path), []
+    records, columns = _read_table(path, fmt)
     if "text" not in columns:
-        raise ValueError(f"{path}: a 'text' column is required (found {', '.join(columns) or 'none'})")
+        raise InputError(f"{path}: a 'text' column is required (found {', '.join(columns) or 'none'})")
     loaded = [
         LoadedRow(
             HealRow(
                 id=str(r.get("id") if r.get("id") not in (None, "") else k),
-                text=str(r.get("text") or ""),
+                text=_clean(str(r.get("text") or "")),
                 label=_label_of(r.get("label")),
             ),
             r,
@@ -203,9 +249,7 @@ def write_healed(
         _healed_record(lr, d, fmt) for lr, d in zip(loaded, result.decisions, strict=True) if not d.removed
     ]
     if fmt == "jsonl":
-        with open(path, "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        write_jsonl(path, records)
     elif fmt == "csv":
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=columns)
@@ -224,7 +268,16 @@ def write_jsonl(path: Path, lines: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         for line in lines:
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+            f.write(_json_line(line))
+
+
+def _json_line(obj: Any) -> str:
+    """``obj`` as one JSON line, readable UTF-8; a value holding a lone surrogate (an input's
+    ``"\\ud800"``, kept as read) is written ASCII-escaped, as it came."""
+    line = json.dumps(obj, ensure_ascii=False)
+    if _SURROGATE.search(line):
+        line = json.dumps(obj)
+    return line + "\n"
 
 
 def heal_file(

@@ -1,0 +1,83 @@
+"""Heal on datasets of odd shapes: unreadable files give one clear error, odd text survives the round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sanitas.heal.pipeline import HealOptions
+from sanitas.heal.runner import InputError, heal_file, read_rows
+from tests.heal.conftest import make_rows
+
+pytestmark = pytest.mark.usefixtures("pattern_pii")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"text": "ok", "label": "a"}\n{"text": broken\n', r"in\.jsonl:2: not valid JSON"),
+        (b'["a", "b"]\n', r"in\.jsonl:1: each line must be a JSON object"),
+        ('{"text": "caf\xe9", "label": "a"}\n'.encode("latin-1"), r"in\.jsonl:1: not UTF-8 text"),
+        (b'{"sentence": "hello", "label": "a"}\n', r"no row has a 'text' field.*found label, sentence"),
+    ],
+)
+def test_unreadable_jsonl_is_one_input_error(tmp_path: Path, content: bytes, message: str) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_rows(src)
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_read(tmp_path: Path) -> None:
+    lines = [{"id": "a", "text": "hello", "label": "x"}, {"id": "b", "text": "bye", "label": "y"}]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + b"".join(json.dumps(r).encode() + b"\r\n" for r in lines))
+    table = tmp_path / "in.csv"
+    table.write_bytes(b"\xef\xbb\xbfid,text,label\r\na,hello,x\r\n")
+    assert [lr.row.text for lr in read_rows(src)[1]] == ["hello", "bye"]
+    fmt, rows, columns = read_rows(table)
+    assert columns == ["id", "text", "label"] and rows[0].row.text == "hello"
+
+
+def test_the_cli_reports_an_unreadable_file_in_one_line(tmp_path: Path) -> None:
+    from sanitas.cli.main import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "ok", "label": "a"}\n{"text": broken\n')
+    result = CliRunner(env={"SANITAS_HOME": str(tmp_path / "home"), "COLUMNS": "200"}).invoke(
+        app, ["heal", str(src), "--all", "--out", str(tmp_path / "out.jsonl")]
+    )
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # no traceback: typer's exit
+    assert "error:" in result.output and "in.jsonl:2: not valid JSON" in result.output
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_lone_surrogates_heal_and_round_trip(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    """A lone surrogate escaped in JSON (``\\ud800``) reaches the pipeline as U+FFFD; the healed file,
+    the manifest and the scores stay valid UTF-8 JSON and a kept row is written back as it came."""
+    recs = [{"id": f"r{i}", "text": t, "label": lab} for i, (t, lab) in enumerate(make_rows())]
+    recs[0]["text"] += " \ud800 x \udc00"
+    recs[1]["label"] = "odd\udfff"
+    recs[2]["id"] = "id\ud800"
+    recs[3]["text"] = "card\x00 ctrl \x01\x1b[31m \r\n end"
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="ascii")
+    _, loaded, _ = read_rows(src)
+    assert loaded[0].row.text.endswith(" \ufffd x \ufffd") and loaded[1].row.label == "odd\ufffd"
+    out, manifest, scores = tmp_path / "out.jsonl", tmp_path / "m.jsonl", tmp_path / "s.jsonl"
+    res = heal_file(
+        src, out=out, manifest=manifest, scores=scores, options=HealOptions(), embedder=fake_embedder
+    )
+    assert len(res.decisions) == len(recs)
+    healed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    kept = {r["id"]: r for r in healed}
+    for r in recs[:4]:
+        if r["id"] in kept:
+            assert kept[r["id"]] == r
+    assert len([json.loads(x) for x in scores.read_text(encoding="utf-8").splitlines()]) == len(recs)
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        json.loads(line)
