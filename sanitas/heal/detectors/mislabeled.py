@@ -89,7 +89,7 @@ class MislabeledDetector(Detector):
         """Score 0.5 where the given label's probability is at its implausible level
         (``implausible_level``); flags confident-learning issues whose given label is implausible."""
         if not ctx.has_labels:
-            raise SkipCheck("the dataset has no labels (at least two classes are needed)")
+            raise SkipCheck("fewer than two classes carry a label (at least two are needed)")
         classes, y = label_ids(ctx)
         labelled = np.flatnonzero(y >= 0)
         yl = y[labelled]

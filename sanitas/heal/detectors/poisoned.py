@@ -117,7 +117,7 @@ class PoisonedDetector(Detector):
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Flag rows that contain an accepted trigger and carry its target label."""
         if not ctx.has_labels:
-            raise SkipCheck("the dataset has no labels, so no label can be the target of a backdoor")
+            raise SkipCheck("fewer than two classes carry a label, so none can be the target of a backdoor")
         classes, y = label_ids(ctx)
         toks_all = [TOKEN.findall(t.lower()) for t in ctx.texts]
         cands, tested = _candidates(toks_all, y, len(classes))
