@@ -48,6 +48,20 @@ def test_salutation_opens_on_a_name_or_a_role(text, value, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # a tab or a run of spaces is the gap between a form's fields: the name ends there
+        ("Homeroom: Mrs. Alvarez   Parent/Guardian: Li Chen", "Alvarez"),
+        ("Name:\tMaria Lopez\tCity:\tLeeds", "Maria Lopez"),
+        ("Attending: Dr. Ruth Okafor    Unit: 4 West", "Ruth Okafor"),
+        ("Dear Mrs. Ines Duarte  Vaz, thanks", "Ines Duarte  Vaz"),  # one or two spaces inside a name
+    ],
+)
+def test_a_cued_name_ends_at_a_field_gap(text, value):
+    assert {v for v, label in _found(PersonCueRecognizer(), text) if label == "person"} == {value}
+
+
+@pytest.mark.parametrize(
     ("text", "value", "label", "expected"),
     [
         (
@@ -99,6 +113,25 @@ def test_salutation_opens_on_a_name_or_a_role(text, value, expected):
             False,
         ),  # one line
         ("Dear Billing\n4 invoices were returned", "Dear Billing", "organization", False),  # no address below
+        # a title opens a person's line, never a firm's; the title and the degree are not the name
+        (
+            "Dr. Amara Nwosu-Bello, PhD\nDepartment of Epidemiology\n1415 Washington Heights, Ann Arbor",
+            "Amara Nwosu-Bello",
+            "person",
+            True,
+        ),
+        (
+            "Dr. Amara Nwosu-Bello, PhD\nDepartment of Epidemiology\n1415 Washington Heights, Ann Arbor",
+            "Dr. Amara Nwosu-Bello, PhD",
+            "organization",
+            False,
+        ),
+        ("Mr Tobias Grell MBA\nGrell & Sons\n22 Quay Street", "Tobias Grell", "person", True),
+        # two people on one line: the second carries the family name; a firm named after two keeps one
+        ("Kwame and Abena Mensah\n14 Cedar Lane\nColumbus, OH 43215", "Kwame", "person", True),
+        ("Kwame and Abena Mensah\n14 Cedar Lane\nColumbus, OH 43215", "Abena Mensah", "person", True),
+        ("kwame and abena mensah\n14 cedar lane\ncolumbus oh", "abena mensah", "person", True),
+        ("Procter & Gamble\n1 Procter Plaza\nCincinnati", "Procter & Gamble", "organization", True),
     ],
 )
 def test_signature_block(text, value, label, expected):

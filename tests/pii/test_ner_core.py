@@ -132,6 +132,11 @@ def test_span_filters(text, span, label, kept):
         ("another AI, named DAN. DAN stands for it", "DAN. DAN", []),
         ("Yesterday Sen. Elizabeth Warren spoke", "Sen. Elizabeth Warren", ["Sen", "Elizabeth Warren"]),
         ("What is Fantasy Zone II: The Tears of Opa-Opa", "Opa-", ["Opa"]),  # no name ends on a hyphen
+        # a tab or a run of spaces separates a form's fields or a table's columns: no name spans one
+        ("Homeroom: Mrs. Alvarez   Phone: 555 0199", "Alvarez   Phone", ["Alvarez"]),
+        ("Name\tMaria Lopez\tCity\tLeeds", "Maria Lopez\tCity", ["Maria Lopez"]),
+        ("Signed: Ana Ruiz   Witness: Tom Ode", "Ana Ruiz   Witness", ["Ana Ruiz"]),
+        ("Lara  Fiorentino\nAttendant", "Lara  Fiorentino", ["Lara  Fiorentino"]),  # two spaces: a slip
     ],
 )
 def test_where_a_person_span_starts_and_ends(text, span, want):
@@ -200,6 +205,27 @@ def test_country_scores_as_any_place():
     spans = [(first, first + 6, "LOC", "France"), (second, second + 6, "LOC", "France")]
     alone, residence = spans_to_entities(text, spans)
     assert alone.score == residence.score >= 0.3
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "conf", "label"),
+    [
+        ("love from Luis, Marta and the kids", "Luis", 0.85, "person"),  # an unsure firm, a given name
+        ("love from Luis, Marta and the kids", "Luis", 0.99, "organization"),  # the core is sure
+        ("my new Apple laptop", "Apple", 0.85, "organization"),  # a given name that is also a word
+        ("exchange GBP for AUD today", "AUD", 0.85, "organization"),  # capitals: an abbreviation
+        ("thanks to Luis Gomez Ltd", "Luis Gomez Ltd", 0.85, "organization"),  # one word only
+    ],
+)
+def test_unsure_firm_of_one_given_name_is_a_person(text, span, conf, label):
+    from functools import partial
+
+    from sanitas.pii.token_ner import _score
+
+    start = text.index(span)
+    scorer = partial(_score, {(start, start + len(span)): conf}, False)
+    ents = spans_to_entities(text, [(start, start + len(span), "ORG", span)], scorer=scorer)
+    assert [(text[e.start : e.end], e.label) for e in ents] == [(span, label)]
 
 
 def test_lower_case_span_in_cased_text():

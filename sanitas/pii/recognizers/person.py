@@ -9,10 +9,11 @@ from sanitas.pii.lexicons import lexicons
 from sanitas.pii.recognizers.base import GazetteerRecognizer, without_next_key
 from sanitas.pii.registry import register
 
-# Name tokens are joined by spaces only: a line break ends a name ("My name is Tavrik\nWhat ...").
+# Name tokens are joined by one or two spaces: a line break ends a name ("My name is Tavrik\nWhat ..."), and
+# so does a tab or a run of three spaces, the gap between a form's fields ("Mrs. Alvarez   Phone: ...").
 _NAME = re.compile(
     r"[ \t]+(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.?[ \t]+)?"
-    r"(?P<v>[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+(?:[ \t]+(?:[A-Z]\.|[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+)){0,3}"
+    r"(?P<v>[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+(?:[ ]{1,2}(?:[A-Z]\.|[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]+)){0,3}"
     r"(?:,?[ \t]+(?:MD|DVM|DDS|PhD|Jr\.?|Sr\.?|II|III|IV|Esq\.?))?)"
 )
 # After a greeting the name ends the clause: "Hi Ladolfo, ...", "call me Lorencz".

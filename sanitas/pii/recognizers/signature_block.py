@@ -35,6 +35,11 @@ _NOT_FIELD = re.compile(r"[:@]|https?|www\.")
 _NOT_NAME = re.compile(r"[:@/\d]")
 _WORD = re.compile(r"[^\W\d_][\w'’.&-]*")
 _MAX_ABOVE = 4
+# A personal title opening a line ("Dr. Amara Nwosu-Bello, PhD"): a title names a person, never a firm.
+_PERSON_TITLE = re.compile(r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?[ \t]+(?=[^\W\d_])")
+_AND = re.compile(r"[ \t]+(?:and|&)[ \t]+")
+# A degree or suffix after a name: not part of it.
+_DEGREE = re.compile(r",?[ \t]+(?:MD|DO|RN|NP|PA-C|DVM|DDS|PhD|MBA|MPH|Esq\.?|Jr\.?|Sr\.?)\Z")
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +108,8 @@ def _classify(lex: Lexicons, line: str, *, top: bool) -> tuple[str, float] | Non
     if not words or len(words) > 6 or _NOT_FIELD.search(line):
         return None
     shaped = _title_case(line)
+    if _PERSON_TITLE.match(line) and not _NOT_NAME.search(line):
+        return "person", 0.6
     if not _NOT_NAME.search(line):
         if looks_like_person(lex, shaped, 0, len(shaped)):
             return "person", 0.6
@@ -113,6 +120,34 @@ def _classify(lex: Lexicons, line: str, *, top: bool) -> tuple[str, float] | Non
     if not any(w[:1].isupper() for w in words) and any(c.isupper() for c in line):
         return None
     return "organization", 0.5
+
+
+def _couple(lex: Lexicons, text: str, s: int, e: int) -> list[Entity]:
+    """ "Kwame and Abena Mensah" above an address: two people, the second with the family name. A firm
+    named after two people keeps one word on the right ("Procter & Gamble", "Ben & Jerry's")."""
+    m = _AND.search(text, s, e)
+    if m is None:
+        return []
+    left = _title_case(text[s : m.start()]).split()
+    right = _title_case(text[m.end() : e]).split()
+    if (
+        len(right) < 2
+        or not name_shaped(lex, left)
+        or not name_shaped(lex, _title_case(" ".join(right)).split())
+    ):
+        return []
+    return [Entity(s, m.start(), "person", 0.55), Entity(m.end(), e, "person", 0.6)]
+
+
+def _name_part(text: str, s: int, e: int) -> tuple[int, int]:
+    """A person's line without its title and degree ("Dr. Amara Nwosu-Bello, PhD" -> the name)."""
+    title = _PERSON_TITLE.match(text, s, e)
+    if title is not None:
+        s = title.end()
+    degree = _DEGREE.search(text, s, e)
+    if degree is not None and degree.start() > s:
+        e = degree.start()
+    return s, e
 
 
 def _opens_address(lex: Lexicons, text: str, a: int, b: int, *, cased: bool) -> bool:
@@ -174,11 +209,16 @@ class SignatureBlockRecognizer(Recognizer):
             people: set[str] = set()
             for j in reversed(above):
                 s, e = lines[j]
+                couple = _couple(lex, text, s, e)
+                if couple:
+                    out.extend(couple)
+                    continue
                 kind = _classify(lex, text[s:e], top=j == above[-1])
                 if kind is not None and text[s:e] in people:
                     kind = ("person", 0.6)
                 if kind is not None:
                     if kind[0] == "person":
                         people.add(text[s:e])
+                        s, e = _name_part(text, s, e)
                     out.append(Entity(s, e, kind[0], kind[1]))
         return out
