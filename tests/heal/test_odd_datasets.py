@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -81,3 +82,21 @@ def test_lone_surrogates_heal_and_round_trip(tmp_path: Path, fake_embedder) -> N
     assert len([json.loads(x) for x in scores.read_text(encoding="utf-8").splitlines()]) == len(recs)
     for line in manifest.read_text(encoding="utf-8").splitlines():
         json.loads(line)
+
+
+def test_rows_alone_in_their_class_are_not_a_foreign_topic() -> None:
+    """A label column that is mostly row ids (each label on one row): no neighbour could share such a
+    label, so its missing support is no evidence. Formerly those rows seeded the foreign-topic classifier
+    and two thirds of a clean dataset were removed as off-topic."""
+    from sanitas.heal.detectors import DetectorContext, get_detector
+    from sanitas.heal.engine.far import far_stats
+    from sanitas.heal.engine.support import off_topic_families
+    from tests.heal.test_heal_support import between_classes
+
+    base, _ = between_classes(planted=0, n_classes=20, per_class=30)
+    labels = [lab if i % 3 == 0 else f"ticket-{i}" for i, lab in enumerate(base.labels)]
+    ctx = DetectorContext(texts=base.texts, labels=labels, embeddings=base.embeddings)
+    alone = np.array([i % 3 != 0 for i in range(ctx.n)])
+    unsupported = off_topic_families(ctx, far_stats(ctx))[0][0]
+    assert not unsupported[alone].any()
+    assert get_detector("off_topic").detect(ctx).flags.sum() <= 0.01 * ctx.n
