@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from sanitas.pii.entities import Entity
+from sanitas.pii.recognizers.keyed import key_span
 
 # Between a key and its value (as for identifiers, ``recognizers.keyed``): a form's ":", "=" or "-",
 # prose's "is", the quotes of JSON or the cell tags of an HTML table. Unlike an identifier's key, a name
@@ -53,14 +54,20 @@ _KEY_SEPARATOR = re.compile(r"[ \t]*[:=][ \t]*")
 
 
 def drop_value_keys(text: str, entities: list[Entity]) -> list[Entity]:
-    """``entities`` without the name-like spans that are the key of a line whose value is another kind
-    of entity: in "dob: 03/22/1991" or "DOB: 08/30/1984" the core read the key as a person or a firm, but
-    the key labels the date right after it. (A speaker's name before a chat line keeps its span: what
-    follows it is a message, not a detected value.) ``entities`` are resolved: sorted, not overlapping.
+    """``entities`` without the name-like spans that are the key of a value of another kind: the key of a
+    line ("dob: 03/22/1991", "DOB: 08/30/1984": the core read it as a person or a firm, but it labels the
+    date after it) or a word of an identifier's key ("NHS" of "NHS number: 943 476 5919"). A speaker's
+    name before a chat line keeps its span: what follows it is a message, not a detected value.
+    ``entities`` are resolved: sorted, not overlapping.
     """
     drop: set[int] = set()
     for k, (e, f) in enumerate(zip(entities, entities[1:], strict=False)):
         if e.label not in _NAME_KINDS or f.label in _NAME_KINDS:
+            continue
+        key = key_span(text, f.start)
+        if key is not None and key[0] <= e.start and e.end <= key[1]:
+            # inside an identifier's key: "NHS number:", "National Insurance no.", "Tax ID (EIN):"
+            drop.add(k)
             continue
         sep = _KEY_SEPARATOR.match(text, e.end)
         if sep is None or sep.end() != f.start:

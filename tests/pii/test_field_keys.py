@@ -72,6 +72,17 @@ def _e(text: str, value: str, label: str, nth: int = 0) -> Entity:
         ("Jamal: yo did u finish", [("Jamal", "person")], ["Jamal"]),
         ("Jamal: Bianca has the slides", [("Jamal", "person"), ("Bianca", "person")], ["Jamal", "Bianca"]),
         ("call Maria: 555 0199", [("Maria", "person"), ("555 0199", "phone_number")], ["Maria", "555 0199"]),
+        # a word of an identifier's key ("NHS number:"), an aside in its brackets ("Tax ID (EIN):")
+        (
+            "NHS no: 943 476 5919",
+            [("NHS", "organization"), ("943 476 5919", "national_id")],
+            ["943 476 5919"],
+        ),
+        (
+            "Tax ID (EIN): 12-3456789",
+            [("EIN", "organization"), ("12-3456789", "national_id")],
+            ["12-3456789"],
+        ),
     ],
 )
 def test_a_lines_key_before_a_value_is_no_name(text, spans, kept):

@@ -78,6 +78,11 @@ ROWS = [
     ('{"passport": "K8812390", "mrn": "A-00912"}', "K8812390", "passport_number", True),
     ('{"passport": "K8812390", "mrn": "A-00912"}', "A-00912", "medical_record_number", True),
     ("<tr><td>Account</td><td>0012 3345 9981</td></tr>", "0012 3345 9981", "bank_account", True),
+    # an aside in brackets between the key and its separator
+    ("Tax ID (EIN): 12-3456789", "12-3456789", "national_id", True),
+    ("Tax ID (EIN): 12-3456789", "12-3456789", "phone_number", False),
+    ("Driver's License (CA): D1234567", "D1234567", "drivers_license", True),
+    ("Account number (checking): 0048813392", "0048813392", "bank_account", True),
     # A value after another identifier's key is that identifier, though "number" reads as a phone cue.
     ("NHS Number: 943 476 5919, seen today", "943 476 5919", "national_id", True),
     ("NHS Number: 943 476 5919, seen today", "943 476 5919", "phone_number", False),

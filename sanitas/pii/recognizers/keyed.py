@@ -24,10 +24,15 @@ _SEPARATOR = (
 _KEY_SUFFIX = r"(?:[\s_-]*(?:number|num|nr\.?|no\.?|#|id))?"
 
 
+# A short aside between a key and its separator: "Tax ID (EIN):", "Driver's License (CA):".
+_ASIDE = r"(?:[ \t]*\([^()\n]{1,16}\))?"
+
+
 def key_phrase(keys: str) -> str:
-    """A key and its "number"/"no."/"#" in any case ("PASSPORT NO", "Account Number"), then the
-    separator; a letter right after the key means it was only a word's prefix ("tin" in "tinted")."""
-    return rf"(?i:\b(?:{keys}){_KEY_SUFFIX})(?![^\W\d_]){_SEPARATOR}"
+    """A key and its "number"/"no."/"#" in any case ("PASSPORT NO", "Account Number"), an aside in
+    brackets, then the separator; a letter right after the key means it was only a word's prefix ("tin"
+    in "tinted")."""
+    return rf"(?i:\b(?:{keys}){_KEY_SUFFIX})(?![^\W\d_]){_ASIDE}{_SEPARATOR}"
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +50,13 @@ def key_before(text: str, start: int) -> bool:
     "number" as their context word) ask this before claiming it. The keys come from the registry.
     """
     return _any_key_before().search(text, max(0, start - 64), start) is not None
+
+
+def key_span(text: str, start: int) -> tuple[int, int] | None:
+    """Where the keyed recognizer's key that introduces the value at ``start`` lies, if one does
+    ("NHS number: " before "943 476 5919")."""
+    m = _any_key_before().search(text, max(0, start - 64), start)
+    return None if m is None else (m.start(), m.end())
 
 
 def has_digits(value: str, n: int = 4) -> bool:
