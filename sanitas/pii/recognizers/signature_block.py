@@ -130,11 +130,7 @@ def _couple(lex: Lexicons, text: str, s: int, e: int) -> list[Entity]:
         return []
     left = _title_case(text[s : m.start()]).split()
     right = _title_case(text[m.end() : e]).split()
-    if (
-        len(right) < 2
-        or not name_shaped(lex, left)
-        or not name_shaped(lex, _title_case(" ".join(right)).split())
-    ):
+    if len(right) < 2 or not name_shaped(lex, left) or not name_shaped(lex, right):
         return []
     return [Entity(s, m.start(), "person", 0.55), Entity(m.end(), e, "person", 0.6)]
 
