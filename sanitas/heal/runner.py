@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,16 @@ def _clean(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+def _missing(value: Any) -> bool:
+    """No value: null, an empty string, or a float NaN (what pandas and ``json.dumps`` write for one)."""
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _text_of(value: Any) -> str:
+    """A row's text as one string ("" when it has none)."""
+    return "" if _missing(value) else _clean(str(value))
+
+
 @dataclass
 class _Span:
     message: int
@@ -62,7 +73,7 @@ class LoadedRow:
 
 def _label_of(value: Any) -> str | None:
     """A label as one string: hierarchical names are joined with `` > ``."""
-    if value is None or value == "":
+    if _missing(value):
         return None
     if isinstance(value, list):
         if not value:
@@ -106,7 +117,7 @@ def _from_json(obj: dict[str, Any], k: int) -> LoadedRow:
     return LoadedRow(
         HealRow(
             id=str(obj.get("id", k)),
-            text=_clean(str(obj.get("text") or "")),
+            text=_text_of(obj.get("text")),
             label=_label_of(obj.get("label")),
             uid=obj.get("uid"),
         ),
@@ -187,7 +198,7 @@ def read_rows(path: Path) -> tuple[str, list[LoadedRow], list[str]]:
         LoadedRow(
             HealRow(
                 id=str(r.get("id") if r.get("id") not in (None, "") else k),
-                text=_clean(str(r.get("text") or "")),
+                text=_text_of(r.get("text")),
                 label=_label_of(r.get("label")),
             ),
             r,

@@ -100,3 +100,17 @@ def test_rows_alone_in_their_class_are_not_a_foreign_topic() -> None:
     unsupported = off_topic_families(ctx, far_stats(ctx))[0][0]
     assert not unsupported[alone].any()
     assert get_detector("off_topic").detect(ctx).flags.sum() <= 0.01 * ctx.n
+
+
+def test_nan_is_a_missing_label_and_text(tmp_path: Path) -> None:
+    """``json.dumps`` and pandas write a missing float as NaN: it is no label (not a class "nan")
+    and no text (not the word "nan")."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": "a", "text": "card lost", "label": NaN}\n'
+        '{"id": "b", "text": NaN, "label": 1.0}\n'
+        '{"id": "c", "text": 0, "label": ""}\n'
+    )
+    rows = [lr.row for lr in read_rows(src)[1]]
+    assert [r.label for r in rows] == [None, "1.0", None]
+    assert [r.text for r in rows] == ["card lost", "", "0"]
