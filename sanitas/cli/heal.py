@@ -45,6 +45,14 @@ def heal(
         options = HealOptions(**checks, scan_only=dry_run)
     except ValueError as exc:
         raise fail(str(exc).replace("_", "-")) from None
+    outputs = {
+        str(p): flag
+        for flag, p in (("--out", out), ("--manifest", manifest), ("--scores", scores), ("--report", report))
+        if p is not None
+    }
+    for path, flag in outputs.items():
+        if Path(path).is_dir():
+            raise fail(f"{flag} {path} is a folder: give a file path")
     settings = load_settings()
     started = time.perf_counter()
     try:
@@ -61,6 +69,12 @@ def heal(
             )
     except InputError as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        # an output that cannot be written (no permission, disk full): the heal itself went through
+        written = set(outputs) | {str(d) for o in outputs for d in Path(o).parents}
+        if exc.filename is None or str(exc.filename) not in written:
+            raise
+        raise fail(f"cannot write {exc.filename}: {exc.strerror}") from None
     _summary(result, time.perf_counter() - started)
     for label, path in (("healed", out), ("manifest", manifest), ("scores", scores), ("report", report)):
         if path is not None:

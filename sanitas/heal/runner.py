@@ -150,9 +150,15 @@ def _read_jsonl(path: Path) -> list[LoadedRow]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
+                if line.strip() == "[":
+                    raise InputError(
+                        f"{where}: a JSON array; heal reads JSON Lines (one object per line)"
+                    ) from None
                 raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(obj, dict):
-                raise InputError(f"{where}: each line must be a JSON object")
+                # a whole JSON array on one line, or the opening bracket of a pretty-printed one
+                array = " (JSON Lines: one object per line, not an array)" if line.lstrip()[:1] == "[" else ""
+                raise InputError(f"{where}: each line must be a JSON object{array}")
             rows.append(_from_json(obj, len(rows)))
     if rows and not any(
         "text" in lr.raw or "messages" in lr.raw or isinstance(lr.raw.get("comment"), dict) for lr in rows
@@ -164,12 +170,17 @@ def _read_jsonl(path: Path) -> list[LoadedRow]:
     return rows
 
 
+def _delimiter(path: Path) -> str:
+    """A ``.tsv`` file's fields are separated by tabs, any other table's by commas."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
 def _read_table(path: Path, fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
     """A CSV's or a Parquet file's records and column names."""
     if fmt == "csv":
         try:
             with open(path, newline="", encoding="utf-8-sig") as f:
-                reader = csv.DictReader(f)
+                reader = csv.DictReader(f, delimiter=_delimiter(path))
                 return list(reader), list(reader.fieldnames or [])
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
@@ -263,7 +274,7 @@ def write_healed(
         write_jsonl(path, records)
     elif fmt == "csv":
         with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=columns)
+            w = csv.DictWriter(f, fieldnames=columns, delimiter=_delimiter(path))
             w.writeheader()
             w.writerows(records)
     else:

@@ -114,3 +114,40 @@ def test_nan_is_a_missing_label_and_text(tmp_path: Path) -> None:
     rows = [lr.row for lr in read_rows(src)[1]]
     assert [r.label for r in rows] == [None, "1.0", None]
     assert [r.text for r in rows] == ["card lost", "", "0"]
+
+
+def test_a_tsv_file_is_read_and_written_with_tabs(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    src = tmp_path / "in.tsv"
+    src.write_text("text\tlabel\n" + "".join(f"{t}\t{lab}\n" for t, lab in make_rows(10)))
+    fmt, rows, columns = read_rows(src)
+    assert fmt == "csv" and columns == ["text", "label"] and rows[0].row.label is not None
+    out = tmp_path / "out.tsv"
+    heal_file(src, out=out, options=HealOptions(), embedder=fake_embedder)
+    assert out.read_text().splitlines()[0] == "text\tlabel"
+    assert [lr.row.text for lr in read_rows(out)[1]][:3] == [lr.row.text for lr in rows][:3]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[\n  {"text": "a", "label": "x"}\n]\n', "a JSON array; heal reads JSON Lines"),
+        ('[{"text": "a", "label": "x"}]\n', r"JSON Lines: one object per line, not an array"),
+    ],
+)
+def test_a_json_array_is_named_as_such(tmp_path: Path, content: str, message: str) -> None:
+    src = tmp_path / "in.json"
+    src.write_text(content)
+    with pytest.raises(InputError, match=message):
+        read_rows(src)
+
+
+def test_the_cli_refuses_a_folder_as_an_output(tmp_path: Path) -> None:
+    from sanitas.cli.main import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "ok", "label": "a"}\n')
+    result = CliRunner(env={"SANITAS_HOME": str(tmp_path / "home"), "COLUMNS": "200"}).invoke(
+        app, ["heal", str(src), "--all", "--manifest", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "--manifest" in result.output and "is a folder" in result.output
