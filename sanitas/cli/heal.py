@@ -45,14 +45,11 @@ def heal(
         options = HealOptions(**checks, scan_only=dry_run)
     except ValueError as exc:
         raise fail(str(exc).replace("_", "-")) from None
-    outputs = {
-        str(p): flag
-        for flag, p in (("--out", out), ("--manifest", manifest), ("--scores", scores), ("--report", report))
-        if p is not None
-    }
-    for path, flag in outputs.items():
-        if Path(path).is_dir():
-            raise fail(f"{flag} {path} is a folder: give a file path")
+    named = (("--out", out), ("--manifest", manifest), ("--scores", scores), ("--report", report))
+    outputs = {str(p): option for option, p in named if p is not None}
+    for target, option in outputs.items():
+        if Path(target).is_dir():
+            raise fail(f"{option} {target} is a folder: give a file path")
     settings = load_settings()
     started = time.perf_counter()
     try:
