@@ -83,7 +83,8 @@ def _label_of(value: Any) -> str | None:
             return _label_of(first.get("name"))
         if isinstance(first, list):
             return _label_of(first)
-        return " > ".join(_clean(str(v)) for v in value)
+        names = [_clean(str(v)) for v in value if not _missing(v)]
+        return " > ".join(names) if names else None
     if isinstance(value, dict):
         return _label_of(value.get("name"))
     return _clean(str(value))
@@ -91,14 +92,17 @@ def _label_of(value: Any) -> str | None:
 
 def comment_text(comment: dict[str, Any]) -> tuple[str, list[_Span]]:
     """A Re:infer comment's text (:func:`sanitas.sources.text.comment_text`) and where each part lies."""
+    messages = comment.get("messages") or []
+    if not (isinstance(messages, list) and all(isinstance(m, dict) for m in messages)):
+        raise InputError("'messages' must be a list of message objects")
     spans: list[_Span] = []
     pos = 0
-    for m, part, t in text_segments(comment.get("messages") or []):
+    for m, part, t in text_segments(messages):
         if spans:
             pos += len(PART_SEP)
         spans.append(_Span(m, part, pos, pos + len(t)))
         pos += len(t)
-    return _clean(PART_SEP.join(t for _, _, t in text_segments(comment.get("messages") or []))), spans
+    return _clean(PART_SEP.join(t for _, _, t in text_segments(messages))), spans
 
 
 def _from_json(obj: dict[str, Any], k: int) -> LoadedRow:
@@ -159,7 +163,10 @@ def _read_jsonl(path: Path) -> list[LoadedRow]:
                 # a whole JSON array on one line, or the opening bracket of a pretty-printed one
                 array = " (JSON Lines: one object per line, not an array)" if line.lstrip()[:1] == "[" else ""
                 raise InputError(f"{where}: each line must be a JSON object{array}")
-            rows.append(_from_json(obj, len(rows)))
+            try:
+                rows.append(_from_json(obj, len(rows)))
+            except InputError as exc:
+                raise InputError(f"{where}: {exc}") from None
     if rows and not any(
         "text" in lr.raw or "messages" in lr.raw or isinstance(lr.raw.get("comment"), dict) for lr in rows
     ):

@@ -151,3 +151,18 @@ def test_the_cli_refuses_a_folder_as_an_output(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "--manifest" in result.output and "is a folder" in result.output
+
+
+@pytest.mark.parametrize("messages", ["hello", {"body": "x"}, [None, 5]])
+def test_messages_that_are_not_message_objects_are_one_input_error(tmp_path: Path, messages: object) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "fine", "label": "x"}) + "\n")
+    src.write_text(src.read_text() + json.dumps({"id": "b", "messages": messages, "label": "x"}) + "\n")
+    with pytest.raises(InputError, match=r"in\.jsonl:2: 'messages' must be a list of message objects"):
+        read_rows(src)
+
+
+def test_a_label_list_of_nulls_is_no_label(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "a", "label": [null]}\n{"text": "b", "label": ["x", null, "y"]}\n')
+    assert [lr.row.label for lr in read_rows(src)[1]] == [None, "x > y"]
