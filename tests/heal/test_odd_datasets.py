@@ -166,3 +166,23 @@ def test_a_label_list_of_nulls_is_no_label(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"text": "a", "label": [null]}\n{"text": "b", "label": ["x", null, "y"]}\n')
     assert [lr.row.label for lr in read_rows(src)[1]] == [None, "x > y"]
+
+
+def test_a_one_row_class_is_judged_alike_whatever_the_warning_filters(fake_embedder) -> None:  # noqa: ANN001
+    """cleanlab warns about a class too small to flag all its issues; under an "error" filter (pytest's
+    ``-W error``, a caller's) that warning used to send the check to its plain-disagreement fallback,
+    which flags, and relabels, the row of a one-row class whatever its text."""
+    import warnings
+
+    import cleanlab.filter  # noqa: F401 - its import ignores every warning: the filter below undoes that
+
+    from sanitas.heal.detectors import DetectorContext, get_detector
+
+    rows = make_rows()
+    texts, labels = [t for t, _ in rows], [lab for _, lab in rows]
+    labels[1] = "a class of its own"
+    ctx = DetectorContext(texts=texts, labels=labels, embeddings=fake_embedder.encode(texts))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = get_detector("mislabeled").detect(ctx)
+    assert not res.flags[1]

@@ -14,6 +14,7 @@ neither flagged nor relabeled.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -162,14 +163,20 @@ def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
         # cleanlab needs every class index to occur; re-index to the classes present
         remap = np.searchsorted(present, yl)
         sub = pl if present.size == pl.shape[1] else pl[:, present]
-        found = find_label_issues(
-            remap,
-            sub / sub.sum(axis=1, keepdims=True),
-            filter_by="prune_by_class",
-            # cleanlab otherwise forks a process pool; forked from a threaded server the child can
-            # wait forever on a lock the fork copied held (seen under ``sanitas serve``). Same result.
-            n_jobs=1,
-        )
+        with warnings.catch_warnings():
+            # cleanlab warns that a class with too few rows may keep some issues hidden: expected, and
+            # under an "error" filter the warning would turn into the fallback below, which flags every
+            # row of a one-row class (cleanlab's own import ignores every warning, so this is otherwise
+            # what already happens)
+            warnings.simplefilter("ignore", UserWarning)
+            found = find_label_issues(
+                remap,
+                sub / sub.sum(axis=1, keepdims=True),
+                filter_by="prune_by_class",
+                # cleanlab otherwise forks a process pool; forked from a threaded server the child can
+                # wait forever on a lock the fork copied held (seen under ``sanitas serve``). Same result.
+                n_jobs=1,
+            )
         return np.asarray(found, dtype=bool)
     except Exception:  # noqa: BLE001 - degenerate inputs (a class of one row): plain disagreement
         return np.asarray(pl.argmax(axis=1) != yl)
