@@ -231,7 +231,7 @@ def test_unsure_firm_of_one_given_name_is_a_person(text, span, conf, label):
 def test_lower_case_span_in_cased_text():
     # A writer who capitalizes every sentence leaves terms, not names, in lower case; a chat in lower
     # case keeps the model's score, and so does a handle.
-    cased = "Biopsies were taken. Infection with pylori was found."
+    cased = "Samples arrived. Biopsies were taken. Infection with pylori was found."
     chat = "biopsies were taken. infection with pylori was found."
     handle = "Thanks to @pylori_fan for this. Great read."
     for text, value, kept in (
@@ -260,10 +260,14 @@ def test_uncased_texts_reach_the_model(model):
     ("text", "value", "kept"),
     [
         # a capitalized word and a lower-case one: a genus and species, an eponym and its noun
-        ("Cysts were seen in two samples. Giardia lamblia was confirmed by PCR.", "Giardia lamblia", False),
-        ("The valve was replaced. A Witzel dilator was used.", "Witzel dilator", False),
+        ("Samples arrived. Cysts were seen. Giardia lamblia was confirmed by PCR.", "Giardia lamblia", False),
+        ("Samples arrived. The valve was replaced. A Witzel dilator was used.", "Witzel dilator", False),
         # an initial's full stop opens no sentence: the writer still capitalizes every one
-        ("Eradication of H. pylori failed. Bismuth subsalicylate was added.", "Bismuth subsalicylate", False),
+        (
+            "Samples arrived. Eradication of H. pylori failed. Bismuth subsalicylate was added.",
+            "Bismuth subsalicylate",
+            False,
+        ),
         # nobiliary particles are part of names
         ("Please call Maria de la Cruz. She runs the office.", "Maria de la Cruz", True),
         ("The report was signed. Jan van der Berg approved it.", "Jan van der Berg", True),
@@ -272,9 +276,13 @@ def test_uncased_texts_reach_the_model(model):
         ("cysts were seen. giardia lamblia was confirmed.", "giardia lamblia", True),
         # an abbreviation's full stop ("vs.", "sp.", "et al.") opens no sentence, nor does a word of
         # fixed case ("cAMP") say how the writer uses case
-        ("Doses were high vs. low in the trial. Adenylate cyclase rose.", "Adenylate cyclase", False),
         (
-            "Levels fell sharply. cAMP mediates the effect. Adenylate cyclase rose.",
+            "Samples arrived. Doses were high vs. low in the trial. Adenylate cyclase rose.",
+            "Adenylate cyclase",
+            False,
+        ),
+        (
+            "Samples arrived. Levels fell sharply. cAMP mediates the effect. Adenylate cyclase rose.",
             "Adenylate cyclase",
             False,
         ),
@@ -284,7 +292,16 @@ def test_uncased_texts_reach_the_model(model):
             False,
         ),
         # a word opening on punctuation is read by its first letter
-        ("Patients were treated. Nitrosourea (carmustine) was given.", "Nitrosourea (carmustine", False),
+        (
+            "Samples arrived. Patients were treated. Nitrosourea (carmustine) was given.",
+            "Nitrosourea (carmustine",
+            False,
+        ),
+        # two capitalized openings are too little to show a writer who uses case: a short post keeps
+        # a name no list holds, and a lower-case one
+        ("Great show tonight. Loved how Tavrin sang", "Tavrin", True),
+        ("Great show tonight. Loved how tavrin sang", "tavrin", True),
+        ("Samples arrived. Great show tonight. Loved how tavrin sang", "tavrin", False),
         # a lower-case writer keeps the model's score even after an abbreviation
         ("doses were high vs. low. giardia lamblia was seen.", "giardia lamblia", True),
     ],
