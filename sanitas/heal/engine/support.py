@@ -49,13 +49,14 @@ def label_support(ctx: DetectorContext) -> np.ndarray:
 def unsupported_rows(ctx: DetectorContext, confirmed: np.ndarray) -> np.ndarray:
     """Labelled, unconfirmed rows whose label at most ``MAX_SUPPORT`` of their neighbours share.
 
-    A row alone in its class is never one: no other row carries its label, so no neighbour could
-    share it and its missing support says nothing about its text.
+    A row of a class too small to show support is never one: support is two or more of its classmates
+    among its neighbours, so a row alone in its class (no classmate) or in a class of two (one
+    classmate) cannot have it, and its missing support says nothing about its text.
     """
     sup = label_support(ctx)
     _, y = label_ids(ctx)
-    shared = np.bincount(y[y >= 0], minlength=1)[np.maximum(y, 0)] > 1
-    return np.asarray((sup >= 0) & (sup <= MAX_SUPPORT) & ~confirmed & shared)
+    classmates = np.bincount(y[y >= 0], minlength=1)[np.maximum(y, 0)] - 1
+    return np.asarray((sup >= 0) & (sup <= MAX_SUPPORT) & ~confirmed & (classmates > MAX_SUPPORT))
 
 
 def off_topic_families(ctx: DetectorContext, st: FarStats) -> tuple[list[np.ndarray], list[bool]]:
