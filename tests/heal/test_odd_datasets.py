@@ -205,3 +205,20 @@ def test_a_one_row_class_is_judged_alike_whatever_the_warning_filters(fake_embed
         warnings.simplefilter("error")
         res = get_detector("mislabeled").detect(ctx)
     assert not res.flags[1]
+
+
+def test_the_mislabeled_check_leaves_the_process_warning_filters_alone() -> None:
+    """cleanlab's import ignores every warning for the whole process; the check undoes that."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, numpy as np\n"
+        "from sanitas.heal.detectors.mislabeled import _cl_issues\n"
+        "before = list(warnings.filters)\n"
+        "p = np.array([[.9, .1], [.8, .2], [.2, .8], [.1, .9], [.7, .3], [.3, .7]])\n"
+        "_cl_issues(p, np.array([0, 0, 1, 1, 1, 0]))\n"
+        "import sys\n"
+        "sys.exit(0 if warnings.filters == before else 1)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

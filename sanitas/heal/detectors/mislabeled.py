@@ -156,7 +156,11 @@ class MislabeledDetector(Detector):
 def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
     """Confident learning's label issues (prune by class: each class gives up the rows its estimated
     noise count says it holds, lowest self-confidence first) on out-of-sample probabilities."""
-    from cleanlab.filter import find_label_issues
+    with warnings.catch_warnings():
+        # cleanlab's import (its spurious-correlation module) runs warnings.filterwarnings("ignore"):
+        # without this the first mislabeled check would silence every warning of the process for good
+        # (a server's, a worker's)
+        from cleanlab.filter import find_label_issues
 
     present = np.unique(yl)
     try:
@@ -166,8 +170,7 @@ def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
         with warnings.catch_warnings():
             # cleanlab warns that a class with too few rows may keep some issues hidden: expected, and
             # under an "error" filter the warning would turn into the fallback below, which flags every
-            # row of a one-row class (cleanlab's own import ignores every warning, so this is otherwise
-            # what already happens)
+            # row of a one-row class
             warnings.simplefilter("ignore", UserWarning)
             found = find_label_issues(
                 remap,
