@@ -71,6 +71,11 @@ ROWS = [
     ("NINO AB 12 34 56 C on record", "AB 12 34 56 C", "national_id", True),
     ("account number 12345678 at the bank", "12345678", "bank_account", True),
     ("ZIP: 02110 on the form", "02110", "zip_code", True),
+    # a bare ZIP follows a state's code, a bare UK postcode opens on a postcode area
+    ("Boston, MA 02110", "02110", "zip_code", True),
+    ("a receptor antagonist (AH 23848) was given", "23848", "zip_code", False),
+    ("Leeds LS1 4DY", "LS1 4DY", "zip_code", True),
+    ("cells expressed surface CD45RA with", "CD45RA", "zip_code", False),
     # Keys in any case, and the layouts of forms, JSON and HTML tables between key and value.
     ("Passport No: X1234567 | exp. 2031", "X1234567", "passport_number", True),
     ("PASSPORT NUMBER: 533380006", "533380006", "passport_number", True),
