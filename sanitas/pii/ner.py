@@ -276,6 +276,31 @@ def _dictionary_word(value: str, mapped: str, *, sure_case_blind: bool = False) 
     return all(lex.is_english_word(t) for t in tokens) and not any(_known_name(t) for t in tokens)
 
 
+_WORDS_BEFORE = re.compile(r"(?:[\w'’.-]+ ){1,3}\Z")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+
+
+def _street_word_alone(value: str) -> bool:
+    """Whether ``value`` is a street-type word and nothing else ("St", "Ave.", "Road"), not a town's."""
+    lex = lexicons()
+    t = value.rstrip(".").lower()
+    return " " not in value and t in lex.street_words and t not in lex.cities and t not in lex.coarse_places
+
+
+def _capitalized_words_before(text: str, start: int) -> int:
+    """Where the run of up to three capitalized or ordinal words right before ``start`` (one space
+    apart, same line) begins; ``start`` when there is none ("Main St", "5th Ave", "Notting Hill")."""
+    m = _WORDS_BEFORE.search(text, max(0, start - 60), start)
+    if m is None:
+        return start
+    pos = start
+    for w in reversed(m.group(0).split(" ")[:-1]):
+        if not (w[:1].isupper() or _ORDINAL.fullmatch(w)) or w.lower() in _FUNCTION_WORDS:
+            break
+        pos -= len(w) + 1
+    return pos
+
+
 def _given_name_alone(value: str) -> bool:
     """One word, a known given name that is no English word ("Luis", not "Victoria" or "Apple") nor
     written in capitals ("AUD", "OTT": abbreviations that are also names somewhere)."""
@@ -331,6 +356,13 @@ def _entity(
         if cut is None:
             return None
     start, end = cut
+    if mapped == "location" and _street_word_alone(text[start:end]):
+        # "Main St.": the core read the street's type word alone; the street's name is the capitalized
+        # words before it on the line. With none there ("to the Park") nothing names a place.
+        start = _capitalized_words_before(text, start)
+        if start == cut[0] or lexicons().is_first_name(text[start:end].split()[0]):
+            # no name before it, or a person's ("Fletcher Hill"): the core's type word alone is no place
+            return None
     value = text[start:end]
     score = span_score(label, value) if scorer is None else scorer(label, value, a, b)
     if mapped == "organization" and score < UNSURE_ORG and _given_name_alone(value):

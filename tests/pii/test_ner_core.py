@@ -228,6 +228,24 @@ def test_unsure_firm_of_one_given_name_is_a_person(text, span, conf, label):
     assert [(text[e.start : e.end], e.label) for e in ents] == [(span, label)]
 
 
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        # a street's type word alone: the street's name is the capitalized words before it
+        ("Refill sent to CVS on Main St.", "St.", ["Main St"]),
+        ("met at 5th Ave tonight", "Ave", ["5th Ave"]),
+        ("a flat in Notting Hill", "Hill", ["Notting Hill"]),
+        # with none before it, it names no place
+        ("I went to the Park today", "Park", []),
+        ("a note from Fletcher Hill today", "Hill", []),  # a person's name before it
+    ],
+)
+def test_a_street_type_word_alone_takes_its_name(text, span, want):
+    start = text.index(span)
+    ents = spans_to_entities(text, [(start, start + len(span), "LOC", span)], adjust=False)
+    assert [text[e.start : e.end] for e in ents] == want
+
+
 def test_lower_case_span_in_cased_text():
     # A writer who capitalizes every sentence leaves terms, not names, in lower case; a chat in lower
     # case keeps the model's score, and so does a handle.
