@@ -30,15 +30,16 @@ class Settings:
     # The address clients reach the server at (``SANITAS_PUBLIC_URL``), used for every link the server
     # hands out (signed downloads); the request's Host header is never trusted for them.
     public_url: str | None = None
-    # The engine that runs the embedding model (``SANITAS_EMBED_BACKEND``): torch (default), onnx (fp32)
-    # or onnx-int8; the ONNX ones fall back to torch when their file was not exported. int8, scaled per
-    # token (``embeddings.onnx_quant``), embeds 2.65x torch's texts per CPU second and keeps every heal
-    # suite F1 within 0.01 of torch's, but it is not the default. At stop 17 it made the poisoned check
-    # accept "apple" (a word of the apple_pay class) as a backdoor trigger on the bundled sample; that
-    # check now decides by an effect size engine noise does not tip. On a CPU without VNNI int8 is only
-    # 1.27x torch (uint8 products, exact on every CPU: embeddings.onnx_quant), and its cold heal gains
-    # no acceptance point there (BENCHMARKS.md stops 17 and 18).
-    embed_backend: str = "torch"
+    # The engine that runs the embedding model (``SANITAS_EMBED_BACKEND``): onnx-int8 (default), onnx
+    # (fp32) or torch; the ONNX ones fall back to torch when their file was not exported. int8, scaled per
+    # token (``embeddings.onnx_quant``), is the fastest on every CPU measured (2.65x torch's texts per CPU
+    # second with VNNI, 1.27x on AVX2 alone) and keeps every heal suite F1 within 0.01 of torch's and
+    # BANKING77 top-1 within .001, the bar for the default. What kept torch the default until
+    # stop 22 was measured again then: the bundled sample gets the same single trigger as with torch (at
+    # stop 17 int8 made the poisoned check accept "apple"; that check now decides by an effect size engine
+    # noise does not tip), and the cold stream runs at .988 of the int8 embedder's rate (.83 at stop 17).
+    # With an ONNX engine a heal loads no torch. BENCHMARKS.md, stops 17, 18, 21 and 22.
+    embed_backend: str = "onnx-int8"
     # Mark the session cookies ``Secure`` even when a request arrives over plain HTTP
     # (``SANITAS_COOKIE_SECURE=1``): behind a TLS-terminating proxy the app itself only sees HTTP.
     cookie_secure: bool = False
@@ -149,7 +150,7 @@ def load_settings(**overrides: object) -> Settings:
         "job_max_attempts": _int("SANITAS_JOB_MAX_ATTEMPTS", 3),
         "workers": _int("SANITAS_WORKERS", 1),
         "public_url": os.environ.get("SANITAS_PUBLIC_URL"),
-        "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "torch"),
+        "embed_backend": os.environ.get("SANITAS_EMBED_BACKEND", "onnx-int8"),
         "cookie_secure": _flag("SANITAS_COOKIE_SECURE", False),
         "knn": os.environ.get("SANITAS_KNN", "auto"),
         "ray_address": os.environ.get("RAY_ADDRESS") or None,

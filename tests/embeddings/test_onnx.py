@@ -189,7 +189,7 @@ def test_files_of_earlier_export_formats_are_removed(tmp_path: Path) -> None:
     assert remove_stale(tmp_path) == []
 
 
-def test_torch_is_the_default_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    # int8 is selectable, not the default: see the comment on Settings.embed_backend.
+def test_int8_is_the_default_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fastest engine whose quality holds: see the comment on Settings.embed_backend.
     monkeypatch.delenv("SANITAS_EMBED_BACKEND", raising=False)
-    assert embed_backend() == "torch"
+    assert embed_backend() == "onnx-int8"
