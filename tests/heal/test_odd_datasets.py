@@ -84,40 +84,25 @@ def test_lone_surrogates_heal_and_round_trip(tmp_path: Path, fake_embedder) -> N
         json.loads(line)
 
 
-def test_rows_alone_in_their_class_are_not_a_foreign_topic() -> None:
-    """A label column that is mostly row ids (each label on one row): no neighbour could share such a
-    label, so its missing support is no evidence. Formerly those rows seeded the foreign-topic classifier
-    and two thirds of a clean dataset were removed as off-topic."""
+@pytest.mark.parametrize("rows_a_class", [1, 2])
+def test_rows_of_too_small_classes_are_not_a_foreign_topic(rows_a_class: int) -> None:
+    """Two thirds of the rows in classes of one row (a label column that is mostly row ids) or of two:
+    support is two classmates among a row's neighbours, which such a class cannot give, so its missing
+    support is no evidence. Formerly those rows seeded the foreign-topic classifier: two thirds of a clean
+    dataset were removed as off-topic with one-row classes, a tenth with two-row ones."""
     from sanitas.heal.detectors import DetectorContext, get_detector
     from sanitas.heal.engine.far import far_stats
     from sanitas.heal.engine.support import off_topic_families
     from tests.heal.test_heal_support import between_classes
 
     base, _ = between_classes(planted=0, n_classes=20, per_class=30)
-    labels = [lab if i % 3 == 0 else f"ticket-{i}" for i, lab in enumerate(base.labels)]
-    ctx = DetectorContext(texts=base.texts, labels=labels, embeddings=base.embeddings)
-    alone = np.array([i % 3 != 0 for i in range(ctx.n)])
-    unsupported = off_topic_families(ctx, far_stats(ctx))[0][0]
-    assert not unsupported[alone].any()
-    assert get_detector("off_topic").detect(ctx).flags.sum() <= 0.01 * ctx.n
-
-
-def test_rows_of_two_row_classes_are_not_a_foreign_topic() -> None:
-    """Many classes of two rows each: a row has one classmate, so it cannot show the support of two;
-    formerly a tenth of such a clean dataset was removed as off-topic."""
-    from sanitas.heal.detectors import DetectorContext, get_detector
-    from sanitas.heal.engine.far import far_stats
-    from sanitas.heal.engine.support import off_topic_families
-    from tests.heal.test_heal_support import between_classes
-
-    base, _ = between_classes(planted=0, n_classes=20, per_class=30)
-    pairs = np.array([bool(i % 3) for i in range(len(base.texts))])
+    small = np.array([bool(i % 3) for i in range(len(base.texts))])
     labels = list(base.labels)
-    for j, i in enumerate(np.flatnonzero(pairs)):
-        labels[i] = f"pair-{j // 2}"  # two rows a class, unrelated to their texts
+    for j, i in enumerate(np.flatnonzero(small)):
+        labels[i] = f"small-{j // rows_a_class}"  # unrelated to the row's text
     ctx = DetectorContext(texts=base.texts, labels=labels, embeddings=base.embeddings)
     unsupported = off_topic_families(ctx, far_stats(ctx))[0][0]
-    assert not unsupported[pairs].any()
+    assert not unsupported[small].any()
     assert get_detector("off_topic").detect(ctx).flags.sum() <= 0.01 * ctx.n
 
 

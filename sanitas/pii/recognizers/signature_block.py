@@ -108,10 +108,8 @@ def _classify(lex: Lexicons, line: str, *, top: bool) -> tuple[str, float] | Non
     if not words or len(words) > 6 or _NOT_FIELD.search(line):
         return None
     shaped = _title_case(line)
-    if _PERSON_TITLE.match(line) and not _NOT_NAME.search(line):
-        return "person", 0.6
     if not _NOT_NAME.search(line):
-        if looks_like_person(lex, shaped, 0, len(shaped)):
+        if _PERSON_TITLE.match(line) or looks_like_person(lex, shaped, 0, len(shaped)):
             return "person", 0.6
         if top and 2 <= len(words) <= 4 and name_shaped(lex, shaped.split()):
             return "person", 0.55
