@@ -93,3 +93,21 @@ def test_memmap_input_gives_same_answer(tmp_path: Path) -> None:
         a = knn(emb, k=8, mode=mode)
         b = knn(np.load(tmp_path / "e.npy", mmap_mode="r"), k=8, mode=mode)
         np.testing.assert_array_equal(a[0], b[0])
+
+
+def test_ann_answers_rows_the_graph_cannot_reach() -> None:
+    """Many small groups of identical vectors leave hnswlib's beam short of ``k`` rows for some
+    queries (it then fails the whole batch); those rows are answered by an exact scan instead."""
+    rng = np.random.default_rng(0)
+    spread = rng.normal(size=(2000, 32)).astype(np.float32)
+    groups = rng.normal(size=(200, 32)).astype(np.float32)
+    emb = np.vstack([spread, groups[rng.integers(0, 200, 20000)]])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    with pytest.raises(RuntimeError):
+        neighbors.query_index(neighbors.build_index(emb), emb, k=91)
+    idx, sim = knn(emb, k=90, mode="ann")
+    assert idx.shape == (22000, 90)
+    assert not (idx == np.arange(22000)[:, None]).any()
+    assert np.all(np.diff(sim, axis=1) <= 1e-6)
+    # every grouped row (~100 identical rows a group) has a twin among its nearest: similarity 1
+    assert np.all(sim[2000:, 0] > 0.999)

@@ -101,12 +101,42 @@ def build_index(emb: np.ndarray) -> Any:
 
 
 def query_index(index: Any, queries: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` approximate nearest rows of each query, by descending inner product."""
+    """``k`` approximate nearest rows of each query, by descending inner product.
+
+    Raises ``RuntimeError`` (hnswlib's) when the search beam reaches fewer than ``k`` rows for some
+    query: ``_hnsw`` answers those rows another way.
+    """
     q = np.ascontiguousarray(queries, dtype=np.float32)
     index.set_ef(max(HNSW_EF_MIN, 2 * k))
     index.set_num_threads(max(1, os.cpu_count() or 1))
     labels, dist = index.knn_query(q, k=k)
     return labels.astype(np.int64), (1.0 - dist).astype(np.float32)
+
+
+def _query_robust(index: Any, emb: np.ndarray, rows: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``query_index`` of ``emb[rows]``, with the rows the graph cannot answer searched exactly.
+
+    hnswlib fails a whole batch when one query's beam reaches fewer than ``k`` rows, which happens
+    where many rows share one vector (a million-row dataset of near-duplicates has thousands of
+    identical TF-IDF rows; measured: the 1M-row scale run failed there). The batch is halved until
+    the failing rows stand alone, and each of those is scanned exactly (few rows, each linear).
+    """
+    try:
+        return query_index(index, emb[rows], k=k)
+    except RuntimeError:
+        if len(rows) > 1:
+            half = len(rows) // 2
+            a_lab, a_sim = _query_robust(index, emb, rows[:half], k=k)
+            b_lab, b_sim = _query_robust(index, emb, rows[half:], k=k)
+            return np.vstack([a_lab, b_lab]), np.vstack([a_sim, b_sim])
+    sims = np.empty(emb.shape[0], dtype=np.float32)
+    one = np.asarray(emb[rows[0]], dtype=np.float32)
+    for start in range(0, emb.shape[0], _QUERY_BLOCK):
+        stop = min(emb.shape[0], start + _QUERY_BLOCK)
+        sims[start:stop] = np.asarray(emb[start:stop], dtype=np.float32) @ one
+    top = np.argpartition(-sims, k - 1)[:k]
+    top = top[np.argsort(-sims[top], kind="stable")]
+    return top[None, :].astype(np.int64), sims[top][None, :]
 
 
 def _hnsw(emb: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +148,7 @@ def _hnsw(emb: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
     kk = min(k + 1, n)
     for start in range(0, n, _QUERY_BLOCK):
         stop = min(n, start + _QUERY_BLOCK)
-        lab, s = query_index(index, emb[start:stop], k=kk)
+        lab, s = _query_robust(index, emb, np.arange(start, stop), k=kk)
         rows = np.arange(start, stop)[:, None]
         is_self = lab == rows
         # drop the row itself where found, else the last (farthest) candidate: k remain per row
