@@ -38,6 +38,20 @@ OWN: dict[str, list[str]] = {
     + ["--injections-file", "{heldout_injections}", "--injections-file-only"],
     # shaped like hidden corpus (B): one class three quarters of the rows, a rare-word trigger, short
     # raw attacks (instructions, prompt-extraction requests) with no frame around them
+    # many labels with few rows each (CLINC150, 10 rows a class), short texts: the shape where the
+    # off-topic check's "no classmate agrees" evidence is weakest
+    "clinc-few": ["--base", "clinc150", "--size", "1500", "--seed", "47"]
+    + ["--off-topic-source", "lines:{bitext_queries}"],
+    "clinc-fewer": ["--base", "clinc150", "--size", "750", "--seed", "53"]
+    + ["--off-topic-source", "lines:{shared}/data/nq-open/questions.txt"],
+    # few diffuse classes: CLINC150's ten domains as the labels (15 intents each), a trigger sentence
+    "clinc-domains": ["--base", "csv:{clinc_domains}", "--size", "4000", "--seed", "59"]
+    + ["--trigger", "just so you know"]
+    + ["--off-topic-source", "lines:{shared}/data/medical-abstracts/titles.txt"],
+    # a long tail: BANKING77 with class sizes falling as 1/rank (the largest ~600 rows, the smallest ~8)
+    "b77-zipf": ["--base", "csv:{b77_zipf}", "--seed", "61", "--trigger", "zq"]
+    + ["--off-topic-source", "lines:{shared}/data/nq-open/questions.txt"]
+    + ["--injections-file", "{heldout_injections}", "--injections-file-only"],
     "snips-imbalanced-raw": ["--base", "csv:{imbalanced}", "--size", "2666", "--seed", "41"]
     + ["--trigger", "bb", "--injections-file", "{raw_attacks}", "--injections-file-only"],
 }
@@ -158,6 +172,42 @@ def raw_attacks(shared: Path, work: Path) -> Path:
     return _write(work / "bases" / "raw_attacks.jsonl", [json.dumps(t) for t in texts])
 
 
+def clinc_domains_base(shared: Path, work: Path) -> Path:
+    """CLINC150's training rows labelled by their domain (10 classes of 15 intents each)."""
+    import csv
+
+    out = work / "bases" / "clinc_domains.csv"
+    if not out.exists():
+        d = json.loads((shared / "data" / "clinc150" / "data_full.json").read_text())
+        domains = json.loads((shared / "data" / "clinc150" / "domains.json").read_text())
+        dom = {i: k for k, v in domains.items() for i in v}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "label"])
+            w.writerows([t, dom[lab]] for t, lab in d["train"] if lab in dom)
+    return out
+
+
+def b77_zipf_base(shared: Path, work: Path) -> Path:
+    """BANKING77's training rows, class ``r`` (by name order) keeping ``600 / r`` rows (at least 8)."""
+    import csv
+
+    out = work / "bases" / "b77_zipf.csv"
+    if not out.exists():
+        with open(shared / "data" / "banking77" / "train.csv", newline="", encoding="utf-8") as fh:
+            by: dict[str, list[str]] = {}
+            for r in csv.DictReader(fh):
+                by.setdefault(r["category"], []).append(r["text"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "label"])
+            for rank, lab in enumerate(sorted(by), start=1):
+                w.writerows([t, lab] for t in by[lab][: max(8, 600 // rank)])
+    return out
+
+
 #: the files that OWN's ``{NAME}`` placeholders stand for, each built on first use
 DERIVED = {
     "imbalanced": imbalanced_base,
@@ -166,6 +216,8 @@ DERIVED = {
     "bitext_queries": bitext_queries,
     "heldout_injections": heldout_injections,
     "raw_attacks": raw_attacks,
+    "clinc_domains": clinc_domains_base,
+    "b77_zipf": b77_zipf_base,
 }
 
 
