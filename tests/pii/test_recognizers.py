@@ -50,6 +50,12 @@ ROWS = [
     ("login 02.11.2023 ok", "02.11.2023", "username", False),
     ("last login 2023/11/02 from home", "2023", "username", False),
     ("last login 2023-11-02 from home", "2023-11-02", "date", True),
+    # "handle" and "login" are everyday words too: a word right after one, with no separator, is prose
+    ("Will you handle EUR?", "EUR", "username", False),
+    ("Can you handle Barclays transfers?", "Barclays", "username", False),
+    ("My handle is funkyfred", "funkyfred", "username", True),
+    ("handle: funkyfred", "funkyfred", "username", True),
+    ("login fred_k from the office", "fred_k", "username", True),
     ("password: Hunter2!x ok", "Hunter2!x", "password", True),
     ("My password is not working", "not", "password", False),
     ("key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE", "api_key", True),

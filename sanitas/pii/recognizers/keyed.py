@@ -28,6 +28,11 @@ _KEY_SUFFIX = r"(?:[\s_-]*(?:number|num|nr\.?|no\.?|#|id))?"
 _ASIDE = r"(?:[ \t]*\([^()\n]{1,16}\))?"
 
 
+# A key phrase that ends on a letter after plain space, other than the words "is" and "was": no
+# separator stands between the key and its value.
+_NO_SEPARATOR = re.compile(r"(?<![^\W\d_])(?!(?i:is|was)\s*\Z)[^\W\d_]+\s+\Z")
+
+
 def key_phrase(keys: str) -> str:
     """A key and its "number"/"no."/"#" in any case ("PASSPORT NO", "Account Number"), an aside in
     brackets, then the separator; a letter right after the key means it was only a word's prefix ("tin"
@@ -81,6 +86,9 @@ class KeyedValueRecognizer(Recognizer):
     # A cheap necessary condition of every bare pattern (one scan that opens on a character class,
     # which the regex engine skips to at C speed, instead of one scan per pattern).
     bare_hint: ClassVar[re.Pattern[str] | None] = None
+    # Keys that are also everyday words ("handle", "login"): a value of letters only right after
+    # such a key with no separator is the prose going on ("Will you handle EUR?"), not a field.
+    words_need_separator: ClassVar[bool] = False
     _compiled: ClassVar[re.Pattern[str] | None] = None
 
     @classmethod
@@ -100,6 +108,12 @@ class KeyedValueRecognizer(Recognizer):
         out: list[Entity] = []
         for m in self._keyed().finditer(text) if contains_any(text.lower(), self.triggers) else ():
             value = m.group("v").rstrip(".,;:)'\"")
+            if (
+                self.words_need_separator
+                and value.isalpha()
+                and _NO_SEPARATOR.search(m.group(0)[: m.start("v") - m.start()])
+            ):
+                continue
             if value and self.validate(value):
                 out.append(Entity(m.start("v"), m.start("v") + len(value), self.label, self.score))
         bare = self.bare_patterns if self.bare_hint is None or self.bare_hint.search(text) else ()

@@ -24,6 +24,7 @@ class UsernameRecognizer(KeyedValueRecognizer):
     # not followed by "/": "2023/11/02" is no handle "2023"
     value_pattern = r"@?[A-Za-z0-9][\w.-]{2,31}(?!/)"
     score = 0.75
+    words_need_separator = True
     bare_hint = re.compile(r"@[A-Za-z]")
     bare_patterns = ((re.compile(r"(?<![\w@.])@[A-Za-z][A-Za-z0-9_]{2,14}\b(?!\.\w)"), 0.35),)
 
