@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.special import log_softmax
 
 from sanitas.heal.detectors import DetectorContext, get_detector, mislabeled
 from sanitas.heal.engine.mislabel_oof import (
     RIDGE_GRID,
     OofProbabilities,
+    _sampled_components,
     _top_components,
     oof_probabilities,
     ridge_loo_scores,
@@ -153,6 +155,27 @@ def test_wording_components_match_truncated_svd() -> None:
         got = _top_components(x, 20)
         signs = np.sign((ref * got).sum(axis=0))
         np.testing.assert_allclose(got * signs, ref, atol=1e-8)
+
+
+def test_wording_components_of_a_large_set_come_from_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above WORDING_SAMPLE rows the basis is fitted on a sample: float32 features of every row that keep
+    nearly all of the energy the exact top components keep (rows beyond the sample use its terms)."""
+    from scipy import sparse
+
+    from sanitas.heal.engine import mislabel_oof
+
+    monkeypatch.setattr(mislabel_oof, "WORDING_SAMPLE", 600)
+    rng = np.random.default_rng(6)
+    topics = rng.random((8, 400)) < 0.04  # eight topics, each a set of terms rows draw from
+    rows = [np.flatnonzero(topics[i % 8] & (rng.random(400) < 0.5)) for i in range(3000)]
+    x = sparse.csr_matrix(
+        (np.ones(sum(len(r) for r in rows)), np.concatenate(rows), np.cumsum([0] + [len(r) for r in rows])),
+        shape=(3000, 400),
+    )
+    got = _sampled_components(x, 20)
+    exact = _top_components(x, 20)
+    assert got.shape == (3000, 20) and got.dtype == np.float32
+    assert (got**2).sum() >= 0.95 * (exact**2).sum()
 
 
 def test_implausible_level_is_a_bayes_factor_on_the_label_prior() -> None:

@@ -34,6 +34,9 @@ _LOGIT_SCALE = 10.0
 _FLOOR = 1e-12
 # Components of the wording view's SVD (at most a quarter of the rows: more would fit noise).
 WORDING_DIMS = 384
+# Above this many rows the wording view's SVD basis is fitted on a fixed sample of this many rows (the
+# approximate-search size: every suite configuration is below it and keeps its exact features).
+WORDING_SAMPLE = ANN_MIN_ROWS
 # The fusion's weight and temperature search reads at most this many rows (a fixed sample): its
 # log-loss is an average, well estimated from a sample, and the search is rows x grid points.
 FUSION_SAMPLE = 4000
@@ -128,7 +131,38 @@ def wording_features(texts: list[str]) -> np.ndarray | None:
     dims = min(WORDING_DIMS, x.shape[1] - 1, len(texts) // 4)
     if dims < 2:
         return None
-    return _top_components(x, dims)
+    if x.shape[0] <= WORDING_SAMPLE:
+        return _top_components(x, dims)
+    return _sampled_components(x, dims)
+
+
+def _sampled_components(x: Any, dims: int) -> np.ndarray:
+    """``x`` on the top ``dims`` right singular vectors of a fixed sample of ``WORDING_SAMPLE`` rows,
+    projected a block of rows at a time, as float32.
+
+    The randomized sketch of every row holds several rows x (dims + 10) float64 arrays at once (2.5 GB
+    above the process's start at 200,000 rows, measured; a million-row heal was killed for memory in
+    this check). The term directions that carry most of the wording are as well estimated from tens of
+    thousands of rows, as the fusion's weights are from a sample; the features are then one product.
+    """
+    from sklearn.decomposition import TruncatedSVD
+
+    n = x.shape[0]
+    x = x.tocsc()
+    sample = np.sort(np.random.default_rng(0).choice(n, WORDING_SAMPLE, replace=False))
+    part = x[sample]
+    # only the sample's own terms: a term it never uses has no weight in its singular vectors, and the
+    # sketch's buffers are terms x (dims + 10)
+    terms = np.flatnonzero(np.diff(part.indptr))
+    dims = min(dims, terms.size - 1)
+    svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=2, random_state=0)
+    basis = svd.fit(part[:, terms]).components_.T.astype(np.float32)
+    x = x[:, terms].tocsr()
+    out = np.empty((n, dims), dtype=np.float32)
+    for start in range(0, n, _ROW_BLOCK * 16):
+        stop = min(n, start + _ROW_BLOCK * 16)
+        out[start:stop] = np.asarray(x[start:stop] @ basis)
+    return out
 
 
 def _top_components(x: Any, dims: int) -> np.ndarray:
