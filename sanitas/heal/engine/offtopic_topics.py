@@ -45,6 +45,9 @@ from sanitas.heal.engine.shared import VOTE_TEMPERATURE, label_ids, neighbours
 K_LOCAL = 10
 # A foreign-topic seed smaller than this cannot train a classifier (nor be told from chance).
 MIN_SEED = 20
+# From the approximate-search size up, the foreign-topic classifier learns from every seed row and a
+# fixed sample of this many confirmed rows (see ``_sampled_probability``); below it, from every row.
+CONFIRMED_SAMPLE = 20_000
 _BLOCK = 2048
 # Rows searched two hops at a time: their candidates' vectors (rows x ~930 x dims) stay near 200 MB.
 _HOP_BLOCK = 128
@@ -172,6 +175,10 @@ def foreign_topic_probability(
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+    negatives = np.flatnonzero(confirmed & ~seed)
+    if n >= ANN_MIN_ROWS and negatives.size > CONFIRMED_SAMPLE:
+        return _sampled_probability(emb, seed, negatives, form)
+
     x = np.asarray(emb, dtype=np.float64)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     if form is not None:
@@ -184,6 +191,49 @@ def foreign_topic_probability(
     if (~train).any():
         model.fit(x[train], target)
         prob[~train] = model.predict_proba(x[~train])[:, 1]
+    return prob
+
+
+def _features(emb: np.ndarray, form: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
+    x = np.asarray(emb[rows], dtype=np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x if form is None else np.hstack([x, np.asarray(form[rows], dtype=np.float64)])
+
+
+def _sampled_probability(
+    emb: np.ndarray, seed: np.ndarray, negatives: np.ndarray, form: np.ndarray | None
+) -> np.ndarray:
+    """``foreign_topic_probability`` learnt from every seed row and ``CONFIRMED_SAMPLE`` of the confirmed
+    ``negatives`` (a fixed sample), every other row predicted a block at a time.
+
+    Trained on every confirmed row, the classifier held rows x ~400 float64 features and a copy per
+    fold (a million-row heal's off-topic check swung between 15 and 21 GB). Each sampled negative
+    weighs ``1 / r`` (``r`` its sampling rate): the weighted log-loss estimates the full data's, so the
+    fit keeps the full model's intercept and the same balance of loss and regularisation, and its
+    probabilities the scale the 0.5 cut and the conformal test read (an intercept correction alone
+    left the sampled model's probabilities flatter: its loss weighed less against the penalty).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    n = len(emb)
+    keep = np.random.default_rng(0).choice(negatives, CONFIRMED_SAMPLE, replace=False)
+    train = seed.copy()
+    train[keep] = True
+    rows = np.flatnonzero(train)
+    x, target = _features(emb, form, rows), seed[rows].astype(np.int64)
+    weight = np.where(target == 1, 1.0, negatives.size / CONFIRMED_SAMPLE)
+    model = LogisticRegression(max_iter=2000)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    prob = np.zeros(n)
+    prob[rows] = cross_val_predict(
+        model, x, target, cv=folds, method="predict_proba", params={"sample_weight": weight}
+    )[:, 1]
+    model.fit(x, target, sample_weight=weight)
+    rest = np.flatnonzero(~train)
+    for start in range(0, rest.size, _BLOCK * 8):
+        block = rest[start : start + _BLOCK * 8]
+        prob[block] = model.predict_proba(_features(emb, form, block))[:, 1]
     return prob
 
 

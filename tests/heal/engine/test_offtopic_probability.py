@@ -8,6 +8,7 @@ label confirmed by chance and sit among them with high probabilities.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sanitas.heal.engine.offtopic_topics import foreign_probability_test
 
@@ -52,3 +53,28 @@ def test_rows_outside_every_family_score_zero_and_an_empty_null_flags_nothing() 
     assert not flags[vouched].any() and (scores[vouched] == 0).all()
     scores, flags = foreign_probability_test(prob, np.zeros(len(prob), dtype=bool), [~vouched])
     assert not flags.any() and not scores.any()
+
+
+def test_a_large_set_learns_from_a_sample_of_its_confirmed_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the approximate-search size up, the classifier sees every seed row and a weighted sample of
+    the confirmed rows, and gives nearly the probabilities the full fit gives."""
+    from sanitas.heal.engine import offtopic_topics as ot
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(9, 24))
+    which = np.concatenate([rng.integers(0, 8, 4000), np.full(300, 8)])  # eight classes, one foreign topic
+    emb = centres[which] + 0.9 * rng.normal(size=(4300, 24))
+    confirmed = which < 8
+    confirmed[:200] = False  # unconfirmed rows of the dataset's own
+    seed = np.zeros(4300, dtype=bool)
+    seed[4000:4150] = True  # half the foreign topic found so far; the other half is unseen
+    full = ot.foreign_topic_probability(emb, seed, confirmed)
+    monkeypatch.setattr(ot, "ANN_MIN_ROWS", 1000)
+    monkeypatch.setattr(ot, "CONFIRMED_SAMPLE", 600)
+    sampled = ot.foreign_topic_probability(emb, seed, confirmed)
+    assert not np.array_equal(full, sampled)  # the sampled path ran
+    unseen, own = np.arange(4150, 4300), np.arange(200)
+    assert (sampled[unseen] > 0.5).mean() >= 0.8
+    assert abs((sampled[unseen] > 0.5).mean() - (full[unseen] > 0.5).mean()) <= 0.05
+    assert (sampled[own] > 0.5).mean() <= 0.02
+    assert np.corrcoef(full, sampled)[0, 1] > 0.99
