@@ -148,12 +148,11 @@ def _sampled_components(x: Any, dims: int) -> np.ndarray:
     from sklearn.decomposition import TruncatedSVD
 
     n = x.shape[0]
-    x = x.tocsc()
     sample = np.sort(np.random.default_rng(0).choice(n, WORDING_SAMPLE, replace=False))
-    part = x[sample]
+    part = x.tocsr()[sample]
     # only the sample's own terms: a term it never uses has no weight in its singular vectors, and the
     # sketch's buffers are terms x (dims + 10)
-    terms = np.flatnonzero(np.diff(part.indptr))
+    terms = np.unique(part.indices)
     dims = min(dims, terms.size - 1)
     svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=2, random_state=0)
     basis = svd.fit(part[:, terms]).components_.T.astype(np.float32)

@@ -179,10 +179,7 @@ def foreign_topic_probability(
     if n >= ANN_MIN_ROWS and negatives.size > CONFIRMED_SAMPLE:
         return _sampled_probability(emb, seed, negatives, form)
 
-    x = np.asarray(emb, dtype=np.float64)
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    if form is not None:
-        x = np.hstack([x, np.asarray(form, dtype=np.float64)])
+    x = _features(emb, form, np.arange(n))
     target = seed[train].astype(np.int64)
     model = LogisticRegression(max_iter=2000)
     prob = np.zeros(n)
@@ -195,6 +192,7 @@ def foreign_topic_probability(
 
 
 def _features(emb: np.ndarray, form: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
+    """The classifier's input for ``rows``: unit-normalised embeddings, beside the form features if any."""
     x = np.asarray(emb[rows], dtype=np.float64)
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     return x if form is None else np.hstack([x, np.asarray(form[rows], dtype=np.float64)])
