@@ -151,6 +151,17 @@ def _timed(module: Any, name: str, spent: dict[str, float]) -> None:
     setattr(module, name, wrapper)
 
 
+def _rss_mb() -> int:
+    """This process's resident memory now, in MB (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20)
+
+
+def _peak_mb() -> int:
+    """This process's peak resident memory so far, in MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 def child(n: int, cache: str, tfidf_ann_rows: int, derived: bool) -> None:
     """Heal ``n`` rows in this process and print one JSON line of figures."""
     sys.path.insert(0, str(REPO))
@@ -177,11 +188,20 @@ def child(n: int, cache: str, tfidf_ann_rows: int, derived: bool) -> None:
     ]
     opts = HealOptions(remove_off_topics=True, remove_injection=True, remove_sensitive_information=True)
     marks: list[tuple[str, float]] = []
+    # per phase: this process's resident memory when it began and its peak so far (ru_maxrss), so a
+    # phase's own peak is the peak recorded when the next one begins
+    memory: list[dict[str, Any]] = []
 
     def progress(phase: str, pct: float, msg: str) -> None:
         if not marks or marks[-1][0] != phase:
             marks.append((phase, time.perf_counter()))
-            print(f"[{n}] {time.perf_counter() - t0:8.1f}s {phase}: {msg}", file=sys.stderr, flush=True)
+            memory.append({"phase": phase, "rss_mb": _rss_mb(), "peak_so_far_mb": _peak_mb()})
+            mem = f"rss {_rss_mb()} MB, peak {_peak_mb()} MB"
+            print(
+                f"[{n}] {time.perf_counter() - t0:8.1f}s {phase}: {msg} ({mem})",
+                file=sys.stderr,
+                flush=True,
+            )
 
     t1 = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -209,7 +229,8 @@ def child(n: int, cache: str, tfidf_ann_rows: int, derived: bool) -> None:
                 "timings": timings,
                 "inner": spent,
                 "flagged": {k: v["flagged"] for k, v in res.manifest["checks"].items()},
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "peak_rss_mb": _peak_mb(),
+                "phase_memory": memory,
             }
         ),
         flush=True,

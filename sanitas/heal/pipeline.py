@@ -31,6 +31,7 @@ from sanitas.heal.detectors.base import (
 from sanitas.heal.detectors.contract import HealOptions
 from sanitas.heal.redact import redact
 from sanitas.jobs.executor import Executor, get_executor
+from sanitas.memory import release_free_memory
 
 Progress = Callable[[str, float, str], None]
 
@@ -251,6 +252,8 @@ def run_heal(
             if entry.skipped is not None:
                 skipped[name] = entry.skipped
             timings[name] = round(time.perf_counter() - t, 3)
+            # each check frees its working arrays: give their pages back before the next one grows
+            release_free_memory()
     finally:
         store.close()
     report("deciding", hi, "deciding actions")

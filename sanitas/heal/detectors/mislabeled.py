@@ -106,7 +106,10 @@ class MislabeledDetector(Detector):
         # Confident learning proposes from both models: the wording view sharpens the probabilities of
         # the rows it reads well, which raises its classes' confidence thresholds and can hide a flip the
         # meaning-only model proposes. The fused model then judges every proposal.
-        issues = _cl_issues(pl, yl) | (_cl_issues(meaning.probs, yl) if wording is not None else False)
+        issues = _cl_issues(pl, yl)
+        if fused is not None:
+            issues |= _cl_issues(meaning.probs, yl)
+        del meaning, fused  # one rows x classes table from here on (``oof``)
         level = implausible_level(yl, pl.shape[1])
         implausible = given <= level
         scores = np.zeros(ctx.n)
@@ -160,21 +163,25 @@ def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
         # cleanlab's import (its spurious-correlation module) runs warnings.filterwarnings("ignore"):
         # without this the first mislabeled check would silence every warning of the process for good
         # (a server's, a worker's)
-        from cleanlab.filter import find_label_issues
+        from cleanlab import filter as cl_filter
 
     present = np.unique(yl)
     try:
-        # cleanlab needs every class index to occur; re-index to the classes present
+        # cleanlab needs every class index to occur; re-index to the classes present (and renormalise:
+        # the fused probabilities of all classes already sum to one, and are passed as they are)
         remap = np.searchsorted(present, yl)
-        sub = pl if present.size == pl.shape[1] else pl[:, present]
+        sub = pl
+        if present.size < pl.shape[1]:
+            sub = pl[:, present]
+            sub = sub / sub.sum(axis=1, keepdims=True)
         with warnings.catch_warnings():
             # cleanlab warns that a class with too few rows may keep some issues hidden: expected, and
             # under an "error" filter the warning would turn into the fallback below, which flags every
             # row of a one-row class
             warnings.simplefilter("ignore", UserWarning)
-            found = find_label_issues(
+            found = cl_filter.find_label_issues(
                 remap,
-                sub / sub.sum(axis=1, keepdims=True),
+                sub,
                 filter_by="prune_by_class",
                 # cleanlab otherwise forks a process pool; forked from a threaded server the child can
                 # wait forever on a lock the fork copied held (seen under ``sanitas serve``). Same result.
@@ -183,3 +190,9 @@ def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
         return np.asarray(found, dtype=bool)
     except Exception:  # noqa: BLE001 - degenerate inputs (a class of one row): plain disagreement
         return np.asarray(pl.argmax(axis=1) != yl)
+    finally:
+        # prune_by_class keeps a copy of every row's probabilities, grouped by class, in a module global
+        # (its way of sharing them with forked workers) after it returns: a rows x classes table held
+        # for the rest of the process (1 GB at a million rows of 261 classes)
+        cl_filter.pred_probs_by_class = {}
+        cl_filter.prune_count_matrix_cols = {}

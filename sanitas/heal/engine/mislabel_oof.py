@@ -225,7 +225,8 @@ def oof_models(
     fits = [cal.search_fusion([mv, vv], y[sample])]
     if wv is not None:
         fits.append(cal.search_fusion([mv, wv, vv], y[sample]))
-    probs = [np.empty((n, n_classes)) for _ in fits]
+    # float32 results: two rows x classes tables (a million rows of 261 classes: 1 GB each, not 2)
+    probs = [np.empty((n, n_classes), dtype=np.float32) for _ in fits]
     for start in range(0, n, _ROW_BLOCK):
         rows = np.arange(start, min(n, start + _ROW_BLOCK))
         mv, wv, vv = views(rows)

@@ -128,7 +128,9 @@ def label_probs(ctx: DetectorContext) -> np.ndarray:
         classes, y = label_ids(ctx)
         idx, sim = neighbours(ctx)
         t_idx, t_sim = tfidf_neighbours(ctx)
-        out = np.empty((ctx.n, len(classes)))
+        # float32: the table is held for the whole heal (a million rows of 261 classes are 2.1 GB in
+        # float64), and votes are shares of ten-odd neighbours, far coarser than float32's precision
+        out = np.empty((ctx.n, len(classes)), dtype=np.float32)
         # a block of rows at a time (each row's mixture is its own): one rows x classes array, not five
         for start in range(0, ctx.n, _VOTE_BLOCK):
             b = slice(start, min(ctx.n, start + _VOTE_BLOCK))
