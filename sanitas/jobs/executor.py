@@ -31,6 +31,13 @@ class Stage(ABC, Generic[In, Out]):
     def process_batch(self, batch: list[In]) -> list[Out]:
         """Transform one batch; must not depend on anything but the batch and the state from setup()."""
 
+    def process_batches(self, batches: Iterable[list[In]]) -> Iterator[list[Out]]:
+        """``process_batch`` of each batch in order, with the same results. A stage whose work goes to
+        its own worker processes overrides this to keep the next batch's work out while the caller
+        handles this one's (the in-process executor calls it; a Ray actor gets one batch at a time)."""
+        for batch in batches:
+            yield self.process_batch(batch)
+
 
 class Executor(ABC):
     """Runs a stage over batches, yielding results in input order."""
@@ -69,9 +76,16 @@ class LocalExecutor(Executor):
             stage.setup()
             self._ready.add(stage)
         done = 0
-        for batch in batches:
-            out = stage.process_batch(batch)
-            done += len(batch)
+        # Each batch's size is read as it comes back: ``process_batches`` may read ahead of it.
+        sizes: list[int] = []
+
+        def counted() -> Iterator[list[In]]:
+            for batch in batches:
+                sizes.append(len(batch))
+                yield batch
+
+        for k, out in enumerate(stage.process_batches(counted())):
+            done += sizes[k]
             if on_batch is not None:
                 on_batch(done)
             yield out

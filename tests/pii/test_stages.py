@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator
 
 import pytest
 
 from sanitas.jobs.executor import LocalExecutor
+from sanitas.pii import pool
 from sanitas.pii.engine import PiiEngine
 from sanitas.pii.stages import DetectStage
+from tests.pii.pool_support import SHORT
 
 TEXTS = [
     "Call Tanya Brown at +1-509-417-8271 about my card.",
@@ -42,3 +45,39 @@ def test_only_the_configuration_travels_to_a_worker() -> None:
     # a worker that did not run setup() loads the engine on first use
     found = copy.process_batch(["mail a.b@example.org", "nothing here"])
     assert [[e["label"] for e in ents] for ents in found] == [["email"], []]
+
+
+def test_on_the_local_executor_the_next_batches_go_out_before_this_one_comes_back(
+    small_tasks: None, no_pool_left: None
+) -> None:
+    # Through the worker pool the stage streams: when the first batch's entities come back, later
+    # batches are already being worked on (one call per batch left the workers idle at each boundary).
+    pulled: list[int] = []
+
+    def batches() -> Iterator[list[str]]:
+        for k in range(12):
+            pulled.append(k)
+            yield SHORT[k % len(SHORT) :] + SHORT[: k % len(SHORT)]
+
+    class TwoWorkers(DetectStage):
+        def setup(self) -> None:
+            self.engine = PiiEngine(method=self.method, threshold=self.threshold, processes=2)
+
+    stage = TwoWorkers(method="heuristics", threshold=0.5)
+    done: list[int] = []
+    stream = LocalExecutor().map(stage, batches(), on_batch=done.append)
+    first = next(stream)
+    assert len(pulled) > 1
+    assert done == [len(SHORT)]
+    out = [first, *stream]
+    assert pool.pool_running()
+    local = PiiEngine(method="heuristics", threshold=0.5, processes=1)
+    expected = [
+        [
+            [e.to_dict() for e in ents]
+            for ents in local.analyze_batch(SHORT[k % len(SHORT) :] + SHORT[: k % len(SHORT)])
+        ]
+        for k in range(12)
+    ]
+    assert out == expected
+    assert done == [len(SHORT) * (k + 1) for k in range(12)]
