@@ -111,3 +111,51 @@ def test_ann_answers_rows_the_graph_cannot_reach() -> None:
     assert np.all(np.diff(sim, axis=1) <= 1e-6)
     # every grouped row (~100 identical rows a group) has a twin among its nearest: similarity 1
     assert np.all(sim[2000:, 0] > 0.999)
+
+
+def test_the_graph_holds_each_distinct_vector_once_and_no_query_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every failed hnswlib query leaks its output buffers (~5 GB at a million rows): with identical
+    rows merged into one graph node no query fails, and the answer is the exact search's."""
+    rng = np.random.default_rng(0)
+    spread = rng.normal(size=(2000, 32)).astype(np.float32)
+    groups = rng.normal(size=(200, 32)).astype(np.float32)
+    emb = np.vstack([spread, groups[rng.integers(0, 200, 20000)]])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    built: list[int] = []
+    failed: list[int] = []
+    build, query = neighbors.build_index, neighbors.query_index
+
+    def counted_build(vectors: np.ndarray) -> object:
+        built.append(len(vectors))
+        return build(vectors)
+
+    def counted_query(index: object, queries: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            return query(index, queries, k=k)
+        except RuntimeError:
+            failed.append(len(queries))
+            raise
+
+    monkeypatch.setattr(neighbors, "build_index", counted_build)
+    monkeypatch.setattr(neighbors, "query_index", counted_query)
+    idx, sim = knn(emb, k=90, mode="ann")
+    assert built == [len(np.unique(emb, axis=0))]
+    assert failed == []
+    assert not (idx == np.arange(len(emb))[:, None]).any()
+    _, exact_sim = knn(emb, k=90, mode="exact")
+    # ties among identical rows make the exact row set ambiguous: compare what was found by similarity
+    assert np.mean(sim >= exact_sim[:, -1:] - 1e-5) > 0.99
+    assert np.all(sim[2000:, 0] > 0.999)  # a copy's nearest is another copy
+
+
+def test_distinct_rows_merge_only_bit_identical_rows() -> None:
+    emb = clustered(50)
+    twin = emb[7].copy()
+    twin[3] = np.nextafter(twin[3], np.float32(2.0))  # one ulp away: another vector
+    rows = np.vstack([emb, emb[[7, 7, 20]], twin[None]])
+    first, group = neighbors.distinct_rows(rows)
+    np.testing.assert_array_equal(first, [*range(50), 53])
+    np.testing.assert_array_equal(group[50:], [7, 7, 20, 50])
+    np.testing.assert_array_equal(rows[first[group]], rows)

@@ -139,18 +139,63 @@ def _query_robust(index: Any, emb: np.ndarray, rows: np.ndarray, *, k: int) -> t
     return top[None, :].astype(np.int64), sims[top][None, :]
 
 
-def _hnsw(emb: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate kNN: the graph's ``k + 1`` nearest, the row itself dropped (else the farthest)."""
+def distinct_rows(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, group)``: the first row of each distinct vector, ascending, and each row's position in
+    ``first``. Rows are compared bit for bit, through a 64-bit hash of each row's bits that is then
+    checked against the row it names (a hash collision, never seen, means: no two rows are merged)."""
     n = emb.shape[0]
-    index = build_index(emb)
+    rng = np.random.default_rng(HNSW_SEED)
+    weights = rng.integers(1, 2**63, size=emb.shape[1], dtype=np.uint64) | np.uint64(1)
+    hashes = np.empty(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for start in range(0, n, _QUERY_BLOCK):
+            stop = min(n, start + _QUERY_BLOCK)
+            bits = np.ascontiguousarray(emb[start:stop], dtype=np.float32).view(np.uint32).astype(np.uint64)
+            hashes[start:stop] = (bits * weights).sum(axis=1)  # wraps modulo 2**64, as a hash should
+    _, first, group = np.unique(hashes, return_index=True, return_inverse=True)
+    # np.unique orders by hash: renumber the distinct vectors by their first row
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    first, group = first[order], rank[group.ravel()]
+    if len(first) < n:
+        for start in range(0, n, _QUERY_BLOCK):
+            stop = min(n, start + _QUERY_BLOCK)
+            reps = np.asarray(emb[first[group[start:stop]]], dtype=np.float32)
+            if not np.array_equal(reps, np.asarray(emb[start:stop], dtype=np.float32)):
+                return np.arange(n), np.arange(n)
+    return first, group
+
+
+def _hnsw(emb: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate kNN: the graph's ``k + 1`` nearest, the row itself dropped (else the farthest).
+
+    The graph holds each distinct vector once. Thousands of identical rows (a dataset of
+    near-duplicates has them in TF-IDF space) leave parts of a graph built on every copy unreachable,
+    so hnswlib fails whole query batches there, and each failed call leaks its output buffers
+    (hnswlib 0.8's ``knn_query`` allocates them before it throws): at a million rows that held
+    ~5 GB for the rest of the heal. A row's candidates are then the rows of the nearest distinct
+    vectors, its own vector's copies (similarity 1) first."""
+    n = emb.shape[0]
+    first, group = distinct_rows(emb)
+    distinct = emb if len(first) == n else np.asarray(emb[first], dtype=np.float32)
+    u = len(first)
+    index = build_index(distinct)
     idx = np.zeros((n, k), dtype=np.int64)
     sim = np.zeros((n, k), dtype=np.float32)
     kk = min(k + 1, n)
+    if u == n:
+        cand_of = None
+    else:
+        cand_of, csim_of = _expand_groups(index, distinct, group, k=kk)
     for start in range(0, n, _QUERY_BLOCK):
         stop = min(n, start + _QUERY_BLOCK)
-        lab, s = _query_robust(index, emb, np.arange(start, stop), k=kk)
-        rows = np.arange(start, stop)[:, None]
-        is_self = lab == rows
+        rows = np.arange(start, stop)
+        if cand_of is None:
+            lab, s = _query_robust(index, emb, rows, k=kk)
+        else:
+            lab, s = cand_of[group[rows]], csim_of[group[rows]]
+        is_self = lab == rows[:, None]
         # drop the row itself where found, else the last (farthest) candidate: k remain per row
         drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), kk - 1)
         keep = np.ones_like(is_self)
@@ -162,3 +207,34 @@ def _hnsw(emb: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray]:
         idx[start:stop] = np.take_along_axis(lab, order, axis=1)
         sim[start:stop] = np.take_along_axis(s, order, axis=1)
     return idx, sim
+
+
+def _expand_groups(
+    index: Any, distinct: np.ndarray, group: np.ndarray, *, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct vector, the ``k`` nearest rows (its own copies among them) and their similarities:
+    the rows of its nearest distinct vectors in order, each vector's rows ascending."""
+    u = distinct.shape[0]
+    members = np.argsort(group, kind="stable")  # rows grouped by distinct vector, ascending within
+    sizes = np.bincount(group, minlength=u)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    cand = np.zeros((u, k), dtype=np.int64)
+    csim = np.full((u, k), -np.inf, dtype=np.float32)
+    kq = min(k, u)
+    for start in range(0, u, _QUERY_BLOCK):
+        stop = min(u, start + _QUERY_BLOCK)
+        lab, s = _query_robust(index, distinct, np.arange(start, stop), k=kq)
+        m = stop - start
+        # rows each neighbour vector contributes: all of its copies, until k rows are reached
+        take = sizes[lab]
+        before = np.cumsum(take, axis=1) - take
+        take = np.clip(k - before, 0, take)
+        owner = np.repeat(np.arange(m), take.sum(axis=1))
+        which = np.repeat(lab.ravel(), take.ravel())
+        within = np.arange(len(which)) - np.repeat((np.cumsum(take.ravel()) - take.ravel()), take.ravel())
+        slot = np.arange(len(owner)) - np.repeat(
+            np.cumsum(take.sum(axis=1)) - take.sum(axis=1), take.sum(axis=1)
+        )
+        cand[start + owner, slot] = members[starts[which] + within]
+        csim[start + owner, slot] = np.repeat(s.ravel(), take.ravel())
+    return cand, csim
