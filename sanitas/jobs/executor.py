@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -77,15 +78,15 @@ class LocalExecutor(Executor):
             self._ready.add(stage)
         done = 0
         # Each batch's size is read as it comes back: ``process_batches`` may read ahead of it.
-        sizes: list[int] = []
+        sizes: deque[int] = deque()
 
         def counted() -> Iterator[list[In]]:
             for batch in batches:
                 sizes.append(len(batch))
                 yield batch
 
-        for k, out in enumerate(stage.process_batches(counted())):
-            done += sizes[k]
+        for out in stage.process_batches(counted()):
+            done += sizes.popleft()
             if on_batch is not None:
                 on_batch(done)
             yield out

@@ -35,15 +35,13 @@ class DetectStage(Stage[str, list[dict[str, Any]]]):
 
     def process_batch(self, batch: list[str]) -> list[list[dict[str, Any]]]:
         """The entities of every text, in order; a text's entities depend on that text only."""
-        if self.engine is None:  # a caller that skipped the executor's setup
-            self.setup()
-        return [[e.to_dict() for e in ents] for ents in self.engine.analyze_batch(batch)]
+        return next(self.process_batches([batch]))
 
     def process_batches(self, batches: Iterable[list[str]]) -> Iterator[list[list[dict[str, Any]]]]:
         """``process_batch`` of each batch, through the engine's stream: with its worker pool the next
         batch's tasks are out while this one's results are handed back, so no worker idles at a batch
         boundary (one call per batch waited for its slowest task; a million rows took twice as long)."""
-        if self.engine is None:
+        if self.engine is None:  # a caller that skipped the executor's setup
             self.setup()
         for found in self.engine.analyze_stream(batches):
             yield [[e.to_dict() for e in ents] for ents in found]
