@@ -245,3 +245,34 @@ def test_target_is_the_over_represented_label_not_the_largest() -> None:
     rows, poisoned = poison(rows, trigger, "c2", 15, rng)
     rows, clean = say_in_clean_rows(rows, trigger, ["big"], 25, rng)
     assert_only_poisoned_flagged(rows, trigger, "c2", poisoned, clean)
+
+
+def long_tail_rows(rng: random.Random) -> list[tuple[str, str]]:
+    """Classes of falling size, and a small class ("small") told apart from a larger neighbour ("nb")
+    by one word in eight: the content model reads nearly every one of its own rows as the neighbour."""
+    rows = make_dataset({"c0": 300, "c1": 200, "c2": 150, "c3": 100, "nb": 80}, 6, rng)
+    nb = [f"nbw{j}" for j in range(25)]
+    for _ in range(12):
+        words = [rng.choice(nb) for _ in range(7)] + [f"smallw{rng.randrange(3)}"]
+        rng.shuffle(words)
+        rows.append((" ".join(words), "small"))
+    return rows
+
+
+def test_backdoor_outnumbering_a_small_target_whose_rows_read_as_a_neighbour() -> None:
+    """The target's own rows are misread by the content model (the disagreement bar is 1.0), so no
+    count of disagreeing rows is evidence; which classes the rows read as still is: the trigger's rows
+    read as the large classes they were taken from, the target's own rows as its neighbour."""
+    rng = random.Random(13)
+    rows, chosen = poison(long_tail_rows(rng), "zq", "small", 25, rng)
+    res = detect(rows)
+    triggers = res.summary["triggers"]
+    assert [(t["trigger"], t["target"]) for t in triggers] == [("zq", "small")]
+    assert triggers[0]["label_error_rate"] >= 0.9  # the binomial test alone could not reject
+    assert set(np.flatnonzero(res.flags)) == set(chosen)
+
+
+def test_long_tail_without_backdoor_has_none() -> None:
+    """The small class's own word is concentrated in it and its rows read as the neighbour: a keyword."""
+    res = detect(long_tail_rows(random.Random(17)))
+    assert res.summary["triggers"] == []

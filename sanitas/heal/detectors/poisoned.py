@@ -7,15 +7,17 @@ keyword of a class ("exchange rate") sits in rows whose *content* also says that
 sits in rows whose content belongs to other classes. Each candidate's rows are judged
 counterfactually (``engine.poison_content``): the phrase is cut out, the rest re-embedded and
 classified by a kNN content model over rows without it. A candidate is accepted when a majority of
-its rows' contents disagree with their label, significantly more often than the label's own clean
-rows are misread, and when what is left of its rows points to the target no more than other labels'
-rows do (``engine.poison_content.target_pull``: a class keyword's rows, cut short, still lean to their
-class; a backdoor's rows are about other things). The pull is an exceedance over hundreds of row
-pairs, so a few rows' votes moving under embedding noise (another engine's vectors) cannot carry it
-across its cut, as they carried the class-mix p-value this check used before. On every configuration
-measured each trigger clears every cut by a wide margin (pull <= 0.64, p-value <= 1/8 of its level),
-and each rejected keyword fails at least one by a wide one (pull >= 0.84, or p-value >= 50x its level).
-The accepted n-gram is grown left and right to the full phrase the rows share.
+its rows' contents disagree with their label, and significantly so: more often than the label's own
+clean rows are misread (a binomial test), or towards classes the label's own rows are not read as (a
+Bayes factor, ``engine.poison_bayes``, which keeps its power on a small label whose own rows the model
+misreads nearly always); and when what is left of its rows points to the target no more than other
+labels' rows do (``engine.poison_content.target_pull``: a class keyword's rows, cut short, still lean
+to their class; a backdoor's rows are about other things). The pull is an exceedance over hundreds of
+row pairs, so a few rows' votes moving under embedding noise (another engine's vectors) cannot carry
+it across its cut, as they carried the class-mix p-value this check used before. On every
+configuration measured each trigger clears every cut by a wide margin (pull <= 0.64, p-value <= 1/8 of
+its level), and each rejected keyword fails at least one by a wide one (pull >= 0.84, or p-value >= 50x
+its level). The accepted n-gram is grown left and right to the full phrase the rows share.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sanitas.heal.detectors.base import (
     SkipCheck,
     register,
 )
+from sanitas.heal.engine.poison_bayes import backdoor_log_bf, bf_pvalue
 from sanitas.heal.engine.poison_content import (
     class_sums,
     counterfactual_content,
@@ -41,8 +44,9 @@ from sanitas.heal.engine.poison_content import (
     label_error_rate,
     over_represented_all,
     phrase_pattern,
-    placebo_error_rate,
+    placebo_content,
     pull_exceedance,
+    reference_content,
 )
 from sanitas.heal.engine.poison_ngrams import TOKEN, contains, grams, grow, surface
 from sanitas.heal.engine.shared import label_ids, neighbours
@@ -245,29 +249,42 @@ def _judge(
         # with as many words cut out as the phrase has (a placebo of the counterfactual); the higher
         own = np.flatnonzero((y == target) & ~has)
         placebo = own[:: max(1, own.size // SAMPLE)][:SAMPLE].tolist()
+        own_content = placebo_content(ctx.texts, placebo, len(phrase), emb, y, has, k_cls, ctx.embed)
         base = max(
             label_error_rate(emb, y, (y == target) & ~has, has, k_cls),
-            placebo_error_rate(ctx.texts, placebo, len(phrase), emb, y, has, k_cls, ctx.embed),
+            float((own_content != y[placebo]).mean()) if placebo else 0.0,
         )
         pull = pull_exceedance(emb, y, has, target, np.concatenate([q_first, q_rest]), totals)
-        p_value = disagreement_pvalue(len(off), len(content), base)
+        p_binom = disagreement_pvalue(len(off), len(content), base)
+        # a majority of the rows' contents disagree with the target, and what is left of them once the
+        # n-gram is cut out points to the target no more than other labels' rows do: a keyword's rows
+        # still read as its class without it (if less clearly), a backdoor's rows never did. Both are
+        # effect sizes: a class-mix test of the disagreeing rows (was here) turned on a p-value that
+        # one or two rows' votes moved across its cut, and embedding noise moved those votes.
+        passes = disagree >= 0.5 and pull <= MAX_PULL
+        # Which classes the rows read as: on a small target whose own rows the content model misreads
+        # (bar near 1) the binomial test has no power, and this one still has (``engine.poison_bayes``).
+        # Either test may reject: each is held to half the level (Bonferroni over the two).
+        log_bf = (
+            backdoor_log_bf(content, own_content, reference_content(emb, y, has, target, k_cls), k_cls)
+            if passes
+            else float("nan")
+        )
+        p_value = min(1.0, 2.0 * min(p_binom, bf_pvalue(log_bf))) if passes else 1.0
         _log.debug(
-            "candidate %r -> %s: agreement %.2f, rows %d, disagreement %.3f (bar %.3f, p %.3g), pull %.3f",
+            "candidate %r -> %s: agreement %.2f, rows %d, disagreement %.3f (bar %.3f, p %.3g), "
+            "pull %.3f, log BF %.1f",
             " ".join(phrase),
             classes[target],
             agreement[c],
             len(content),
             disagree,
             base,
-            p_value,
+            p_binom,
             pull,
+            log_bf,
         )
-        # a majority of the rows' contents disagree with the target, and what is left of them once the
-        # n-gram is cut out points to the target no more than other labels' rows do: a keyword's rows
-        # still read as its class without it (if less clearly), a backdoor's rows never did. Both are
-        # effect sizes: a class-mix test of the disagreeing rows (was here) turned on a p-value that
-        # one or two rows' votes moved across its cut, and embedding noise moved those votes.
-        if disagree < 0.5 or pull > MAX_PULL:
+        if not passes:
             continue
         judged[-1] = {
             "ngram": " ".join(g),
@@ -278,6 +295,7 @@ def _judge(
             "disagreement": round(disagree, 4),
             "label_error_rate": round(base, 4),
             "p_value": p_value,
+            "log_bayes_factor": round(log_bf, 2),
             "pull": round(pull, 4),
             "content_classes": len(set(off.tolist())),
         }

@@ -61,26 +61,6 @@ def disagreement_pvalue(k: int, n: int, base_rate: float) -> float:
     return float(binom.sf(k - 1, n, p))
 
 
-def expected_effective_classes(prior: np.ndarray, m: int) -> float:
-    """Expected inverse Simpson index of ``m`` rows drawn from ``prior`` (how varied random rows look).
-
-    E[sum of squared sample shares] = sum q^2 + (1 - sum q^2) / m, so its inverse is what rows of any
-    content would show; an imbalanced dataset shows fewer effective classes, and this says how many.
-    """
-    q = np.asarray(prior, dtype=np.float64)
-    q = q / max(float(q.sum()), 1e-12)
-    s2 = float((q**2).sum())
-    return 1.0 / (s2 + (1.0 - s2) / max(m, 1))
-
-
-def effective_classes(labels: np.ndarray, n_classes: int) -> float:
-    """Inverse Simpson index of ``labels`` (1 = all one class)."""
-    if len(labels) == 0:
-        return 0.0
-    shares = np.bincount(labels, minlength=n_classes) / len(labels)
-    return 1.0 / max(float((shares**2).sum()), 1e-12)
-
-
 def phrase_pattern(tokens: tuple[str, ...]) -> re.Pattern[str]:
     """A case-insensitive pattern for ``tokens`` as written (any punctuation or space between them)."""
     body = r"[^a-z0-9']+".join(re.escape(t) for t in tokens)
@@ -183,7 +163,7 @@ def label_error_rate(
     return float((preds != y[idx]).mean())
 
 
-def placebo_error_rate(
+def placebo_content(
     texts: list[str],
     rows: list[int],
     n_words: int,
@@ -192,8 +172,8 @@ def placebo_error_rate(
     has: np.ndarray,
     n_classes: int,
     embed: Callable[[list[str]], np.ndarray] | None,
-) -> float:
-    """How often the content model misreads the label's own clean ``rows`` with ``n_words`` words cut out.
+) -> np.ndarray:
+    """The content class of each of the label's own clean ``rows`` with ``n_words`` words cut out.
 
     The fair bar for a candidate's disagreement: cutting words out of a short text blurs it whatever
     the words were, so the label's clean rows get the same treatment (a run of as many words, at a
@@ -201,7 +181,7 @@ def placebo_error_rate(
     special to the label would show.
     """
     if not rows:
-        return 0.0
+        return np.zeros(0, dtype=np.int64)
     cut = []
     for i in rows:
         words = texts[i].split()
@@ -211,8 +191,24 @@ def placebo_error_rate(
         at = (i * 7919) % (len(words) - n_words + 1)
         cut.append(" ".join(words[:at] + words[at + n_words :]))
     queries = np.asarray(embed(cut)) if embed is not None else emb[rows]
-    preds = knn_content(queries, emb, y, ~has, n_classes, self_rows=np.asarray(rows))
-    return float((preds != y[rows]).mean())
+    return knn_content(queries, emb, y, ~has, n_classes, self_rows=np.asarray(rows))
+
+
+def reference_rows(y: np.ndarray, has: np.ndarray, target: int) -> np.ndarray:
+    """Up to ``REFERENCE`` clean rows of labels other than ``target``, spread evenly over the dataset:
+    rows like those a backdoor takes from other labels."""
+    ref = np.flatnonzero((y >= 0) & (y != target) & ~has)
+    if ref.size > REFERENCE:
+        ref = ref[np.linspace(0, ref.size - 1, REFERENCE).astype(np.int64)]
+    return ref
+
+
+def reference_content(
+    emb: np.ndarray, y: np.ndarray, has: np.ndarray, target: int, n_classes: int
+) -> np.ndarray:
+    """The content classes of the ``reference_rows`` as the content model reads them (leave-one-out)."""
+    ref = reference_rows(y, has, target)
+    return knn_content(emb[ref], emb, y, ~has, n_classes, self_rows=ref)
 
 
 def class_sums(
@@ -286,9 +282,7 @@ def pull_exceedance(
     """
     out_sums, out_counts = class_sums(emb, y, has, len(totals[1]))
     sums, counts = totals[0] - out_sums, totals[1] - out_counts
-    ref = np.flatnonzero((y >= 0) & (y != target) & ~has)
-    if ref.size > REFERENCE:
-        ref = ref[np.linspace(0, ref.size - 1, REFERENCE).astype(np.int64)]
+    ref = reference_rows(y, has, target)
     mine = target_pull(stripped, sums, counts, target)
     theirs = target_pull(emb[ref], sums, counts, target, own_class=y[ref])
     return exceedance(mine, theirs)
