@@ -9,15 +9,18 @@ counterfactually (``engine.poison_content``): the phrase is cut out, the rest re
 classified by a kNN content model over rows without it. A candidate is accepted when a majority of
 its rows' contents disagree with their label, and significantly so: more often than the label's own
 clean rows are misread (a binomial test), or towards classes the label's own rows are not read as (a
-Bayes factor, ``engine.poison_bayes``, which keeps its power on a small label whose own rows the model
-misreads nearly always); and when what is left of its rows points to the target no more than other
-labels' rows do (``engine.poison_content.target_pull``: a class keyword's rows, cut short, still lean
-to their class; a backdoor's rows are about other things). The pull is an exceedance over hundreds of
-row pairs, so a few rows' votes moving under embedding noise (another engine's vectors) cannot carry
-it across its cut, as they carried the class-mix p-value this check used before. On every
-configuration measured each trigger clears every cut by a wide margin (pull <= 0.64, p-value <= 1/8 of
-its level), and each rejected keyword fails at least one by a wide one (pull >= 0.84, or p-value >= 50x
-its level). The accepted n-gram is grown left and right to the full phrase the rows share.
+Bayes factor, ``engine.poison_bayes``, which keeps some power where the model misreads nearly every own
+row, as long as it misreads them as a few classes of their own); and when what is left of its rows
+points to the target no more than other labels' rows do (``engine.poison_content.target_pull``: a class
+keyword's rows, cut short, still lean to their class; a backdoor's rows are about other things). The
+pull is an exceedance over hundreds of row pairs, so a few rows' votes moving under embedding noise
+(another engine's vectors) cannot carry it across its cut, as they carried the class-mix p-value this
+check used before. On the 33 configurations measured (the suite's, ours, and long-tail and imbalanced
+ones), every trigger found clears both cuts (pull <= 0.64, p-value at most half its level); of the
+keywords rejected, those under the pull cut miss the p-value's by 65x or more, and those whose p-value
+passes are over the pull cut (the nearest at 0.77). One backdoor is missed (b77-zipf: 22 trigger rows
+on a target of 11 rows, 4 of them other defects, which read as 9 different classes).
+The accepted n-gram is grown left and right to the full phrase the rows share.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ CHEAP_K = 10  # neighbours looked at to order the candidates
 MAX_JUDGED = 20  # candidates judged counterfactually at most (in ``_priority``'s order)
 MAX_PULL = 0.75  # the stripped rows out-pull other labels' rows to the target at most 3 times in 4
 FIRST_LOOK = 12  # rows judged first; a candidate most of whose first rows agree is dropped there
+BINOMIAL_SHARE = 0.9  # of the level, held by the disagreement test; the Bayes factor holds the rest
 
 
 def _class_centroids(emb: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -116,7 +120,7 @@ class PoisonedDetector(Detector):
             "remove_poisoned", "remove", True, "Remove backdoor-poisoned comments (reports the trigger)."
         ),
     )
-    models = ("ngram-label-binomial", "counterfactual-knn-content")
+    models = ("ngram-label-binomial", "counterfactual-knn-content", "content-class-bayes-factor")
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Flag rows that contain an accepted trigger and carry its target label."""
@@ -264,16 +268,20 @@ def _judge(
         passes = disagree >= 0.5 and pull <= MAX_PULL
         # Which classes the rows read as: on a small target whose own rows the content model misreads
         # (bar near 1) the binomial test has no power, and this one still has (``engine.poison_bayes``).
-        # Either test may reject: each is held to half the level (Bonferroni over the two).
+        # Either test may reject (a weighted Bonferroni over the two): the binomial test, the one every
+        # configuration was first judged by, keeps BINOMIAL_SHARE of the level, the Bayes factor the
+        # rest, so it decides alone only where it is overwhelming (log BF >= about 10 at 20 candidates).
         log_bf = (
             backdoor_log_bf(content, own_content, reference_content(emb, y, has, target, k_cls), k_cls)
             if passes
             else float("nan")
         )
-        p_value = min(1.0, 2.0 * min(p_binom, bf_pvalue(log_bf))) if passes else 1.0
+        p_value = (
+            min(1.0, p_binom / BINOMIAL_SHARE, bf_pvalue(log_bf) / (1.0 - BINOMIAL_SHARE)) if passes else 1.0
+        )
         _log.debug(
-            "candidate %r -> %s: agreement %.2f, rows %d, disagreement %.3f (bar %.3f, p %.3g), "
-            "pull %.3f, log BF %.1f",
+            "candidate %r -> %s: agreement %.2f, rows %d, disagreement %.3f (bar %.3f, binomial p %.3g), "
+            "pull %.3f, log BF %s, p %.3g",
             " ".join(phrase),
             classes[target],
             agreement[c],
@@ -282,7 +290,8 @@ def _judge(
             base,
             p_binom,
             pull,
-            log_bf,
+            f"{log_bf:.1f}" if passes else "not computed (gates)",
+            p_value,
         )
         if not passes:
             continue

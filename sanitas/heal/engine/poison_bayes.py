@@ -9,26 +9,31 @@ every trigger row reads as some far-off class. The classes themselves still say 
 * H1, a backdoor: the rows were taken from other labels, so their content classes are distributed as
   the content model reads rows of other labels (``reference``);
 * H0, a keyword: the rows are the target's own kind, so their content classes are distributed as the
-  target's own rows (with as many words cut) are read, a distribution known only through a few rows:
-  a Dirichlet-multinomial with those rows as counts, updated row by row (a keyword whose rows keep
-  reading as one neighbouring class makes that class likely under H0 after a few rows, as it should).
-  Its base measure is uniform over the classes (which class a label's topic reads as has nothing to do
-  with how many rows each class holds; H1's reference does, as a backdoor's source rows do), and its
-  concentration is the one under which the own rows are likeliest (empirical Bayes): own rows read as
-  all sorts of classes (a label whose rows without the phrase are mostly other defects) make H0 diffuse,
-  and it then explains rows of any content about as well as H1.
+  target's own rows (with as many words cut) are read, a distribution known only through a few rows.
+  H0 is a Dirichlet-multinomial whose parameters are learnt from those rows: every concentration on a
+  grid times each of two base measures (the reference, for a diffuse label whose rows read as anyone's;
+  uniform, for a label whose topic reads as classes regardless of their size), averaged with weights
+  proportional to how likely each makes the own rows (hierarchical Bayes with an equal prior). A keyword
+  whose rows keep reading as one neighbouring class makes that class likely under H0 after a few rows,
+  as it should; own rows read as all sorts of classes (a label whose rows without the phrase are mostly
+  other defects) make H0 as diffuse as H1, and then no backdoor is claimed on this evidence.
 
-Under H0 the likelihood ratio has expectation 1, so ``P(BF >= 1/a) <= a`` (Markov): ``1 / BF`` is a valid
-p-value, with no distributional assumption beyond the models themselves.
+``1 / BF`` is a p-value under H0's predictive (the likelihood ratio has expectation 1 there, so
+``P(BF >= 1/a) <= a`` by Markov's inequality). The candidate's rows are cut where the phrase is and the
+own rows at a place chosen blindly, so a real keyword's rows may read more scattered than H0 predicts:
+the poisoned check's pull gate (their lean to the target) is what guards against that. Simulated with
+both sets drawn from the reference distribution (K = 7 with one class at 75%, K = 20 and 77 Zipf, K =
+150 flat; 5 to 40 own rows, 10 to 40 candidate rows; 300 draws each), the factor passed the check's
+cut at 20 candidates (log BF >= 9.9) in at most 1 of 300 draws.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# Concentrations of H0's Dirichlet tried (empirical Bayes: the one under which the target's own rows'
-# classes are likeliest is used). Small: the own rows' classes are all the label's content is read as;
-# large: its content may be read as any class alike.
+# Concentrations of H0's Dirichlets. Small: the own rows' classes are all the label's content is read
+# as; large: its content is read as the base measure says. The grid spans both ends, so the own rows,
+# not a chosen value, decide between them.
 CONCENTRATIONS = np.logspace(-1.0, 3.0, 41)
 # Jeffreys smoothing of the reference distribution: half a row per class.
 SMOOTHING = 0.5
@@ -41,29 +46,29 @@ def reference_distribution(reference: np.ndarray, n_classes: int) -> np.ndarray:
     return (counts + SMOOTHING) / (counts.sum() + SMOOTHING * n_classes)
 
 
-def concentration(own_counts: np.ndarray, base: np.ndarray) -> float:
-    """The Dirichlet concentration under which the own rows' classes are likeliest (empirical Bayes).
+def _log_dm(counts: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """log P(a sequence with class ``counts``) under Dirichlet-multinomials, one per row of ``params``.
 
-    The log marginal likelihood of counts ``n`` under a Dirichlet-multinomial with parameters
-    ``a * base``: log G(a) - log G(a + N) + sum_c [log G(n_c + a b_c) - log G(a b_c)]. Own rows read as a
-    few classes pick a small ``a`` (H0 is sharp); own rows read as all sorts of classes (a label whose
-    rows without the phrase are other defects, or a diffuse one) pick a large one, and H0 then
-    explains rows of any content, so no backdoor is claimed on their evidence.
+    log G(A) - log G(A + N) + sum_c [log G(n_c + a_c) - log G(a_c)], with A the sum of a row's
+    parameters; classes never seen add nothing.
     """
     from scipy.special import gammaln  # here: a warm re-run answered from the cache never loads scipy
 
-    n = np.asarray(own_counts, dtype=np.float64)
-    total = float(n.sum())
-    if total == 0:
-        return float(CONCENTRATIONS[-1])
+    n = np.asarray(counts, dtype=np.float64)
     seen = n > 0
-    a = CONCENTRATIONS[:, None]
-    loglik = (
-        gammaln(CONCENTRATIONS)
-        - gammaln(CONCENTRATIONS + total)
-        + (gammaln(n[seen][None, :] + a * base[seen][None, :]) - gammaln(a * base[seen][None, :])).sum(axis=1)
+    total = params.sum(axis=1)
+    a = params[:, seen]
+    return np.asarray(
+        gammaln(total) - gammaln(total + n.sum()) + (gammaln(n[seen][None, :] + a) - gammaln(a)).sum(axis=1)
     )
-    return float(CONCENTRATIONS[int(np.argmax(loglik))])
+
+
+def h0_parameters(q: np.ndarray) -> np.ndarray:
+    """Every Dirichlet H0 may be: each concentration of ``CONCENTRATIONS`` times each base measure (the
+    reference ``q``, a diffuse label read as rows of other labels are; uniform, a label whose topic is
+    read as classes regardless of their size)."""
+    uniform = np.full(len(q), 1.0 / len(q))
+    return np.vstack([CONCENTRATIONS[:, None] * b[None, :] for b in (q, uniform)])
 
 
 def backdoor_log_bf(content: np.ndarray, own: np.ndarray, reference: np.ndarray, n_classes: int) -> float:
@@ -71,26 +76,32 @@ def backdoor_log_bf(content: np.ndarray, own: np.ndarray, reference: np.ndarray,
 
     ``content``: the candidate's rows' content classes (read without it); ``own``: the target's own
     rows' content classes (read with as many words cut); ``reference``: other labels' rows' content
-    classes. Entries below 0 (no verdict) are left out.
+    classes. Entries below 0 (no verdict) are left out. H0's predictive averages its Dirichlets (an
+    equal prior over ``h0_parameters``), each weighed by how likely it makes the own rows.
     """
     q = reference_distribution(reference, n_classes)
     seen = np.asarray(content, dtype=np.int64)
     seen = seen[seen >= 0]
     mine = np.asarray(own, dtype=np.int64)
-    counts = np.bincount(mine[mine >= 0], minlength=n_classes).astype(np.float64)
-    base = np.full(n_classes, 1.0 / n_classes)
-    alpha = concentration(counts, base)
-    total = float(counts.sum())
+    own_counts = np.bincount(mine[mine >= 0], minlength=n_classes)
+    params = h0_parameters(q)
+    both = own_counts + np.bincount(seen, minlength=n_classes)
+    # P(content | own) = sum_h P(h) P(own, content | h) / sum_h P(h) P(own | h)
+    log_h0 = float(_logsumexp(_log_dm(both, params)) - _logsumexp(_log_dm(own_counts, params)))
     log_h1 = float(np.log(q[seen]).sum())
-    log_h0 = 0.0
-    # the Dirichlet-multinomial's predictive, one row at a time (the order does not matter)
-    for c in seen.tolist():
-        log_h0 += float(np.log((counts[c] + alpha * base[c]) / (total + alpha)))
-        counts[c] += 1.0
-        total += 1.0
     return log_h1 - log_h0
 
 
+def _logsumexp(x: np.ndarray) -> float:
+    m = float(np.max(x))
+    return m + float(np.log(np.exp(x - m).sum()))
+
+
 def bf_pvalue(log_bf: float) -> float:
-    """``1 / BF`` capped at 1: a p-value for H0 by Markov's inequality (E[BF] = 1 under H0)."""
+    """``1 / BF`` capped at 1: a p-value for H0 by Markov's inequality (E[BF] = 1 under H0's predictive).
+
+    Not a finite number (no factor computed): 1.
+    """
+    if not np.isfinite(log_bf):
+        return 1.0
     return float(np.exp(-max(log_bf, 0.0)))

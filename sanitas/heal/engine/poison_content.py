@@ -178,7 +178,8 @@ def placebo_content(
     The fair bar for a candidate's disagreement: cutting words out of a short text blurs it whatever
     the words were, so the label's clean rows get the same treatment (a run of as many words, at a
     place fixed by the row's index) and their disagreement is what a phrase that means nothing
-    special to the label would show.
+    special to the label would show. The classes themselves are the sample of H0 ("read as the label's
+    own rows are") in ``engine.poison_bayes``.
     """
     if not rows:
         return np.zeros(0, dtype=np.int64)
