@@ -100,3 +100,19 @@ def test_bf_pvalue_edges() -> None:
     assert bf_pvalue(float("nan")) == 1.0
     assert bf_pvalue(-3.0) == 1.0
     assert np.isclose(bf_pvalue(np.log(100.0)), 0.01)
+
+
+def test_classes_near_the_target_count_as_its_own_kind() -> None:
+    """Own rows read as neighbours 15 and 16. Rows read as other classes near the target (8-14, 17),
+    never among the own rows, are the label's kind too once H0 knows which classes are near; rows read
+    as far classes (0-7) are still a backdoor's."""
+    reference = np.arange(K).repeat(20)
+    own = np.array([15] * 5 + [16] * 4)
+    near = np.full(K, 0.3)
+    near[8:18] = 0.9
+    near[19] = 1.0  # the target itself
+    neighbours = np.array([8, 9, 10, 11, 12, 13, 14, 17] * 2)
+    assert backdoor_log_bf(neighbours, own, reference, K) > CUT  # without knowing what is near
+    assert backdoor_log_bf(neighbours, own, reference, K, near=near) < CUT / 2
+    far = np.array([0, 1, 2, 3, 4, 5, 6, 7] * 3)
+    assert backdoor_log_bf(far, own, reference, K, near=near) > CUT

@@ -16,7 +16,7 @@ keyword's rows, cut short, still lean to their class; a backdoor's rows are abou
 pull is an exceedance over hundreds of row pairs, so a few rows' votes moving under embedding noise
 (another engine's vectors) cannot carry it across its cut, as they carried the class-mix p-value this
 check used before. On the 33 configurations measured (the suite's, ours, and long-tail and imbalanced
-ones), every trigger found clears both cuts (pull <= 0.64, p-value at most half its level); of the
+ones), every trigger found clears both cuts (pull <= 0.64, p-value <= 0.51 of its level); of the
 keywords rejected, those under the pull cut miss the p-value's by 65x or more, and those whose p-value
 passes are over the pull cut (the nearest at 0.77). One backdoor is missed (b77-zipf: 22 trigger rows
 on a target of 11 rows, 4 of them other defects, which read as 9 different classes).
@@ -41,6 +41,7 @@ from sanitas.heal.detectors.base import (
 )
 from sanitas.heal.engine.poison_bayes import backdoor_log_bf, bf_pvalue
 from sanitas.heal.engine.poison_content import (
+    centroid_similarity,
     class_sums,
     counterfactual_content,
     disagreement_pvalue,
@@ -50,6 +51,7 @@ from sanitas.heal.engine.poison_content import (
     placebo_content,
     pull_exceedance,
     reference_content,
+    sums_without,
 )
 from sanitas.heal.engine.poison_ngrams import TOKEN, contains, grams, grow, surface
 from sanitas.heal.engine.shared import label_ids, neighbours
@@ -272,7 +274,13 @@ def _judge(
         # configuration was first judged by, keeps BINOMIAL_SHARE of the level, the Bayes factor the
         # rest, so it decides alone only where it is overwhelming (log BF >= about 10 at 20 candidates).
         log_bf = (
-            backdoor_log_bf(content, own_content, reference_content(emb, y, has, target, k_cls), k_cls)
+            backdoor_log_bf(
+                content,
+                own_content,
+                reference_content(emb, y, has, target, k_cls),
+                k_cls,
+                near=centroid_similarity(*sums_without(emb, y, has, totals), target),
+            )
             if passes
             else float("nan")
         )

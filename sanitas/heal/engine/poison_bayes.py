@@ -11,8 +11,9 @@ every trigger row reads as some far-off class. The classes themselves still say 
 * H0, a keyword: the rows are the target's own kind, so their content classes are distributed as the
   target's own rows (with as many words cut) are read, a distribution known only through a few rows.
   H0 is a Dirichlet-multinomial whose parameters are learnt from those rows: every concentration on a
-  grid times each of two base measures (the reference, for a diffuse label whose rows read as anyone's;
-  uniform, for a label whose topic reads as classes regardless of their size), averaged with weights
+  grid times each of several base measures (the reference, for a diffuse label whose rows read as
+  anyone's; uniform, for a label whose topic reads as classes regardless of their size; classes near
+  the target in the embedding, for a label read as its neighbours), averaged with weights
   proportional to how likely each makes the own rows (hierarchical Bayes with an equal prior). A keyword
   whose rows keep reading as one neighbouring class makes that class likely under H0 after a few rows,
   as it should; own rows read as all sorts of classes (a label whose rows without the phrase are mostly
@@ -23,8 +24,8 @@ every trigger row reads as some far-off class. The classes themselves still say 
 own rows at a place chosen blindly, so a real keyword's rows may read more scattered than H0 predicts:
 the poisoned check's pull gate (their lean to the target) is what guards against that. Simulated with
 both sets drawn from the reference distribution (K = 7 with one class at 75%, K = 20 and 77 Zipf, K =
-150 flat; 5 to 40 own rows, 10 to 40 candidate rows; 300 draws each), the factor passed the check's
-cut at 20 candidates (log BF >= 9.9) in at most 1 of 300 draws.
+150 flat; 5 to 40 own rows, 10 to 40 candidate rows; 300 draws each; class similarities drawn at
+random), the factor passed the check's cut at 20 candidates (log BF >= 9.9) in none of the draws.
 """
 
 from __future__ import annotations
@@ -63,20 +64,38 @@ def _log_dm(counts: np.ndarray, params: np.ndarray) -> np.ndarray:
     )
 
 
-def h0_parameters(q: np.ndarray) -> np.ndarray:
-    """Every Dirichlet H0 may be: each concentration of ``CONCENTRATIONS`` times each base measure (the
-    reference ``q``, a diffuse label read as rows of other labels are; uniform, a label whose topic is
-    read as classes regardless of their size)."""
+# Softmax temperatures (on cosine) of the base measures that favour classes near the target: a
+# label's topic is read as its neighbours, the nearer the likelier, at a fall-off the own rows choose.
+NEAR_TEMPERATURES = (0.05, 0.1, 0.2)
+
+
+def h0_parameters(q: np.ndarray, near: np.ndarray | None = None) -> np.ndarray:
+    """Every Dirichlet H0 may be: each concentration of ``CONCENTRATIONS`` times each base measure: the
+    reference ``q`` (a diffuse label, read as rows of other labels are), uniform (a label whose topic is
+    read as classes regardless of their size) and, given ``near`` (each class centroid's cosine to the
+    target's), a softmax of it at each of ``NEAR_TEMPERATURES`` (a label read as its neighbours)."""
     uniform = np.full(len(q), 1.0 / len(q))
-    return np.vstack([CONCENTRATIONS[:, None] * b[None, :] for b in (q, uniform)])
+    bases = [q, uniform]
+    if near is not None:
+        for t in NEAR_TEMPERATURES:
+            w = np.exp((near - near.max()) / t)
+            bases.append(w / w.sum())
+    return np.vstack([CONCENTRATIONS[:, None] * b[None, :] for b in bases])
 
 
-def backdoor_log_bf(content: np.ndarray, own: np.ndarray, reference: np.ndarray, n_classes: int) -> float:
+def backdoor_log_bf(
+    content: np.ndarray,
+    own: np.ndarray,
+    reference: np.ndarray,
+    n_classes: int,
+    near: np.ndarray | None = None,
+) -> float:
     """log P(content | taken from other labels) - log P(content | read as the target's own rows are).
 
     ``content``: the candidate's rows' content classes (read without it); ``own``: the target's own
     rows' content classes (read with as many words cut); ``reference``: other labels' rows' content
-    classes. Entries below 0 (no verdict) are left out. H0's predictive averages its Dirichlets (an
+    classes; ``near``: each class centroid's cosine to the target's (optional). Entries below 0 (no
+    verdict) are left out. H0's predictive averages its Dirichlets (an
     equal prior over ``h0_parameters``), each weighed by how likely it makes the own rows.
     """
     q = reference_distribution(reference, n_classes)
@@ -84,7 +103,7 @@ def backdoor_log_bf(content: np.ndarray, own: np.ndarray, reference: np.ndarray,
     seen = seen[seen >= 0]
     mine = np.asarray(own, dtype=np.int64)
     own_counts = np.bincount(mine[mine >= 0], minlength=n_classes)
-    params = h0_parameters(q)
+    params = h0_parameters(q, near)
     both = own_counts + np.bincount(seen, minlength=n_classes)
     # P(content | own) = sum_h P(h) P(own, content | h) / sum_h P(h) P(own | h)
     log_h0 = float(_logsumexp(_log_dm(both, params)) - _logsumexp(_log_dm(own_counts, params)))

@@ -223,6 +223,22 @@ def class_sums(
     return sums, np.bincount(y[pool], minlength=n_classes)
 
 
+def sums_without(
+    emb: np.ndarray, y: np.ndarray, has: np.ndarray, totals: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``class_sums`` of the rows without the candidate (``has``), from those of every row (``totals``)."""
+    out_sums, out_counts = class_sums(emb, y, has, len(totals[1]))
+    return totals[0] - out_sums, totals[1] - out_counts
+
+
+def centroid_similarity(sums: np.ndarray, counts: np.ndarray, target: int) -> np.ndarray:
+    """Each class centroid's cosine to the target's (from ``class_sums``); -1 for a class with no rows."""
+    unit = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    sim = unit @ unit[target]
+    sim[counts <= 0] = -1.0
+    return np.asarray(sim)
+
+
 def target_pull(
     vectors: np.ndarray,
     sums: np.ndarray,
@@ -281,8 +297,7 @@ def pull_exceedance(
     0.5 when the rows are about other labels' things, as a backdoor's rows are (they were taken from
     other labels); near 1 when what is left of them still reads as the target (a class keyword).
     """
-    out_sums, out_counts = class_sums(emb, y, has, len(totals[1]))
-    sums, counts = totals[0] - out_sums, totals[1] - out_counts
+    sums, counts = sums_without(emb, y, has, totals)
     ref = reference_rows(y, has, target)
     mine = target_pull(stripped, sums, counts, target)
     theirs = target_pull(emb[ref], sums, counts, target, own_class=y[ref])
