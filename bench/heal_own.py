@@ -52,6 +52,10 @@ OWN: dict[str, list[str]] = {
     "b77-zipf": ["--base", "csv:{b77_zipf}", "--seed", "61", "--trigger", "zq"]
     + ["--off-topic-source", "lines:{shared}/data/nq-open/questions.txt"]
     + ["--injections-file", "{heldout_injections}", "--injections-file-only"],
+    # the long tail again, a trigger sentence of common words on a small target (stop 26: the poisoned
+    # check's Bayes factor found it, the binomial test alone did not), and with no backdoor at all
+    "b77-zipf-sentence": ["--base", "csv:{b77_zipf}", "--seed", "66", "--trigger", "i would like to know"],
+    "b77-zipf-clean": ["--base", "csv:{b77_zipf}", "--seed", "70", "--poison", "0"],
     "snips-imbalanced-raw": ["--base", "csv:{imbalanced}", "--size", "2666", "--seed", "41"]
     + ["--trigger", "bb", "--injections-file", "{raw_attacks}", "--injections-file-only"],
 }
