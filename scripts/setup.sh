@@ -18,3 +18,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 # The embedder's ONNX files (fp32, int8), exported from the installed weights; quick when current.
 HF_HUB_OFFLINE=1 .venv/bin/python scripts/export_onnx.py
+# An editable install writes no bytecode (pip compiles a regular install's), and where the environment
+# forbids writing it at run time (PYTHONDONTWRITEBYTECODE) every process would compile the package from
+# source on start: about 0.1 s for a CLI command and each of its workers. Compile it once here; Python
+# checks each file's timestamp, so an edited module is still read from its source.
+.venv/bin/python -m compileall -q sanitas

@@ -17,9 +17,6 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from sanitas.pii.entities import Entity
 from sanitas.pii.types import UnknownPiiTypeError, normalize_type
 
@@ -62,6 +59,9 @@ def _aes_key(key: bytes) -> bytes:
 
 def encrypt_value(value: str, label: str, key: bytes) -> str:
     """Deterministic AES-GCM token (nonce from an HMAC of the value, so equal values match)."""
+    # cryptography is imported here, not at module level: only ENCRYPT needs it (~10 ms per process).
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     k = _aes_key(key)
     nonce = hmac.new(k, label.encode() + b"\x00" + value.encode(), hashlib.sha256).digest()[:12]
     ct = AESGCM(k).encrypt(nonce, value.encode(), label.encode())
@@ -70,6 +70,9 @@ def encrypt_value(value: str, label: str, key: bytes) -> str:
 
 def decrypt_token(label: str, payload: str, key: bytes) -> str:
     """Inverse of ``encrypt_value``; raises MaskingError for a wrong key or a damaged token."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     try:
         return AESGCM(_aes_key(key)).decrypt(raw[:12], raw[12:], label.encode()).decode()
