@@ -95,9 +95,11 @@ def backdoor_log_bf(
     ``content``: the candidate's rows' content classes (read without it); ``own``: the target's own
     rows' content classes (read with as many words cut); ``reference``: other labels' rows' content
     classes; ``near``: each class centroid's cosine to the target's (optional). Entries below 0 (no
-    verdict) are left out. H0's predictive averages its Dirichlets (an
-    equal prior over ``h0_parameters``), each weighed by how likely it makes the own rows.
+    verdict) are left out. H0's predictive averages its Dirichlets (an equal prior over
+    ``h0_parameters``), each weighed by how likely it makes the own rows.
     """
+    from scipy.special import logsumexp
+
     q = reference_distribution(reference, n_classes)
     seen = np.asarray(content, dtype=np.int64)
     seen = seen[seen >= 0]
@@ -106,14 +108,9 @@ def backdoor_log_bf(
     params = h0_parameters(q, near)
     both = own_counts + np.bincount(seen, minlength=n_classes)
     # P(content | own) = sum_h P(h) P(own, content | h) / sum_h P(h) P(own | h)
-    log_h0 = float(_logsumexp(_log_dm(both, params)) - _logsumexp(_log_dm(own_counts, params)))
+    log_h0 = float(logsumexp(_log_dm(both, params)) - logsumexp(_log_dm(own_counts, params)))
     log_h1 = float(np.log(q[seen]).sum())
     return log_h1 - log_h0
-
-
-def _logsumexp(x: np.ndarray) -> float:
-    m = float(np.max(x))
-    return m + float(np.log(np.exp(x - m).sum()))
 
 
 def bf_pvalue(log_bf: float) -> float:
