@@ -235,28 +235,23 @@ def test_many_classes_ambiguous_rows_are_not_flagged(monkeypatch) -> None:  # no
     assert (res.scores[flips] > 0.5).all() and (res.scores[ambiguous] < 0.5).all()
 
 
-def test_an_implausible_label_is_flagged_whatever_confident_learning_counts(monkeypatch) -> None:  # noqa: ANN001
-    """4 classes of 50 rows, 10 of each flipped to a label the model gives 0.04 with the rest spread over
-    the other three classes (no single class confidently claims them). Confident learning's noise count
-    misses such rows; each is still an implausible label on its own evidence and is flagged, and no
-    clean row is."""
-    k, per = 4, 50
+def test_a_tie_with_the_given_label_suggests_the_other_class(monkeypatch) -> None:  # noqa: ANN001
+    """20 classes; a row gives its own label and one other 0.08 each (argmax picks its own): flagged,
+    and the suggestion is the other class, never the given label back."""
+    k, per = 20, 10
     y = np.repeat(np.arange(k), per)
-    flips = np.array([c * per + j for c in range(k) for j in range(10)])
-    probs = np.full((k * per, k), 0.05)
-    probs[np.arange(k * per), y] = 0.85
-    probs[flips] = 0.32
-    probs[flips, y[flips]] = 0.04
-    assert mislabeled._cl_issues(probs, y)[flips].sum() < len(flips)  # the count falls short
+    probs = np.full((k * per, k), 0.1 / (k - 1))
+    probs[np.arange(k * per), y] = 0.9
+    probs[0] = (1.0 - 0.16) / (k - 2)
+    probs[0, 0] = probs[0, 5] = 0.08
     model = OofProbabilities(probs=probs, ridge=1.0, weights=[1.0], temperature=1.0)
     monkeypatch.setattr(mislabeled, "oof_models", lambda *a, **kw: (model, model))
-    rng = np.random.default_rng(8)
+    # confident learning proposing the row (its count on one row of 200 is not what is tested here)
+    monkeypatch.setattr(mislabeled, "_cl_issues", lambda pl, yl: pl[np.arange(len(yl)), yl] < 0.5)
+    rng = np.random.default_rng(9)
     emb = rng.normal(size=(k * per, 16))
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    labels = [f"class_{c}" for c in y]
-    texts = [f"row {i} of class {c}" for i, c in enumerate(y)]
-    res = get_detector("mislabeled").detect(_ctx(texts, labels, emb))
-    assert res.flags[flips].all() and res.flags.sum() == len(flips)
-    details = [d or {} for d in res.details]
-    # a suggestion is the likeliest other label, never confident enough here to be applied
-    assert all(details[i]["suggested_label"] != labels[i] and not details[i]["relabel"] for i in flips)
+    labels = [f"class_{c:02d}" for c in y]
+    res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
+    assert res.flags[0] and res.details[0] is not None
+    assert res.details[0]["suggested_label"] == "class_05" and not res.details[0]["relabel"]

@@ -1,18 +1,15 @@
-"""Mislabeled rows: leave-one-out probabilities of a linear model, judged one row at a time.
+"""Mislabeled rows: leave-one-out probabilities of a linear model + confident learning (cleanlab).
 
 The probabilities come from ``engine.mislabel_oof`` (exact leave-one-out ridge models on the
-embeddings and on the wording, fused with the neighbour votes and calibrated by log-loss). A row is
-flagged when the calibrated probability of its given label is implausible: at most ``ALPHA``, and no
-more than ``BAYES_FACTOR`` times the label's prior odds (its share of the rows), so that the row's
-content gives its label no evidence worth mentioning. Each row is its own test; no count of the
-dataset's label errors caps the flags. Confident learning (``cleanlab.filter.find_label_issues``)
-only names the ambiguous rows: those it proposes whose given label is still plausible (a row that fits
-two classes), reported in the details, neither flagged nor relabeled.
-
-Confident learning's count is not the cut (it was until stop 27): measured on 21 configurations it
-missed flips the calibrated test alone finds (recall .824 against .885 with 16% of labels flipped,
-where its per-class noise estimate falls short) and gained precision only where classes hold about five
-rows each (BENCHMARKS.md, stop 27).
+embeddings and on the wording, fused with the neighbour votes and calibrated by log-loss; confident
+learning proposes from that model and from the meaning-only one). Confident learning
+(``cleanlab.filter.find_label_issues``) proposes the rows whose given label the model confidently
+contradicts; its count grows on datasets whose classes overlap by nature, because it cannot tell a
+wrong label from a row that fits two classes. So a proposed row is flagged only when the calibrated
+probability of its given label is itself implausible: at most ``ALPHA``, and no more than
+``BAYES_FACTOR`` times the label's prior odds (its share of the rows), so that the row's content gives its
+label no evidence worth mentioning. The other proposals are the ambiguous rows: reported in the details,
+neither flagged nor relabeled.
 """
 
 from __future__ import annotations
@@ -91,7 +88,7 @@ class MislabeledDetector(Detector):
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Score 0.5 where the given label's probability is at its implausible level
-        (``implausible_level``); flags the rows at or under it."""
+        (``implausible_level``); flags confident-learning issues whose given label is implausible."""
         if not ctx.has_labels:
             raise SkipCheck("fewer than two classes carry a label (at least two are needed)")
         classes, y = label_ids(ctx)
@@ -106,9 +103,9 @@ class MislabeledDetector(Detector):
         oof = fused if fused is not None else meaning
         pl = oof.probs
         given = pl[np.arange(len(yl)), yl]
-        # Confident learning proposes from both models (the wording view sharpens the probabilities of
-        # the rows it reads well, which raises its classes' confidence thresholds); a proposal whose label
-        # the fused model still finds plausible is an ambiguous row
+        # Confident learning proposes from both models: the wording view sharpens the probabilities of
+        # the rows it reads well, which raises its classes' confidence thresholds and can hide a flip the
+        # meaning-only model proposes. The fused model then judges every proposal.
         issues = _cl_issues(pl, yl)
         if fused is not None:
             issues |= _cl_issues(meaning.probs, yl)
@@ -118,7 +115,7 @@ class MislabeledDetector(Detector):
         scores = np.zeros(ctx.n)
         scores[labelled] = level / (level + given)
         flags = np.zeros(ctx.n, dtype=bool)
-        flags[labelled] = implausible
+        flags[labelled] = issues & implausible
         # a label is rewritten only when the model is at least 1 - ALPHA sure of the new one (and at least as
         # sure as it is of a typical confirmed row): otherwise the row is only flagged
         # (capped at 0.99: a calibrated 99% is evidence enough even where confirmed rows are surer still)
@@ -131,8 +128,10 @@ class MislabeledDetector(Detector):
                 if not flags[i]:
                     continue
                 # many classes, none likely: the given label is implausible and still the likeliest, so
-                # the suggestion is the next one (never confident enough to be applied)
-                k = int(np.argsort(pl[j])[-2])
+                # the suggestion is the likeliest other one (never confident enough to be applied)
+                others = pl[j].copy()
+                others[yl[j]] = -np.inf  # a class tied with the given label must not hand it back
+                k = int(others.argmax())
             confident = bool(flags[i] and pl[j, k] >= tau)
             is_ambiguous = bool(issues[j] and not implausible[j])
             relabels += confident

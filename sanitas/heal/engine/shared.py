@@ -18,15 +18,18 @@ VOTE_TEMPERATURE = 0.1
 TFIDF_TEMPERATURE = 0.2
 TFIDF_WEIGHT = 0.3
 _TFIDF_BLOCK = 2048
-# Entries of a dense TF-IDF similarity block (~600 MB of buffers: float64, float32, int64 indices).
+# Row pairs of a TF-IDF product block: its stored entries, or at worst (a term in every row, read
+# densely) ~600 MB of float64 and int64 buffers.
 _TFIDF_BLOCK_ENTRIES = 25_000_000
+# A product block holding more than this share of its pairs is read densely (``_tfidf_exact``).
+_TFIDF_DENSE_SHARE = 0.3
 # Rows per block of the neighbour-vote probabilities (block x classes float64 buffers).
 _VOTE_BLOCK = 8192
 # Above the approximate-search size: TF-IDF rows projected to this many SVD components give the
 # candidates (``_TFIDF_CANDIDATES`` per wanted neighbour), whose exact TF-IDF cosine then decides.
 # Measured on 20,000 intent-base texts this finds 0.76 of the exact neighbours (by similarity
-# reached), so it is used only where the exact product no longer fits in a job (~6 min at 10^5 rows
-# on two cores, ~10 h at 10^6): from 200,000 rows.
+# reached), so it is used only where the exact product no longer fits in a job (it grows with the
+# square of the rows: ~20 s at 10^5 short texts on two cores, ~30 min at 10^6): from 200,000 rows.
 TFIDF_ANN_MIN_ROWS = 200_000
 _TFIDF_SVD = 128
 _TFIDF_CANDIDATES = 3
@@ -137,45 +140,102 @@ def label_probs(ctx: DetectorContext) -> np.ndarray:
 
 
 def _tfidf_exact(x: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact kNN on sparse, L2-normalised TF-IDF rows, read from the sparse product ``X @ X.T``.
+    """Exact kNN on sparse, L2-normalised TF-IDF rows, read from the product ``X @ X.T`` a block at a time.
 
-    Only rows sharing a term have a similarity, a few percent of all pairs on short texts, so each row's
-    ``k`` best are picked among its product's stored entries: one sort of packed integer keys per block
-    (block row, quantised distance, entry position) instead of a dense rows x n block and a partition
-    of it (measured at 100,000 short texts: ~120 s dense, the product itself ~5 s). A row with fewer
-    than ``k`` term-sharing rows is padded with similarity 0: such places are no neighbour at all and
-    carry no vote (``vote_probs``), nor support (``support.label_support``).
+    Only rows sharing a term have a similarity, a few percent of all pairs on short texts, so a block's
+    candidates are its product's stored entries and one sort of packed integer keys (block row,
+    quantised distance, scrambled column) picks each row's ``k`` best: measured at 100,000 short texts,
+    ~20 s against ~120 s for a dense rows x n block and its partition. Where a term is in most rows the
+    product is nearly dense and that cost is the lesser (one word in every row: 2.3 s dense against
+    11.7 s sparse at 12,000 rows), so a block whose product holds more than ``_TFIDF_DENSE_SHARE`` of its
+    pairs is read densely, its candidates cut to each row's ``k`` best keys first. Both ways rank by the
+    same keys, so the neighbours do not depend on the block. A row with fewer than ``k`` term-sharing
+    rows is padded with similarity 0: such places are no neighbour at all and carry no vote
+    (``vote_probs``), nor support (``support.label_support``).
     """
     n = x.shape[0]
     idx = np.zeros((n, k), dtype=np.int64)
     sim = np.zeros((n, k), dtype=np.float32)
     xt = x.T.tocsr()
     step = max(64, min(_TFIDF_BLOCK, _TFIDF_BLOCK_ENTRIES // n))
+    # key bits: block row | distance | the column, scrambled per row (ties at one distance fall in an
+    # order of their own in every row, not the file's: a file sorted by label would otherwise hand
+    # every row of a tie the same first rows). The distance's scale is fixed for the whole search
+    # (at most 27 bits: 7.5e-9), so ties rank alike in every block.
+    row_bits = max(1, (step - 1).bit_length())
+    col_bits = max(1, (n - 1).bit_length())
+    q_bits = min(27, 63 - row_bits - col_bits)
+    scale = float((1 << q_bits) - 1)
+    col_mask = np.uint64((1 << col_bits) - 1)
     ks = np.arange(k)
     for start in range(0, n, step):
         stop = min(n, start + step)
         b = stop - start
         prod = (x[start:stop] @ xt).tocsr()
-        row = np.repeat(np.arange(b, dtype=np.int64), np.diff(prod.indptr))
-        keep = (prod.indices != row + start) & (prod.data > 0)  # never the row itself
-        pos = np.flatnonzero(keep)
-        row = row[pos]
-        pos_bits = max(1, int(prod.nnz).bit_length())
-        q_bits = 63 - pos_bits - max(1, (b - 1).bit_length())  # the sign bit unused: int64 keys
-        # distance 1 - cosine, quantised: larger similarity first; equal keys fall back to position order
-        q = np.floor(np.clip(1.0 - prod.data[pos], 0.0, 1.0) * ((1 << q_bits) - 1)).astype(np.int64)
-        keys = np.sort((row << (q_bits + pos_bits)) | (q << pos_bits) | pos)
+        prod.sort_indices()  # row-major, columns ascending: (row, column) pairs in sorted order
+        if prod.nnz > _TFIDF_DENSE_SHARE * b * n:
+            row, col, val, q = _dense_candidates(prod, start, k, scale)
+        else:
+            row = np.repeat(np.arange(b, dtype=np.int64), np.diff(prod.indptr))
+            keep = np.flatnonzero((prod.indices != row + start) & (prod.data > 0))  # never the row itself
+            row, col, val = row[keep], prod.indices[keep].astype(np.int64), prod.data[keep]
+            q = _distance_key(val, scale)
         # a place no term-sharing row fills: another row (never this one) at similarity 0
         idx[start:stop] = (np.arange(start, stop)[:, None] + 1 + ks[None, :]) % n
-        if not len(keys):
+        if not len(row):
             continue
+        mixed = _scramble(col, row + start, col_mask)
+        keys = np.sort((row << (q_bits + col_bits)) | (q << col_bits) | mixed)
         counts = np.bincount(row, minlength=b)
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
         valid = ks[None, :] < counts[:, None]
-        chosen = keys[np.minimum(first[:, None] + ks[None, :], len(keys) - 1)] & ((1 << pos_bits) - 1)
-        idx[start:stop] = np.where(valid, prod.indices[chosen], idx[start:stop])
-        sim[start:stop] = np.where(valid, prod.data[chosen], 0.0)
+        top = keys[np.minimum(first[:, None] + ks[None, :], len(keys) - 1)]
+        top_row = top >> (q_bits + col_bits)
+        top_col = _unscramble(top & int(col_mask), top_row + start, col_mask)
+        # the similarity of each chosen pair: candidates are in (row, column) order, so a search finds it
+        at = np.searchsorted(row * n + col, top_row * n + top_col)
+        idx[start:stop] = np.where(valid, top_col, idx[start:stop])
+        sim[start:stop] = np.where(valid, val[np.minimum(at, len(val) - 1)], 0.0)
     return idx, sim
+
+
+# an odd multiplier is a bijection on integers modulo a power of two; its inverse undoes it
+_MIX = 0x9E3779B97F4A7C15
+_MIX_INVERSE = pow(_MIX, -1, 1 << 64)
+_ROW_SALT = 0xBF58476D1CE4E5B9
+
+
+def _scramble(col: np.ndarray, row: np.ndarray, mask: np.uint64) -> np.ndarray:
+    """Each column number mapped to another in ``0..mask`` by a bijection of its own per row."""
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        c = col.astype(np.uint64) + row.astype(np.uint64) * np.uint64(_ROW_SALT)
+        return ((c * np.uint64(_MIX)) & mask).astype(np.int64)
+
+
+def _unscramble(mixed: np.ndarray, row: np.ndarray, mask: np.uint64) -> np.ndarray:
+    """The column numbers ``_scramble`` mapped to ``mixed``."""
+    with np.errstate(over="ignore"):
+        c = mixed.astype(np.uint64) * np.uint64(_MIX_INVERSE) - row.astype(np.uint64) * np.uint64(_ROW_SALT)
+        return (c & mask).astype(np.int64)
+
+
+def _distance_key(val: np.ndarray, scale: float) -> np.ndarray:
+    """Cosine similarities (0, 1] as integer distances: larger similarity, smaller key."""
+    return np.floor(np.clip(1.0 - val, 0.0, 1.0) * scale).astype(np.int64)
+
+
+def _dense_candidates(
+    prod: Any, start: int, k: int, scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A nearly dense product block's candidates: per row, the positive entries whose key is within its
+    ``k`` best (ties at the ``k``-th key all kept), in row then column order."""
+    block = prod.toarray()
+    b = block.shape[0]
+    block[np.arange(b), np.arange(start, start + b)] = 0.0  # never the row itself
+    q = np.where(block > 0, _distance_key(block, scale), np.iinfo(np.int64).max)
+    kth = np.partition(q, min(k, q.shape[1]) - 1, axis=1)[:, min(k, q.shape[1]) - 1]
+    row, col = np.nonzero((q <= kth[:, None]) & (block > 0))
+    return row.astype(np.int64), col.astype(np.int64), block[row, col], q[row, col]
 
 
 def _tfidf_ann(x: Any, k: int, near: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

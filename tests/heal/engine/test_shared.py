@@ -81,3 +81,22 @@ def test_a_neighbour_without_similarity_carries_no_vote() -> None:
     assert probs[4].argmax() == 1 and probs[4, 1] > 0.9
     # a zero place does not dilute the real votes: row 1's votes are its two real neighbours'
     assert np.allclose(probs[1], shared.vote_probs(y, idx[1:2, :2], sim[1:2, :2], 3, temperature=0.2)[0])
+
+
+def test_dense_and_sparse_blocks_give_the_same_neighbours() -> None:
+    """A word in every row makes the product dense: read densely or sparsely, the ranking is one."""
+    texts = [t + " ticket" for t in _texts(250, 2)]
+    full = _dense(texts)
+    old = shared._TFIDF_DENSE_SHARE
+    try:
+        got = {}
+        for share in (0.0, 2.0):  # every block dense; every block sparse
+            shared._TFIDF_DENSE_SHARE = share
+            got[share] = shared.tfidf_neighbours(Ctx(texts))  # type: ignore[arg-type]
+    finally:
+        shared._TFIDF_DENSE_SHARE = old
+    (idx_d, sim_d), (idx_s, sim_s) = got[0.0], got[2.0]
+    assert np.array_equal(idx_d, idx_s) and np.array_equal(sim_d, sim_s)
+    best = -np.sort(-np.maximum(full, 0.0), axis=1)[:, : shared.K_NEIGHBOURS]
+    assert np.allclose(sim_d, best, atol=1e-6)
+    assert not (idx_d == np.arange(len(texts))[:, None]).any()
