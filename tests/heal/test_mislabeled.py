@@ -255,3 +255,33 @@ def test_a_tie_with_the_given_label_suggests_the_other_class(monkeypatch) -> Non
     res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
     assert res.flags[0] and res.details[0] is not None
     assert res.details[0]["suggested_label"] == "class_05" and not res.details[0]["relabel"]
+
+
+def test_content_against_its_label_is_flagged_without_a_proposal(monkeypatch) -> None:  # noqa: ANN001
+    """40 classes of 10 rows (prior 0.025). Confident learning proposes nothing. A row whose label gets
+    0.01 (posterior odds under the prior odds: evidence against the label) is flagged; one at 0.05
+    (implausible, yet twice the prior) needs a proposal and is not."""
+    k, per = 40, 10
+    y = np.repeat(np.arange(k), per)
+    probs = np.full((k * per, k), 0.1 / (k - 1))
+    probs[np.arange(k * per), y] = 0.9
+    against, weak = 0, 10
+    for i, p_given in ((against, 0.01), (weak, 0.05)):
+        probs[i] = (1.0 - p_given - 0.6) / (k - 2)
+        probs[i, y[i]], probs[i, (y[i] + 1) % k] = p_given, 0.6
+    level = mislabeled.implausible_level(y, k)
+    assert probs[weak, y[weak]] <= level[weak]  # implausible at the Bayes factor of 3
+    model = OofProbabilities(probs=probs, ridge=1.0, weights=[1.0], temperature=1.0)
+    monkeypatch.setattr(mislabeled, "oof_models", lambda *a, **kw: (model, model))
+    monkeypatch.setattr(mislabeled, "_cl_issues", lambda pl, yl: np.zeros(len(yl), dtype=bool))
+    rng = np.random.default_rng(10)
+    emb = rng.normal(size=(k * per, 16))
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    labels = [f"class_{c:02d}" for c in y]
+    res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
+    assert res.flags[against] and not res.flags[weak]
+    assert res.flags.sum() == 1
+    # proposed by confident learning, the weaker row is flagged too
+    monkeypatch.setattr(mislabeled, "_cl_issues", lambda pl, yl: pl[np.arange(len(yl)), yl] < 0.5)
+    res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
+    assert res.flags[against] and res.flags[weak]
