@@ -280,7 +280,9 @@ def test_content_against_its_label_is_flagged_without_a_proposal(monkeypatch) ->
     labels = [f"class_{c:02d}" for c in y]
     res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
     assert res.flags[against] and not res.flags[weak]
-    assert res.flags.sum() == 1
+    assert res.flags.sum() == 1 and res.summary["flagged_without_proposal"] == 1
+    detail = res.details[against] or {}
+    assert detail["suggested_label"] == "class_01" and not detail["relabel"] and not detail["ambiguous"]
     # proposed by confident learning, the weaker row is flagged too
     monkeypatch.setattr(mislabeled, "_cl_issues", lambda pl, yl: pl[np.arange(len(yl)), yl] < 0.5)
     res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
