@@ -13,7 +13,8 @@ neither flagged nor relabeled.
 
 A row confident learning does not propose is flagged when its content gives its label no support at
 all: the probability at most ``ALPHA`` and the posterior odds at most the prior odds (a Bayes factor of
-``AGAINST_BAYES_FACTOR``, 1: the row says no more for its label than the label's base rate does).
+``AGAINST_BAYES_FACTOR``, 1: the row says no more for its label than the label's base rate does), in a
+class with at least ``MIN_CLASSMATES`` other rows (without them the model never saw the class).
 Confident learning counts a class's errors from the rows another class confidently claims, so it misses
 a flip whose content fits no class well, the more so the noisier the labels (16% flipped: 828 of 960
 flips proposed). Without confident learning at all, the Bayes-factor-3 test alone flags about twice the
@@ -51,6 +52,8 @@ ALPHA = 0.1
 BAYES_FACTOR = 3.0
 # Content that gives its label no support (posterior odds at most the prior odds) needs no proposal.
 AGAINST_BAYES_FACTOR = 1.0
+# Classmates a row needs before its label's lack of support counts (as the off-topic check's support).
+MIN_CLASSMATES = 2
 # The most confidence a relabel ever needs, however separable the dataset's classes are.
 RELABEL_CAP = 0.99
 
@@ -128,6 +131,10 @@ class MislabeledDetector(Detector):
         scores[labelled] = level / (level + given)
         flags = np.zeros(ctx.n, dtype=bool)
         against = given <= implausible_level(yl, pl.shape[1], bayes_factor=AGAINST_BAYES_FACTOR)
+        # a leave-one-out model learns a row's class from its classmates only: with fewer than
+        # ``MIN_CLASSMATES`` it cannot support the label, so its silence is no evidence against it
+        classmates = np.bincount(yl, minlength=pl.shape[1])[yl] - 1
+        against &= classmates >= MIN_CLASSMATES
         flags[labelled] = implausible & (issues | against)
         # a label is rewritten only when the model is at least 1 - ALPHA sure of the new one (and at least as
         # sure as it is of a typical confirmed row): otherwise the row is only flagged
