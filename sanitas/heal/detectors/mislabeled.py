@@ -103,7 +103,7 @@ class MislabeledDetector(Detector):
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Score 0.5 where the given label's probability is at its implausible level
         (``implausible_level``); flags confident-learning issues whose given label is implausible, and
-        rows whose content is evidence against their label."""
+        rows whose content gives their label no support (see the module docstring)."""
         if not ctx.has_labels:
             raise SkipCheck("fewer than two classes carry a label (at least two are needed)")
         classes, y = label_ids(ctx)
