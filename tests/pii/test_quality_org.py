@@ -29,7 +29,10 @@ def test_everyday_words(value, expected):
     ("text", "value", "expected"),
     [
         ("Drama, Comedy & Family films", "Drama, Comedy & Family", False),  # a list of genres
-        ("Lopez, Santos and Coleman won", "Lopez, Santos and Coleman", True),  # a firm of surnames
+        ("We shipped to Germany, Spain, and France", "Germany, Spain, and France", False),  # a list
+        ("Bids came from Hale, Moreno and Brandt", "Hale, Moreno and Brandt", False),  # people or firms
+        ("Hartley and Sons fixed the roof", "Hartley and Sons", True),  # a family firm's form
+        ("Bread and Sons", "Bread and Sons", False),  # everyday words, no company form
         ("Round Stones Inc. agreed", "Round Stones Inc.", True),  # everyday words with a legal form
     ],
 )

@@ -109,7 +109,10 @@ ROWS = [
     ("I am in China and need a card", "China", "location", True),  # a country is a place too
     ("I came back to Work yesterday", "Work", "location", False),  # a common cue, no known place
     ("I moved here from Hungary last year", "Hungary", "location", True),
-    ("Lopez, Santos and Coleman is a design agency", "Lopez, Santos and Coleman", "organization", True),
+    # A list of capitalized names is a list, not one firm; a family firm's form is kept.
+    ("We buy from Acme Corp, Globex and Initech", "Acme Corp, Globex and Initech", "organization", False),
+    ("We buy from Acme Corp, Globex and Initech", "Acme Corp", "organization", True),
+    ("Hartley and Sons fixed the roof", "Hartley and Sons", "organization", True),
     ("I work for Aunt Bertha Inc", "Aunt Bertha Inc", "organization", True),
     ("I like Visa and Mastercard", "Visa and Mastercard", "organization", False),
     # A list of given names is people, not a firm; "X of Y Inc." is the firm alone.

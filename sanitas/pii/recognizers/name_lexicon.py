@@ -20,7 +20,7 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:\"“>\n]\s*|\\n\W*)$")
 # "Maria: Remember me?" - a name as a speaker label.
 _SPEAKER = re.compile(r"\s*:")
 # "our 3 founders: Kónya, Becker and Vasquez": a list after a plural noun for people names people, even
-# when it is shaped like a firm of surnames ("Lopez, Santos and Coleman").
+# when its items are family names, as firms are named ("Lopez, Santos and Coleman").
 _PEOPLE_CUE = re.compile(
     r"(?i:\b(?:co-?)?(?:founders|children|kids|sons|daughters|friends|siblings|parents|authors|guests|"
     r"employees|members|owners))(?:[ \t]+(?:are|were))?[ \t]*:[ \t]*$"
