@@ -34,6 +34,12 @@ ROWS = [
     ("born 1976-08-08 in Leeds", "1976-08-08", "date_of_birth", True),
     ("Reference #123, dated 3/4/2025.", "3/4/2025", "date", False),
     ("He just turned 69 years old", "69", "age", True),
+    # "years" alone is a duration; an age says "old" or "of age", is written "yo", or follows its key.
+    ("I have been a customer for 5 years now", "5", "age", False),
+    ("SMOKER X 20 YRS, QUIT 2019", "20", "age", False),
+    ("54 YO F W/ HX OF RA", "54", "age", True),
+    ("I am 42 years of age", "42", "age", True),
+    ("Name: Ann Lee\nAge: 42", "42", "age", True),
     ("I have 3 cards", "3", "age", False),
     (
         "I live at 870 Monica Drive Apt. 948, Francisport.",

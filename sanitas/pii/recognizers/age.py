@@ -17,11 +17,19 @@ class AgeRecognizer(PatternRecognizer):
     label = "age"
     labels = frozenset({"age"})
     patterns = (
-        (re.compile(r"(?i)\b(?P<v>\d{1,3})[\s-]*(?:years?|yrs?|y/?o)\b(?:[\s-]*old)?"), 0.6),
+        # "years" alone is a duration ("a customer for 5 years", "smoker x 20 yrs"): an age says "old" or
+        # "of age", or is written "y/o", "yo", "y.o." (years old).
         (
             re.compile(
+                r"(?i)\b(?P<v>\d{1,3})[\s-]*(?:(?:years?|yrs?)(?:[\s-]*old\b|\s+of\s+age\b)|y/o\b|y\.o\.|yo\b)"
+            ),
+            0.6,
+        ),
+        (
+            # "aged 42", "Age: 42" (a form's key)
+            re.compile(
                 r"(?i)\b(?:aged?|age of|turned|turn|turning|(?:he|she|they) (?:is|was|were))"
-                r"\s+(?P<v>\d{1,3})\b"
+                r"(?:\s*[:=]\s*|\s+)(?P<v>\d{1,3})\b"
             ),
             0.45,
         ),
