@@ -33,6 +33,14 @@ def test_everyday_words(value, expected):
         ("Bids came from Hale, Moreno and Brandt", "Hale, Moreno and Brandt", False),  # people or firms
         ("Hartley and Sons fixed the roof", "Hartley and Sons", True),  # a family firm's form
         ("Bread and Sons", "Bread and Sons", False),  # everyday words, no company form
+        # In capitals the name starts after the last closed-class word; joiners stay inside it.
+        ("WE PAID TO VELMAR CORPORATION YESTERDAY", "VELMAR CORPORATION", True),
+        ("S/P LAP CHOLE 2018 AT BAPTIST HOSPITAL. G2P2.", "BAPTIST HOSPITAL", True),
+        ("BILLED BY JOHNSON AND JOHNSON INC", "JOHNSON AND JOHNSON INC", True),
+        ("WENT TO THE BANK", "THE BANK", False),  # the form word alone names no firm
+        ("WENT TO THE BANK", "BANK", False),
+        ("REVIEW OF SYSTEMS: NEGATIVE", "REVIEW OF SYSTEMS", False),  # a note's section
+        ("My Bank account is locked", "My Bank", False),
         ("Round Stones Inc. agreed", "Round Stones Inc.", True),  # everyday words with a legal form
     ],
 )

@@ -23,8 +23,23 @@ _FORMS = (
     r"Co\.,? ?Ltd\.?|CO\.,? ?LTD\.?|INC\.?|LTD\.?|CORP\.?|CORPORATION|LIMITED|COMPANY|HOLDINGS|GROUP|"
     r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|Group|Corp\.?|Corporation|Company|Co\.|PLC|plc|GmbH|AG|"
     r"S\.A\.|SA|BV|NV|Partners|Associates|Holdings|Technologies|Systems|Solutions|Consulting|Industries|"
-    r"International|Agency|Labs|Bank|Insurance|Foundation|University|Institute|Hospital|Clinic"
+    r"International|Agency|Labs|Bank|Insurance|Foundation|University|Institute|Hospital|Clinic|"
+    # Institutions in capitals too (notes and forms: "ADMITTED TO BAPTIST HOSPITAL"), but not the words
+    # that open a note's sections ("REVIEW OF SYSTEMS", "LABS:").
+    r"BANK|FOUNDATION|UNIVERSITY|INSTITUTE|HOSPITAL|CLINIC"
 )
+# Closed-class words (pronouns, prepositions, determiners, auxiliaries, conjunctions) never begin a firm's
+# name nor stand inside one, but for the few that join its words ("Bank of America", "Johnson and
+# Johnson", "Center for Design", "Banco de Chile"). In mixed case the capitals show where a name starts;
+# written in capitals, "WE PAID TO VELMAR CORPORATION", the name starts after the last such word.
+_CLOSED = frozenset(
+    "i we you he she they it me us them my our your his her their its a an the this that these those "
+    "to at from in on into onto by with via per about after before since until through over under near "
+    "is are was were be been am has have had do does did will would can could should may might must "
+    "not no or nor but if then than so as".split()
+)
+_JOINERS = frozenset(("of", "and", "&", "for", "de"))
+_WORDS = re.compile(r"\S+")
 
 
 _FORM_WORD = re.compile(rf"\b(?:{_FORMS})(?!\w)")
@@ -55,5 +70,26 @@ class OrganizationRecognizer(PatternRecognizer):
         return None
 
     def find(self, text: str) -> list[Entity]:
-        """Firms by form, less names a cue says are people ("our founders: Lopez and Santos Partners")."""
-        return [e for e in super().find(text) if not after_people_cue(text, e.start)]
+        """Firms by form, starting after the last closed-class word before them, less names a cue says
+        are people ("our founders: Lopez and Santos Partners")."""
+        out = []
+        for e in super().find(text):
+            start = _name_start(text, e.start, e.end)
+            if start is not None and not after_people_cue(text, start):
+                out.append(Entity(start, e.end, e.label, e.score))
+        return out
+
+
+def _name_start(text: str, start: int, end: int) -> int | None:
+    """Where the firm's name in ``text[start:end]`` begins: after its last closed-class word and any
+    joiner right after it (None when only the form word is left: "THE BANK" names no firm)."""
+    words = list(_WORDS.finditer(text, start, end))
+    cut = 0
+    for k, w in enumerate(words[:-1]):
+        if w.group().lower().rstrip(",") in _CLOSED:
+            cut = k + 1
+    while cut < len(words) - 1 and words[cut].group().lower().rstrip(",") in _JOINERS:
+        cut += 1
+    if cut >= len(words) - 1:
+        return None
+    return words[cut].start()
