@@ -35,6 +35,15 @@ _NAME_STOPWORDS = frozenset(
 )
 
 
+# Greetings and other interjections: everyday words that WordNet (nouns, verbs, adjectives, adverbs) and
+# spaCy's stop words leave out, so a capitalized "Hey" before a name read as a rare given name ("Hey Siri").
+_INTERJECTIONS = frozenset(
+    "hey hi hiya howdy yo oh ok okay thx ty bye congrats lol omg lmao haha wow yay ugh hmm aw".split()
+)
+# Pronouns whose contractions ("I'm", "we've", "she'll") are everyday words as well.
+_PRONOUNS = frozenset("i you he she it we they there that who what".split())
+
+
 # Faker's person-provider attributes that hold given or family names (romanized and gendered lists too).
 _FIRST_ATTRS = re.compile(r"first_(?:romanized_)?names(?:_(?:male|female|nonbinary|unisex|common|\w+))?")
 _LAST_ATTRS = re.compile(r"(?:last_(?:romanized_)?names(?:_\w+)?|(?:male|unisex)_last_names)")
@@ -90,8 +99,13 @@ class Lexicons:
         return t not in _NAME_STOPWORDS and t in self.first_names
 
     def is_common_word(self, token: str) -> bool:
-        """Whether ``token`` is an everyday English word (so a capitalized one is likely a sentence word)."""
-        return token.strip(".,'’!?:;").lower() in self.common_words
+        """Whether ``token`` is an everyday English word (so a capitalized one is likely a sentence word);
+        a pronoun's contraction ("I'm", "you're", "it's") is one too."""
+        t = token.strip(".,'’!?:;").lower()
+        if t in self.common_words:
+            return True
+        head, sep, _ = t.replace("’", "'").partition("'")
+        return bool(sep) and head in self.common_words and head in _PRONOUNS
 
     def is_place_word(self, token: str, *, cities: bool = True) -> bool:
         """Whether ``token`` (any case) names a country or region, a street part ("road", "apt") or,
@@ -207,7 +221,7 @@ def _build() -> Lexicons:
         coarse_places=frozenset(p.lower() for p in places),
         cities=frozenset(cities),
         street_words=frozenset(street_words | {s.lower() for s in suffixes}),
-        common_words=frozenset(w.lower() for w in Lorem.word_list) | stop_words(),
+        common_words=frozenset(w.lower() for w in Lorem.word_list) | stop_words() | _INTERJECTIONS,
         english_words=frozenset(_english_words()),
     )
 

@@ -21,3 +21,12 @@ def test_names_are_no_dictionary_words(word):
 def test_names_with_an_apostrophe_are_names(token):
     # capitalize() alone turns "O'Neill" into "O'neill", which no list holds.
     assert lexicons().is_name_token(token)
+
+
+@pytest.mark.parametrize(
+    ("token", "common"),
+    [("Hey", True), ("I'm", True), ("you’re", True), ("it's", True), ("O'Neill", False), ("D'Angelo", False)],
+)
+def test_interjections_and_pronoun_contractions_are_common_words(token: str, common: bool) -> None:
+    """A greeting or "I'm" before a name is no rare given name ("Hey Siri", "I'm Zoe")."""
+    assert lexicons().is_common_word(token) is common

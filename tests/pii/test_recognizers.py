@@ -113,6 +113,11 @@ ROWS = [
     ("First Name: Olivia Last Name: Brennan Email: ob@example.com", "Olivia", "person", True),
     ("First Name: Olivia Last Name: Brennan Email: ob@example.com", "Olivia Last Name", "person", False),
     ("Dear Mr. Henry Miller: thank you", "Henry Miller", "person", True),
+    # A greeting or a pronoun's contraction opens no name.
+    ("Hey Siri, call Mom", "Hey Siri", "person", False),
+    ("I'm Zoe Kowalczyk, from Leeds", "I'm Zoe Kowalczyk", "person", False),
+    ("I'm Zoe Kowalczyk, from Leeds", "Zoe Kowalczyk", "person", True),
+    ("Hey Maria Lopez, thanks", "Maria Lopez", "person", True),
     # A key that is only the start of a word is no key.
     ("tinted AB123456 glass", "AB123456", "national_id", False),
     ("The Princess Royal arrived at Khandallah this morning", "Khandallah", "location", True),
