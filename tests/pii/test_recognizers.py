@@ -19,6 +19,8 @@ ROWS = [
     ("write to jane.doe+x@example.co.uk today", "jane.doe+x@example.co.uk", "email", True),
     ("the file is report@2x.png", "report@2x.png", "email", False),
     ("card 4111 1111 1111 1111 please", "4111 1111 1111 1111", "credit_card", True),
+    # an at-sign percent-encoded, as a URL's query writes it
+    ("GET /signup?email=luca.m%40mail.it&city=Torino", "luca.m%40mail.it", "email", True),
     ("amex 3782 822463 10005 on file", "3782 822463 10005", "credit_card", True),
     # Luhn passes by chance for one number in ten: an order number is no card by its issuer digit and
     # its grouping.

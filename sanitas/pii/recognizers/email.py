@@ -31,11 +31,13 @@ class EmailRecognizer(PatternRecognizer):
     name = "email"
     label = "email"
     labels = frozenset({"email"})
-    requires = "@"
+    # "%40" is the at-sign percent-encoded, as a URL's query or a web log writes it
+    # ("?email=luca.m%40mail.it&city=...").
+    requires = "@%"
     patterns = (
         (
             re.compile(
-                r"(?<![\w.+-])[A-Za-z0-9][\w.+%-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b"
+                r"(?<![\w.+-])[A-Za-z0-9][\w.+%-]*?(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b"
             ),
             0.9,
         ),
