@@ -41,6 +41,7 @@ def test_everyday_words(value, expected):
         ("WENT TO THE BANK", "BANK", False),
         ("REVIEW OF SYSTEMS: NEGATIVE", "REVIEW OF SYSTEMS", False),  # a note's section
         ("My Bank account is locked", "My Bank", False),
+        ("I moved my savings to US Bank", "US Bank", True),  # in mixed case, capitals are an acronym
         ("Round Stones Inc. agreed", "Round Stones Inc.", True),  # everyday words with a legal form
     ],
 )

@@ -84,9 +84,11 @@ def _name_start(text: str, start: int, end: int) -> int | None:
     """Where the firm's name in ``text[start:end]`` begins: after its last closed-class word and any
     joiner right after it (None when only the form word is left: "THE BANK" names no firm)."""
     words = list(_WORDS.finditer(text, start, end))
+    # In mixed case a word in capitals is an acronym ("US Bank", "IT Solutions"), not a pronoun.
+    caps = text[start:end].isupper()
     cut = 0
     for k, w in enumerate(words[:-1]):
-        if w.group().lower().rstrip(",") in _CLOSED:
+        if (caps or not w.group().isupper()) and w.group().lower().rstrip(",") in _CLOSED:
             cut = k + 1
     while cut < len(words) - 1 and words[cut].group().lower().rstrip(",") in _JOINERS:
         cut += 1
