@@ -35,7 +35,11 @@ def test_everyday_words(value, expected):
         ("Bread and Sons", "Bread and Sons", False),  # everyday words, no company form
         # In capitals the name starts after the last closed-class word; joiners stay inside it.
         ("WE PAID TO VELMAR CORPORATION YESTERDAY", "VELMAR CORPORATION", True),
-        ("S/P LAP CHOLE 2018 AT BAPTIST HOSPITAL. G2P2.", "BAPTIST HOSPITAL", True),
+        ("SHE WORKS FOR BANK OF AMERICA", "WORKS FOR BANK", False),  # "Bank" in capitals is no form
+        # In mixed case a name may hold closed-class words; only an opening article is cut.
+        ("We Are Social Ltd ran the campaign", "We Are Social Ltd", True),
+        ("We hired Can Do Solutions for it", "Can Do Solutions", True),
+        ("A deal with The Shepherd Ltd. closed", "Shepherd Ltd.", True),
         ("BILLED BY JOHNSON AND JOHNSON INC", "JOHNSON AND JOHNSON INC", True),
         ("WENT TO THE BANK", "THE BANK", False),  # the form word alone names no firm
         ("WENT TO THE BANK", "BANK", False),

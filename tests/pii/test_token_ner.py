@@ -89,14 +89,6 @@ def test_model_names_end_before_an_abbreviated_key(engine, text, name):
     assert name in {v for v, label in _found(engine, text) if label == "person"}
 
 
-def test_a_query_strings_fields_read_as_a_forms(engine):
-    """Each field of a URL's query is read on its own, its encoded spaces as spaces."""
-    text = "GET /signup?first_name=Luca&last_name=Moretti&email=luca.m%40mail.it&city=Torino HTTP/1.1"
-    found = _found(engine, text)
-    assert {("Luca", "person"), ("Moretti", "person"), ("luca.m%40mail.it", "email")} <= found
-    assert ("Torino", "location") in found
-
-
 def test_windows_cover_every_wordpiece_with_overlap():
     body = token_ner.WINDOW - 2
     assert token_ner._windows(10) == [(0, 10)]

@@ -26,10 +26,10 @@ class AgeRecognizer(PatternRecognizer):
             0.6,
         ),
         (
-            # "aged 42", "Age: 42" (a form's key)
+            # "aged 42", "turned 42", and "Age: 42" (a form's key)
             re.compile(
-                r"(?i)\b(?:aged?|age of|turned|turn|turning|(?:he|she|they) (?:is|was|were))"
-                r"(?:\s*[:=]\s*|\s+)(?P<v>\d{1,3})\b"
+                r"(?i)\b(?:(?:aged?|age of|turned|turn|turning|(?:he|she|they) (?:is|was|were))\s+"
+                r"|age\s*[:=]\s*)(?P<v>\d{1,3})\b"
             ),
             0.45,
         ),

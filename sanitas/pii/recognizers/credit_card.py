@@ -23,24 +23,23 @@ class CreditCardRecognizer(PatternRecognizer):
     context = ("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "payment")
 
     def validate(self, value: str) -> bool | None:
-        """Luhn over 12-19 digits, a payment card's first digit, and a card's grouping where the digits
-        are grouped; 12-digit (Maestro) numbers stay unconfirmed without context."""
+        """Luhn over 12-19 digits. Confirmed by its shape alone only with an international card's first
+        digit and, where the digits are grouped, a card's grouping; otherwise (12-digit Maestro numbers,
+        national schemes, odd groupings) a card only beside a card word."""
         ds = digits(value)
-        issuer = ds[0] in _CARD_MII or ds.startswith(_JCB_1800)
-        if not 12 <= len(ds) <= 19 or not issuer or len(set(ds)) == 1 or not luhn(ds):
+        if not 12 <= len(ds) <= 19 or ds[0] == "0" or len(set(ds)) == 1 or not luhn(ds):
             return False
         groups = [len(g) for g in _GAP.split(value)]
-        if len(groups) > 1 and not _card_grouping(groups):
-            return False
-        return True if len(ds) >= 13 else None
+        if len(ds) < 13 or ds[0] not in _CARD_MII and not ds.startswith(_JCB_1800):
+            return None
+        return None if len(groups) > 1 and not _card_grouping(groups) else True
 
 
-# ISO/IEC 7812's major industry identifiers of payment cards: 2 (Mastercard's 2-series), 3 (travel and
-# entertainment: Amex, JCB, Diners), 4 and 5 (banking: Visa, Mastercard, Maestro), 6 (Discover,
-# UnionPay, Maestro). 1 (airlines), 7 (petroleum), 8 (health, telecoms) and 9 (national) are not cards
-# a person pays with, and an order or tracking number that passes Luhn by chance (1 in 10) often
-# starts with one of them ("order #112-3344556-7788990"). JCB's 15-digit cards of range 1800 are the
-# one issuer range under 2.
+# ISO/IEC 7812's major industry identifiers of the international card networks: 2 (Mastercard's
+# 2-series), 3 (Amex, JCB, Diners), 4 and 5 (Visa, Mastercard, Maestro), 6 (Discover, UnionPay,
+# Maestro), and JCB's 15-digit range 1800. Other first digits are airline (UATP), national (RuPay,
+# Troy, Napas, Humo) or no card at all: an order or tracking number passes Luhn by chance one time in
+# ten ("order #112-3344556-7788990"), so those need a card word nearby.
 _CARD_MII = frozenset("23456")
 _JCB_1800 = "1800"
 _GAP = re.compile(r"[ -]")

@@ -23,15 +23,14 @@ _FORMS = (
     r"Co\.,? ?Ltd\.?|CO\.,? ?LTD\.?|INC\.?|LTD\.?|CORP\.?|CORPORATION|LIMITED|COMPANY|HOLDINGS|GROUP|"
     r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|Group|Corp\.?|Corporation|Company|Co\.|PLC|plc|GmbH|AG|"
     r"S\.A\.|SA|BV|NV|Partners|Associates|Holdings|Technologies|Systems|Solutions|Consulting|Industries|"
-    r"International|Agency|Labs|Bank|Insurance|Foundation|University|Institute|Hospital|Clinic|"
-    # Institutions in capitals too (notes and forms: "ADMITTED TO BAPTIST HOSPITAL"), but not the words
-    # that open a note's sections ("REVIEW OF SYSTEMS", "LABS:").
-    r"BANK|FOUNDATION|UNIVERSITY|INSTITUTE|HOSPITAL|CLINIC"
+    r"International|Agency|Labs|Bank|Insurance|Foundation|University|Institute|Hospital|Clinic"
 )
-# Closed-class words (pronouns, prepositions, determiners, auxiliaries, conjunctions) never begin a firm's
-# name nor stand inside one, but for the few that join its words ("Bank of America", "Johnson and
-# Johnson", "Center for Design", "Banco de Chile"). In mixed case the capitals show where a name starts;
-# written in capitals, "WE PAID TO VELMAR CORPORATION", the name starts after the last such word.
+# In capitals nothing shows where a firm's name starts ("WE PAID TO VELMAR CORPORATION"): it starts after
+# the last closed-class word (pronouns, prepositions, determiners, auxiliaries, conjunctions) but for
+# the few that join a name's words ("BANK OF AMERICA", "JOHNSON AND JOHNSON"). In mixed case the capitals
+# show it, and a name may hold such words ("We Are Social Ltd", "Can Do Solutions"): only an article or a
+# possessive opening the match is cut ("The Shepherd Ltd." is "Shepherd Ltd.").
+_OPENERS = frozenset("the a an this that these those my our your his her their its".split())
 _CLOSED = frozenset(
     "i we you he she they it me us them my our your his her their its a an the this that these those "
     "to at from in on into onto by with via per about after before since until through over under near "
@@ -70,7 +69,7 @@ class OrganizationRecognizer(PatternRecognizer):
         return None
 
     def find(self, text: str) -> list[Entity]:
-        """Firms by form, starting after the last closed-class word before them, less names a cue says
+        """Firms by form, without the words before their name (``_name_start``), less names a cue says
         are people ("our founders: Lopez and Santos Partners")."""
         out = []
         for e in super().find(text):
@@ -81,17 +80,24 @@ class OrganizationRecognizer(PatternRecognizer):
 
 
 def _name_start(text: str, start: int, end: int) -> int | None:
-    """Where the firm's name in ``text[start:end]`` begins: after its last closed-class word and any
-    joiner right after it (None when only the form word is left: "THE BANK" names no firm)."""
+    """Where the firm's name in ``text[start:end]`` begins (see ``_CLOSED``; None when only the form
+    word is left: "The Bank" names no firm)."""
     words = list(_WORDS.finditer(text, start, end))
-    # In mixed case a word in capitals is an acronym ("US Bank", "IT Solutions"), not a pronoun.
-    caps = text[start:end].isupper()
     cut = 0
-    for k, w in enumerate(words[:-1]):
-        if (caps or not w.group().isupper()) and w.group().lower().rstrip(",") in _CLOSED:
-            cut = k + 1
-    while cut < len(words) - 1 and words[cut].group().lower().rstrip(",") in _JOINERS:
-        cut += 1
+    if text[start:end].isupper():
+        for k, w in enumerate(words[:-1]):
+            if w.group().lower().rstrip(",") in _CLOSED:
+                cut = k + 1
+        while cut < len(words) - 1 and words[cut].group().lower().rstrip(",") in _JOINERS:
+            cut += 1
+    else:
+        # a word in capitals is an acronym here ("US Bank"), not a pronoun
+        while (
+            cut < len(words) - 1
+            and not words[cut].group().isupper()
+            and words[cut].group().lower() in _OPENERS
+        ):
+            cut += 1
     if cut >= len(words) - 1:
         return None
     return words[cut].start()

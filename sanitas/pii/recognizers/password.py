@@ -8,14 +8,13 @@ from sanitas.pii.registry import register
 
 @register
 class PasswordRecognizer(KeyedValueRecognizer):
-    """The value after "password", "passcode", "pwd" or a form's "pass:". A card PIN is not a password
-    and no pii_type covers it, so "my PIN is 4821" is not reported as one."""
+    """The value after "password", "passcode" or "pwd". A card PIN is not a password and no pii_type
+    covers it, so "my PIN is 4821" is not reported as one."""
 
     name = "password"
     label = "password"
     labels = frozenset({"password"})
-    # "pass" is a verb too ("pass the test"): a key only before a form's ":" or "=" ("user: x pass: y").
-    keys = r"password|passwd|pass\s?word|passcode|pwd|pass(?=\s*[:=])"
+    keys = r"password|passwd|pass\s?word|passcode|pwd"
     triggers = ("pass", "pwd")
     value_pattern = r"\S{4,64}"
     score = 0.8
