@@ -25,7 +25,7 @@ ROWS = [
     # Luhn passes by chance for one number in ten: an order number is no card by its issuer digit and
     # its grouping.
     ("Your order #112-3344556-7788990 has shipped", "112-3344556-7788990", "credit_card", False),
-    ("ref 41111 11111 111111 attached", "41111 11111 111111", "credit_card", False),
+    ("Paid with 627391 0482650193747 at the till.", "627391 0482650193747", "credit_card", True),
     # a national scheme's card (Troy) is a card beside a card word
     ("my card number is 9792 1111 1111 1116", "9792 1111 1111 1116", "credit_card", True),
     ("order 4111 1111 1111 1112 please", "4111 1111 1111 1112", "credit_card", False),
@@ -49,6 +49,17 @@ ROWS = [
     ("54 YO F W/ HX OF RA", "54", "age", True),
     ("I am 42 years of age", "42", "age", True),
     ("Name: Ann Lee\nAge: 42", "42", "age", True),
+    ("Cache-Control: public, max-age=60", "60", "age", False),
+    # an encoded character before an address, a percent-encoded at-sign
+    ("GET /unsubscribe?to=%20john.doe@example.com HTTP/1.1", "20john.doe@example.com", "email", True),
+    ("signup?email=luca.m%40mail.it&city=Torino", "luca.m%40mail.it", "email", True),
+    # partners listed before a legal form
+    (
+        "The invoice was issued by Smith, Jones & Associates on Monday.",
+        "Smith, Jones & Associates",
+        "organization",
+        True,
+    ),
     ("I have 3 cards", "3", "age", False),
     (
         "I live at 870 Monica Drive Apt. 948, Francisport.",

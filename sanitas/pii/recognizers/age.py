@@ -29,7 +29,7 @@ class AgeRecognizer(PatternRecognizer):
             # "aged 42", "turned 42", and "Age: 42" (a form's key)
             re.compile(
                 r"(?i)\b(?:(?:aged?|age of|turned|turn|turning|(?:he|she|they) (?:is|was|were))\s+"
-                r"|age\s*[:=]\s*)(?P<v>\d{1,3})\b"
+                r"|(?<![-\w])age\s*[:=]\s*)(?P<v>\d{1,3})\b"  # not a header's "max-age=60"
             ),
             0.45,
         ),

@@ -23,16 +23,14 @@ class CreditCardRecognizer(PatternRecognizer):
     context = ("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "payment")
 
     def validate(self, value: str) -> bool | None:
-        """Luhn over 12-19 digits. Confirmed by its shape alone only with an international card's first
-        digit and, where the digits are grouped, a card's grouping; otherwise (12-digit Maestro numbers,
-        national schemes, odd groupings) a card only beside a card word."""
+        """Luhn over 12-19 digits. Confirmed by its digits alone only with an international network's first
+        digit; otherwise (12-digit Maestro numbers, national schemes) a card only beside a card word."""
         ds = digits(value)
         if not 12 <= len(ds) <= 19 or ds[0] == "0" or len(set(ds)) == 1 or not luhn(ds):
             return False
-        groups = [len(g) for g in _GAP.split(value)]
         if len(ds) < 13 or ds[0] not in _CARD_MII and not ds.startswith(_JCB_1800):
             return None
-        return None if len(groups) > 1 and not _card_grouping(groups) else True
+        return True
 
 
 # ISO/IEC 7812's major industry identifiers of the international card networks: 2 (Mastercard's
@@ -42,11 +40,3 @@ class CreditCardRecognizer(PatternRecognizer):
 # ten ("order #112-3344556-7788990"), so those need a card word nearby.
 _CARD_MII = frozenset("23456")
 _JCB_1800 = "1800"
-_GAP = re.compile(r"[ -]")
-
-
-def _card_grouping(groups: list[int]) -> bool:
-    """How cards print their digits: fours (the last group shorter or not), Amex's 4-6-5, Diners' 4-6-4."""
-    if groups in ([4, 6, 5], [4, 6, 4]):
-        return True
-    return all(g == 4 for g in groups[:-1]) and 1 <= groups[-1] <= 4

@@ -52,7 +52,8 @@ class OrganizationRecognizer(PatternRecognizer):
     label = "organization"
     labels = frozenset({"organization"})
     patterns = (
-        (re.compile(rf"\b{_CAP}(?:[ -](?:{_CAP}|and|&|de|the)){{0,3}},? (?:{_FORMS})(?!\w)"), 0.7),
+        # "Smith, Jones & Associates": partners' names may be listed before the form
+        (re.compile(rf"\b{_CAP}(?:(?:[ -]|, )(?:{_CAP}|and|&|de|the)){{0,3}},? (?:{_FORMS})(?!\w)"), 0.7),
         (re.compile(rf"\b{_CAP} (?:and|&) Sons\b"), 0.65),
     )
     # Every pattern needs a form word or "Sons". The form alternation alone opens on a literal, which the
