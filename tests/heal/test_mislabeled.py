@@ -260,15 +260,16 @@ def test_a_tie_with_the_given_label_suggests_the_other_class(monkeypatch) -> Non
 def test_content_against_its_label_is_flagged_without_a_proposal(monkeypatch) -> None:  # noqa: ANN001
     """40 classes of 10 rows (prior 0.025). Confident learning proposes nothing. A row whose label gets
     0.01 (posterior odds under the prior odds: evidence against the label) is flagged; one at 0.05
-    (implausible, yet twice the prior) needs a proposal and is not."""
+    (implausible, yet twice the prior) with no class holding the majority (0.45) needs a proposal and is
+    not; one at 0.05 whose other class holds the majority (0.6) is flagged."""
     k, per = 40, 10
     y = np.repeat(np.arange(k), per)
     probs = np.full((k * per, k), 0.1 / (k - 1))
     probs[np.arange(k * per), y] = 0.9
-    against, weak = 0, 10
-    for i, p_given in ((against, 0.01), (weak, 0.05)):
-        probs[i] = (1.0 - p_given - 0.6) / (k - 2)
-        probs[i, y[i]], probs[i, (y[i] + 1) % k] = p_given, 0.6
+    against, weak, majority = 0, 10, 20
+    for i, p_given, other in ((against, 0.01, 0.45), (weak, 0.05, 0.45), (majority, 0.05, 0.6)):
+        probs[i] = (1.0 - p_given - other) / (k - 2)
+        probs[i, y[i]], probs[i, (y[i] + 1) % k] = p_given, other
     level = mislabeled.implausible_level(y, k)
     assert probs[weak, y[weak]] <= level[weak]  # implausible at the Bayes factor of 3
     model = OofProbabilities(probs=probs, ridge=1.0, weights=[1.0], temperature=1.0)
@@ -279,11 +280,12 @@ def test_content_against_its_label_is_flagged_without_a_proposal(monkeypatch) ->
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     labels = [f"class_{c:02d}" for c in y]
     res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
-    assert res.flags[against] and not res.flags[weak]
-    assert res.flags.sum() == 1 and res.summary["flagged_without_proposal"] == 1
+    assert res.flags[against] and res.flags[majority] and not res.flags[weak]
+    assert res.flags.sum() == 2 and res.summary["flagged_without_proposal"] == 2
     detail = res.details[against] or {}
     assert detail["suggested_label"] == "class_01" and not detail["relabel"] and not detail["ambiguous"]
+    assert (res.details[majority] or {})["suggested_label"] == "class_03"
     # proposed by confident learning, the weaker row is flagged too
     monkeypatch.setattr(mislabeled, "_cl_issues", lambda pl, yl: pl[np.arange(len(yl)), yl] < 0.5)
     res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
-    assert res.flags[against] and res.flags[weak]
+    assert res.flags[against] and res.flags[weak] and res.flags[majority]

@@ -20,6 +20,13 @@ a flip whose content fits no class well, the more so the noisier the labels (16%
 flips proposed). Without confident learning at all, the Bayes-factor-3 test alone flags about twice the
 rows of a dataset with no label noise; this rule adds about a quarter (BENCHMARKS.md, "Stop 27"). Such a
 row may also be off-topic or an outlier; those checks remove it, which wins over any relabel.
+
+Nor does a row confident learning leaves out keep an implausible label when the model gives one other
+class the majority (``MAJORITY``): confident learning's count for a class is its estimate of the
+class's noise, and with sharp probabilities the confident joint undercounts it, so "checking invoice
+#37777" stays unproposed under "get_invoice" at 0.05 while the model gives "check_invoice" 0.93. A row
+that fits two classes splits its probability between them and stays below the majority: the ambiguous
+rows are still only reported.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ BAYES_FACTOR = 3.0
 AGAINST_BAYES_FACTOR = 1.0
 # Classmates a row needs before its label's lack of support counts (as the off-topic check's support).
 MIN_CLASSMATES = 2
+# Another class more likely than not (and the given label implausible): flagged without a proposal.
+MAJORITY = 0.5
 # The most confidence a relabel ever needs, however separable the dataset's classes are.
 RELABEL_CAP = 0.99
 
@@ -135,7 +144,9 @@ class MislabeledDetector(Detector):
         # ``MIN_CLASSMATES`` it cannot support the label, so its silence is no evidence against it
         classmates = np.bincount(yl, minlength=pl.shape[1])[yl] - 1
         against &= classmates >= MIN_CLASSMATES
-        flags[labelled] = implausible & (issues | against)
+        # probabilities sum to one, so only the top class can hold the majority (no rows x classes copy)
+        majority = (pl.argmax(axis=1) != yl) & (pl.max(axis=1) >= MAJORITY) & (classmates >= MIN_CLASSMATES)
+        flags[labelled] = implausible & (issues | against | majority)
         # a label is rewritten only when the model is at least 1 - ALPHA sure of the new one (and at least as
         # sure as it is of a typical confirmed row): otherwise the row is only flagged
         # (capped at 0.99: a calibrated 99% is evidence enough even where confirmed rows are surer still)
