@@ -282,10 +282,41 @@ def test_content_against_its_label_is_flagged_without_a_proposal(monkeypatch) ->
     res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
     assert res.flags[against] and res.flags[majority] and not res.flags[weak]
     assert res.flags.sum() == 2 and res.summary["flagged_without_proposal"] == 2
+    assert res.summary["flagged_by_majority_alone"] == 1
     detail = res.details[against] or {}
     assert detail["suggested_label"] == "class_01" and not detail["relabel"] and not detail["ambiguous"]
+    # 0.6 is far below the confidence a relabel needs (that of a typical confirmed row, 0.9): only flagged
     assert (res.details[majority] or {})["suggested_label"] == "class_03"
+    assert not (res.details[majority] or {})["relabel"]
     # proposed by confident learning, the weaker row is flagged too
     monkeypatch.setattr(mislabeled, "_cl_issues", lambda pl, yl: pl[np.arange(len(yl)), yl] < 0.5)
     res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(k * per)], labels, emb))
     assert res.flags[against] and res.flags[weak] and res.flags[majority]
+
+
+def test_a_majority_needs_classmates_and_more_than_half(monkeypatch) -> None:  # noqa: ANN001
+    """The majority rule, at its edges: a row of a class with one other row (the leave-one-out model never
+    saw its class) is not flagged by it, nor is a row whose other class holds exactly half; a row whose
+    other class holds 0.51 is."""
+    k = 40
+    y = np.concatenate([np.repeat(np.arange(k - 1), 10), [k - 1, k - 1]])  # the last class: two rows
+    n = len(y)
+    probs = np.full((n, k), 0.1 / (k - 1))
+    probs[np.arange(n), y] = 0.9
+    lonely, half, above = n - 1, 0, 10
+    # the two-row class's prior is 1/196, so its row needs 0.01 to be implausible
+    for i, given, other in ((lonely, 0.01, 0.6), (half, 0.05, 0.5), (above, 0.05, 0.51)):
+        probs[i] = (1.0 - given - other) / (k - 2)
+        probs[i, y[i]], probs[i, (y[i] + 1) % k] = given, other
+    model = OofProbabilities(probs=probs, ridge=1.0, weights=[1.0], temperature=1.0)
+    monkeypatch.setattr(mislabeled, "oof_models", lambda *a, **kw: (model, model))
+    monkeypatch.setattr(mislabeled, "_cl_issues", lambda pl, yl: np.zeros(len(yl), dtype=bool))
+    rng = np.random.default_rng(11)
+    emb = rng.normal(size=(n, 16))
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    labels = [f"class_{c:02d}" for c in y]
+    res = get_detector("mislabeled").detect(_ctx([f"row {i}" for i in range(n)], labels, emb))
+    level = mislabeled.implausible_level(y, k)
+    assert all(probs[i, y[i]] <= level[i] for i in (lonely, half, above))
+    assert res.flags[above] and not res.flags[half] and not res.flags[lonely]
+    assert res.flags.sum() == 1

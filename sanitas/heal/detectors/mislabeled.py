@@ -22,11 +22,11 @@ rows of a dataset with no label noise; this rule adds about a quarter (BENCHMARK
 row may also be off-topic or an outlier; those checks remove it, which wins over any relabel.
 
 Nor does a row confident learning leaves out keep an implausible label when the model gives one other
-class the majority (``MAJORITY``): confident learning's count for a class is its estimate of the
-class's noise, and with sharp probabilities the confident joint undercounts it, so "checking invoice
-#37777" stays unproposed under "get_invoice" at 0.05 while the model gives "check_invoice" 0.93. A row
-that fits two classes splits its probability between them and stays below the majority: the ambiguous
-rows are still only reported.
+class more than half the probability (``MAJORITY``): confident learning's count for a class is its
+estimate of the class's noise, and with sharp probabilities the confident joint undercounts it, so
+"checking invoice #37777" stays unproposed under "get_invoice" at 0.05 while the model gives
+"check_invoice" 0.93. The ambiguous rows are untouched (they are the proposals whose label is *not*
+implausible), and a flagged row is relabeled only at the relabel confidence, as every flagged row is.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ AGAINST_BAYES_FACTOR = 1.0
 # Classmates a row needs before its label's lack of support counts (as the off-topic check's support).
 MIN_CLASSMATES = 2
 # Another class more likely than not (and the given label implausible): flagged without a proposal.
+# Strictly above: only one class can hold more than half the probability.
 MAJORITY = 0.5
 # The most confidence a relabel ever needs, however separable the dataset's classes are.
 RELABEL_CAP = 0.99
@@ -111,8 +112,9 @@ class MislabeledDetector(Detector):
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Score 0.5 where the given label's probability is at its implausible level
-        (``implausible_level``); flags confident-learning issues whose given label is implausible, and
-        rows whose content gives their label no support (see the module docstring)."""
+        (``implausible_level``); flags confident-learning issues whose given label is implausible, rows
+        whose content gives their label no support, and rows whose implausible label another class holds
+        by majority (see the module docstring)."""
         if not ctx.has_labels:
             raise SkipCheck("fewer than two classes carry a label (at least two are needed)")
         classes, y = label_ids(ctx)
@@ -144,8 +146,9 @@ class MislabeledDetector(Detector):
         # ``MIN_CLASSMATES`` it cannot support the label, so its silence is no evidence against it
         classmates = np.bincount(yl, minlength=pl.shape[1])[yl] - 1
         against &= classmates >= MIN_CLASSMATES
-        # probabilities sum to one, so only the top class can hold the majority (no rows x classes copy)
-        majority = (pl.argmax(axis=1) != yl) & (pl.max(axis=1) >= MAJORITY) & (classmates >= MIN_CLASSMATES)
+        # more than half the probability is the top class's alone, and never an implausible given label's
+        # (one pass over the rows x classes table, no copy of it)
+        majority = (pl.max(axis=1) > MAJORITY) & (classmates >= MIN_CLASSMATES)
         flags[labelled] = implausible & (issues | against | majority)
         # a label is rewritten only when the model is at least 1 - ALPHA sure of the new one (and at least as
         # sure as it is of a typical confirmed row): otherwise the row is only flagged
@@ -179,6 +182,7 @@ class MislabeledDetector(Detector):
             "confident_learning_issues": int(issues.sum()),
             "flagged": int(flags.sum()),
             "flagged_without_proposal": int((flags[labelled] & ~issues).sum()),
+            "flagged_by_majority_alone": int((flags[labelled] & ~issues & ~against).sum()),
             "ambiguous": ambiguous,
             "estimated_noise_rate": round(float(flags.sum()) / max(len(yl), 1), 4),
             "alpha": ALPHA,
