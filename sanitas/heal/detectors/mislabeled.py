@@ -142,14 +142,15 @@ class MislabeledDetector(Detector):
         scores[labelled] = level / (level + given)
         flags = np.zeros(ctx.n, dtype=bool)
         against = given <= implausible_level(yl, pl.shape[1], bayes_factor=AGAINST_BAYES_FACTOR)
-        # a leave-one-out model learns a row's class from its classmates only: with fewer than
-        # ``MIN_CLASSMATES`` it cannot support the label, so its silence is no evidence against it
-        classmates = np.bincount(yl, minlength=pl.shape[1])[yl] - 1
-        against &= classmates >= MIN_CLASSMATES
         # more than half the probability is the top class's alone, and never an implausible given label's
         # (one pass over the rows x classes table, no copy of it)
-        majority = (pl.max(axis=1) > MAJORITY) & (classmates >= MIN_CLASSMATES)
-        flags[labelled] = implausible & (issues | against | majority)
+        majority = pl.max(axis=1) > MAJORITY
+        # a row without a proposal needs its class to have been seen: a leave-one-out model learns a row's
+        # class from its classmates only, and with fewer than ``MIN_CLASSMATES`` it cannot support the
+        # label, so neither its silence nor another class's claim is evidence against it
+        classmates = np.bincount(yl, minlength=pl.shape[1])[yl] - 1
+        unproposed = (against | majority) & (classmates >= MIN_CLASSMATES)
+        flags[labelled] = implausible & (issues | unproposed)
         # a label is rewritten only when the model is at least 1 - ALPHA sure of the new one (and at least as
         # sure as it is of a typical confirmed row): otherwise the row is only flagged
         # (capped at 0.99: a calibrated 99% is evidence enough even where confirmed rows are surer still)
