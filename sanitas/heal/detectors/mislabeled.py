@@ -1,15 +1,15 @@
 """Mislabeled rows: leave-one-out probabilities of a linear model + confident learning (cleanlab).
 
-The probabilities come from ``engine.mislabel_oof`` (exact leave-one-out ridge models on the
-embeddings and on the wording, fused with the neighbour votes and calibrated by log-loss; confident
-learning proposes from that model and from the meaning-only one). Confident learning
-(``cleanlab.filter.find_label_issues``) proposes the rows whose given label the model confidently
-contradicts; its count grows on datasets whose classes overlap by nature, because it cannot tell a
-wrong label from a row that fits two classes. So a proposed row is flagged only when the calibrated
-probability of its given label is itself implausible: at most ``ALPHA``, and no more than
-``BAYES_FACTOR`` times the label's prior odds (its share of the rows), so that the row's content gives its
-label no evidence worth mentioning. The other proposals are the ambiguous rows: reported in the details,
-neither flagged nor relabeled.
+The probabilities come from ``engine.mislabel_oof`` (exact leave-one-out ridge models on the embeddings and
+on the wording, fused with the neighbour votes and calibrated by log-loss; confident learning proposes from
+that model and from the meaning-only one). Confident learning (cleanlab's ``find_label_issues``, prune by
+class, computed by blocks in ``engine.confident``) proposes the rows whose given label the model confidently
+contradicts; its count grows on datasets whose classes overlap by nature, because it cannot tell a wrong
+label from a row that fits two classes. So a proposed row is flagged only when the calibrated probability of
+its given label is itself implausible: at most ``ALPHA``, and no more than ``BAYES_FACTOR`` times the
+label's prior odds (its share of the rows), so that the row's content gives its label no evidence worth
+mentioning. The other proposals are the ambiguous rows: reported in the details, neither flagged nor
+relabeled.
 
 A row confident learning does not propose is flagged when its content gives its label no support at
 all: the probability at most ``ALPHA`` and the posterior odds at most the prior odds (a Bayes factor of
@@ -31,7 +31,6 @@ implausible), and a flagged row is relabeled only at the relabel confidence, as 
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -44,6 +43,7 @@ from sanitas.heal.detectors.base import (
     SkipCheck,
     register,
 )
+from sanitas.heal.engine import confident
 from sanitas.heal.engine.mislabel_oof import oof_models, wording_features
 from sanitas.heal.engine.shared import label_ids, label_probs
 
@@ -108,7 +108,10 @@ class MislabeledDetector(Detector):
             "Relabel comments whose label disagrees with the rest of the dataset.",
         ),
     )
-    models = ("ridge-loo(minilm)+ridge-loo(tfidf-svd)+knn-vote", "cleanlab.filter.find_label_issues")
+    models = (
+        "ridge-loo(minilm)+ridge-loo(tfidf-svd)+knn-vote",
+        "confident-learning prune_by_class (cleanlab 2.9, by blocks of rows)",
+    )
 
     def detect(self, ctx: DetectorContext) -> DetectorResult:
         """Score 0.5 where the given label's probability is at its implausible level
@@ -124,18 +127,22 @@ class MislabeledDetector(Detector):
         whole = labelled.size == ctx.n
         votes = label_probs(ctx) if whole else label_probs(ctx)[labelled]
         wording = wording_features([ctx.texts[i] for i in labelled])
+        has_wording = wording is not None
         emb = ctx.embeddings if whole else ctx.embeddings[labelled]
-        meaning, fused = oof_models(emb, yl, votes, wording=wording)
-        oof = fused if fused is not None else meaning
-        pl = oof.probs
-        given = pl[np.arange(len(yl)), yl]
         # Confident learning proposes from both models: the wording view sharpens the probabilities of
         # the rows it reads well, which raises its classes' confidence thresholds and can hide a flip the
-        # meaning-only model proposes. The fused model then judges every proposal.
-        issues = _cl_issues(pl, yl)
-        if fused is not None:
-            issues |= _cl_issues(meaning.probs, yl)
-        del meaning, fused  # one rows x classes table from here on (``oof``)
+        # meaning-only model proposes. The fused model (the last one) then judges every proposal.
+        models = oof_models(emb, yl, votes, wording=wording)
+        del wording  # the models hold it while they need it
+        oof = next(models)
+        issues = _cl_issues(oof.probs, yl)
+        if has_wording:
+            del oof  # one rows x classes table at a time: the meaning-only one goes first
+            oof = next(models)
+            issues |= _cl_issues(oof.probs, yl)
+        models.close()  # lets go of the ridge models and the wording features
+        pl = oof.probs
+        given = pl[np.arange(len(yl)), yl]
         level = implausible_level(yl, pl.shape[1])
         implausible = given <= level
         scores = np.zeros(ctx.n)
@@ -192,7 +199,7 @@ class MislabeledDetector(Detector):
             "relabel_confidence": round(tau, 4),
             "relabel_suggested": relabels,
             "classes": len(classes),
-            "wording_view": wording is not None,
+            "wording_view": has_wording,
             "ridge": oof.ridge,
             "fusion_weights": oof.weights,
             "temperature": round(oof.temperature, 4),
@@ -202,41 +209,16 @@ class MislabeledDetector(Detector):
 
 def _cl_issues(pl: np.ndarray, yl: np.ndarray) -> np.ndarray:
     """Confident learning's label issues (prune by class: each class gives up the rows its estimated
-    noise count says it holds, lowest self-confidence first) on out-of-sample probabilities."""
-    with warnings.catch_warnings():
-        # cleanlab's import (its spurious-correlation module) runs warnings.filterwarnings("ignore"):
-        # without this the first mislabeled check would silence every warning of the process for good
-        # (a server's, a worker's)
-        from cleanlab import filter as cl_filter
-
+    noise count says it holds, lowest self-confidence first) on out-of-sample probabilities: cleanlab's
+    ``find_label_issues``, computed a block of rows at a time (``engine.confident``)."""
     present = np.unique(yl)
-    try:
-        # cleanlab needs every class index to occur; re-index to the classes present (and renormalise:
-        # the fused probabilities of all classes already sum to one, and are passed as they are)
-        remap = np.searchsorted(present, yl)
-        sub = pl
-        if present.size < pl.shape[1]:
-            sub = pl[:, present]
-            sub = sub / sub.sum(axis=1, keepdims=True)
-        with warnings.catch_warnings():
-            # cleanlab warns that a class with too few rows may keep some issues hidden: expected, and
-            # under an "error" filter the warning would turn into the fallback below, which flags every
-            # row of a one-row class
-            warnings.simplefilter("ignore", UserWarning)
-            found = cl_filter.find_label_issues(
-                remap,
-                sub,
-                filter_by="prune_by_class",
-                # cleanlab otherwise forks a process pool; forked from a threaded server the child can
-                # wait forever on a lock the fork copied held (seen under ``sanitas serve``). Same result.
-                n_jobs=1,
-            )
-        return np.asarray(found, dtype=bool)
-    except Exception:  # noqa: BLE001 - degenerate inputs (a class of one row): plain disagreement
+    if present.size < 2:  # one class: confident learning has nothing to compare; plain disagreement
         return np.asarray(pl.argmax(axis=1) != yl)
-    finally:
-        # prune_by_class keeps a copy of every row's probabilities, grouped by class, in a module global
-        # (its way of sharing them with forked workers) after it returns: a rows x classes table held
-        # for the rest of the process (1 GB at a million rows of 261 classes)
-        cl_filter.pred_probs_by_class = {}
-        cl_filter.prune_count_matrix_cols = {}
+    # confident learning needs every class index to occur; re-index to the classes present (and
+    # renormalise: the fused probabilities of all classes already sum to one, and are passed as they are)
+    remap = np.searchsorted(present, yl)
+    sub = pl
+    if present.size < pl.shape[1]:
+        sub = pl[:, present]
+        sub = sub / sub.sum(axis=1, keepdims=True)
+    return confident.label_issues(remap, sub)

@@ -19,6 +19,7 @@ like any other view, by leave-one-out log-loss: where wording adds nothing its w
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,12 +196,15 @@ def _top_components(x: Any, dims: int) -> np.ndarray:
 
 def oof_models(
     embeddings: np.ndarray, y: np.ndarray, votes: np.ndarray, *, wording: np.ndarray | None = None
-) -> tuple[OofProbabilities, OofProbabilities | None]:
-    """The meaning-only model (embedding ridge and neighbour votes) and, given ``wording``, the model
-    with the wording view too; both share one embedding ridge. See ``oof_probabilities``.
+) -> Generator[OofProbabilities, None, None]:
+    """The meaning-only model (embedding ridge and neighbour votes) and, given ``wording``, then the
+    model with the wording view too; both share one embedding ridge. See ``oof_probabilities``.
 
-    The views are computed for the fusion's sample first, then a block of rows at a time for the
-    probabilities: besides the results, no rows x classes array is held.
+    The views are computed for the fusion's sample first (both models' weights are fitted before any
+    table is made), then a block of rows at a time for each model's probabilities. Each table is made
+    when the next model is asked for: a caller that lets go of the first before asking for the second
+    holds one rows x classes table, not two (a million rows of 261 classes: 1 GB each). Computing the
+    shared views twice costs less than that table.
     """
     # Imported here: a warm re-run answered from the result cache never loads scipy or scikit-learn.
     from scipy.special import log_softmax
@@ -211,33 +215,31 @@ def oof_models(
     ridge = RidgeLoo(embeddings, y, n_classes)
     words = RidgeLoo(wording, y, n_classes) if wording is not None else None
 
-    def views(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        meaning_view = log_softmax(ridge.rows(rows) * _LOGIT_SCALE, axis=1)
-        word_view = log_softmax(words.rows(rows) * _LOGIT_SCALE, axis=1) if words is not None else None
-        vote_view = np.log(np.maximum(np.asarray(votes[rows], dtype=np.float64), _FLOOR))
-        return meaning_view, word_view, vote_view
+    def views(rows: np.ndarray, *, with_words: bool) -> list[np.ndarray]:
+        out = [log_softmax(ridge.rows(rows) * _LOGIT_SCALE, axis=1)]
+        if with_words and words is not None:
+            out.append(log_softmax(words.rows(rows) * _LOGIT_SCALE, axis=1))
+        out.append(np.log(np.maximum(np.asarray(votes[rows], dtype=np.float64), _FLOOR)))
+        return out
 
     n = len(y)
     sample = np.arange(n)
     if n > FUSION_SAMPLE:
         sample = np.sort(np.random.default_rng(0).choice(n, FUSION_SAMPLE, replace=False))
-    mv, wv, vv = views(sample)
-    fits = [cal.search_fusion([mv, vv], y[sample])]
-    if wv is not None:
-        fits.append(cal.search_fusion([mv, wv, vv], y[sample]))
-    # float32 results: two rows x classes tables (a million rows of 261 classes: 1 GB each, not 2)
-    probs = [np.empty((n, n_classes), dtype=np.float32) for _ in fits]
-    for start in range(0, n, _ROW_BLOCK):
-        rows = np.arange(start, min(n, start + _ROW_BLOCK))
-        mv, wv, vv = views(rows)
-        blocks = [[mv, vv]] + ([[mv, wv, vv]] if wv is not None else [])
-        for out, (weights, temperature), block in zip(probs, fits, blocks, strict=True):
-            out[rows] = cal.fused_probabilities(block, weights, temperature, exclusive=True)
-    models = [
-        OofProbabilities(probs=p, ridge=ridge.lam, weights=w, temperature=t)
-        for p, (w, t) in zip(probs, fits, strict=True)
-    ]
-    return models[0], (models[1] if len(models) > 1 else None)
+    fits = [(False, cal.search_fusion(views(sample, with_words=False), y[sample]))]
+    if words is not None:
+        fits.append((True, cal.search_fusion(views(sample, with_words=True), y[sample])))
+    for with_words, (weights, temperature) in fits:
+        # float32 results: a million rows of 261 classes take 1 GB, not 2
+        probs = np.empty((n, n_classes), dtype=np.float32)
+        for start in range(0, n, _ROW_BLOCK):
+            rows = np.arange(start, min(n, start + _ROW_BLOCK))
+            block = views(rows, with_words=with_words)
+            probs[rows] = cal.fused_probabilities(block, weights, temperature, exclusive=True)
+        model = OofProbabilities(probs=probs, ridge=ridge.lam, weights=weights, temperature=temperature)
+        del probs  # the caller's reference is the only one while the next table is made
+        yield model
+        del model
 
 
 def oof_probabilities(
@@ -248,5 +250,5 @@ def oof_probabilities(
     ``votes`` are the rows' out-of-sample neighbour-vote probabilities (same shape as the result);
     ``wording`` (from ``wording_features``, one row per labelled row) adds the wording view.
     """
-    meaning, fused = oof_models(embeddings, y, votes, wording=wording)
-    return fused if fused is not None else meaning
+    *_, last = oof_models(embeddings, y, votes, wording=wording)
+    return last

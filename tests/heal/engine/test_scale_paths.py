@@ -46,10 +46,10 @@ def test_oof_models_blocks_match_one_block(monkeypatch: pytest.MonkeyPatch) -> N
     rng = np.random.default_rng(1)
     votes = rng.dirichlet(np.ones(6), size=len(y))
     wording = rng.normal(size=(len(y), 8))
-    whole = mislabel_oof.oof_models(emb, y, votes, wording=wording)
+    whole = list(mislabel_oof.oof_models(emb, y, votes, wording=wording))
     monkeypatch.setattr(mislabel_oof, "_ROW_BLOCK", 50)
-    blocks = mislabel_oof.oof_models(emb, y, votes, wording=wording)
-    assert whole[1] is not None and blocks[1] is not None
+    blocks = list(mislabel_oof.oof_models(emb, y, votes, wording=wording))
+    assert len(whole) == len(blocks) == 2
     assert np.allclose(whole[0].probs, blocks[0].probs) and np.allclose(whole[1].probs, blocks[1].probs)
     assert whole[1].weights == blocks[1].weights
 
