@@ -26,7 +26,8 @@ The accepted n-gram is grown left and right to the full phrase the rows share.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import sys
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,7 @@ REST_SHARE = 0.25  # the target keeps at least this many rows (vs the trigger's)
 KEYWORD_RANK = 3  # a candidate whose target is among its 3 closest classes is a keyword
 ALPHA_RANK = 0.05  # ... when so close a rank is unlikely by chance
 ALPHA = 0.01  # family-wise error of the tests (Bonferroni over the n-grams / candidates tested)
+_SUM_BLOCK = 65_536  # rows per block of the class centroids
 SAMPLE = 40  # rows of a candidate judged counterfactually (re-embedding every row buys nothing)
 CHEAP_K = 10  # neighbours looked at to order the candidates
 MAX_JUDGED = 20  # candidates judged counterfactually at most (in ``_priority``'s order)
@@ -76,8 +78,13 @@ BINOMIAL_SHARE = 0.9  # of the level, held by the disagreement test; the Bayes f
 
 
 def _class_centroids(emb: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Per class, the sum of its rows' embeddings (a block of rows at a time, in row order: the same
+    additions as one pass, without a copy of every labelled row's vector)."""
     cent = np.zeros((k, emb.shape[1]))
-    np.add.at(cent, y[y >= 0], emb[y >= 0])
+    for start in range(0, len(y), _SUM_BLOCK):
+        part = np.arange(start, min(len(y), start + _SUM_BLOCK))
+        part = part[y[part] >= 0]
+        np.add.at(cent, y[part], emb[part])
     return cent
 
 
@@ -129,7 +136,9 @@ class PoisonedDetector(Detector):
         if not ctx.has_labels:
             raise SkipCheck("fewer than two classes carry a label, so none can be the target of a backdoor")
         classes, y = label_ids(ctx)
-        toks_all = [TOKEN.findall(t.lower()) for t in ctx.texts]
+        # tokens interned: one string per distinct word, not one per occurrence (at a million rows the
+        # occurrences took 0.7 GB, held through the whole check)
+        toks_all = [list(map(sys.intern, TOKEN.findall(t.lower()))) for t in ctx.texts]
         cands, tested = _candidates(toks_all, y, len(classes))
         accepted = _judge(ctx, cands, toks_all, y, classes)
         return _result(ctx, accepted, toks_all, y, {"candidates_tested": tested, "candidates": len(cands)})
@@ -152,11 +161,20 @@ def _candidates(
     n = len(toks_all)
     # a target needs a handful of rows to be judged at all (at least 5, and 1 in 500 of a large set)
     min_support = max(5, int(0.002 * n))
-    rows_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for i, toks in enumerate(toks_all):
-        if y[i] >= 0:
-            for g in grams(toks):
-                rows_of[g].append(i)
+    # Two passes: count every n-gram's rows, then list the rows of the frequent ones only. A row list
+    # for every n-gram held tens of millions of row numbers at a million rows, though only n-grams of at
+    # least ``min_support`` rows (2,000 there) are ever tested.
+    labelled = [(i, toks) for i, toks in enumerate(toks_all) if y[i] >= 0]
+    df: Counter[tuple[str, ...]] = Counter()
+    for _, toks in labelled:
+        df.update(grams(toks))
+    rows_of: dict[tuple[str, ...], list[int]] = {g: [] for g, c in df.items() if c >= min_support}
+    del df
+    for i, toks in labelled:
+        for g in grams(toks):
+            bucket = rows_of.get(g)
+            if bucket is not None:
+                bucket.append(i)
     prior = np.bincount(y[y >= 0], minlength=n_classes) / max(int((y >= 0).sum()), 1)
     frequent = [(g, r) for g, r in rows_of.items() if len(r) >= min_support]
     # every (n-gram, label) pair with enough rows of that label is one test

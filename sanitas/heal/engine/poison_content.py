@@ -31,6 +31,7 @@ from sanitas.heal.engine.neighbors import uses_ann
 CONTENT_K = 10
 CONTENT_TEMPERATURE = 0.1
 _SIM_BUDGET = 1 << 24  # query x pool similarities held at once (64 MB of float32)
+_SUM_BLOCK = 65_536  # rows per block of the class sums
 # Above the approximate-search size a label's clean rows are read through a sample of this many
 # (the error rate is a share: its standard error at 2,000 rows is at most 0.011), not all of them,
 # whose count grows with the dataset and makes the bar quadratic in rows.
@@ -93,8 +94,10 @@ def knn_content(
     if pool.size == 0 or len(queries) == 0:
         return np.full(len(queries), -1, dtype=np.int64)
     k = min(CONTENT_K, pool.size)
-    base = emb[pool].astype(np.float32)
-    base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12)
+    # one float32 copy of the pool, normalised in place: at a million rows a pool is 1.5 GB, and a
+    # cast copy and a normalised copy beside it took three of them at once
+    base = np.asarray(emb[pool], dtype=np.float32)
+    base /= np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12)
     q = np.asarray(queries, dtype=np.float32)
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
     part = np.zeros((len(q), k), dtype=np.int64)
@@ -217,9 +220,13 @@ def class_sums(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per class, the sum of the unit vectors of the labelled ``rows`` (a mask) and their count."""
     pool = np.flatnonzero(rows & (y >= 0))
-    unit = emb[pool] / np.maximum(np.linalg.norm(emb[pool], axis=1, keepdims=True), 1e-12)
     sums = np.zeros((n_classes, emb.shape[1]))
-    np.add.at(sums, y[pool], unit)
+    # a block of rows at a time, in row order (the same additions as one pass): the unit vectors of
+    # every row at once were two copies of the embeddings, 3 GB at a million rows
+    for start in range(0, pool.size, _SUM_BLOCK):
+        part = pool[start : start + _SUM_BLOCK]
+        vecs = emb[part]
+        np.add.at(sums, y[part], vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))
     return sums, np.bincount(y[pool], minlength=n_classes)
 
 
