@@ -128,3 +128,25 @@ def test_tfidf_neighbours_do_not_depend_on_the_block_size(monkeypatch: pytest.Mo
     monkeypatch.setattr(shared, "_TFIDF_BLOCK_ENTRIES", 64 * len(texts))  # 64-row blocks
     idx_b, sim_b = run()
     assert np.array_equal(idx, idx_b) and np.array_equal(sim, sim_b)
+
+
+def test_class_sums_and_centroids_in_blocks_match_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poisoned check's per-class sums, a block of rows at a time, are those of one pass."""
+    from sanitas.heal.detectors import poisoned
+    from sanitas.heal.engine import poison_content
+
+    emb, y = _clusters(3)
+    y[::11] = -1  # unlabelled rows are left out
+    mask = np.arange(len(y)) % 3 != 0
+    pool = np.flatnonzero(mask & (y >= 0))
+    unit = emb[pool] / np.linalg.norm(emb[pool], axis=1, keepdims=True)
+    direct = np.zeros((6, emb.shape[1]))
+    np.add.at(direct, y[pool], unit)
+    cent = np.zeros((6, emb.shape[1]))
+    np.add.at(cent, y[y >= 0], emb[y >= 0])
+    monkeypatch.setattr(poison_content, "_SUM_BLOCK", 29)
+    monkeypatch.setattr(poisoned, "_SUM_BLOCK", 29)
+    sums, counts = poison_content.class_sums(emb, y, mask, 6)
+    np.testing.assert_array_equal(sums, direct)  # the same additions in the same order
+    np.testing.assert_array_equal(counts, np.bincount(y[pool], minlength=6))
+    np.testing.assert_array_equal(poisoned._class_centroids(emb, y, 6), cent)
