@@ -96,3 +96,14 @@ def test_threshold_rises_to_the_datasets_own_fence() -> None:
     # a dataset the classifier reads as benign keeps the calibrated threshold; tiny ones are never fenced
     assert dataset_threshold(np.full(500, 0.01), 0.5) == pytest.approx(0.0)
     assert dataset_threshold(shifted[:10], 0.5) == pytest.approx(0.0)
+
+
+def test_windows_are_scored_alike_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window's score does not depend on the windows featurized beside it (large inputs go in blocks)."""
+    from sanitas.heal.engine import injection_model
+
+    wins = [w for t in [*BENIGN, ATTACK] for w in windows(t)]
+    whole = load_model().window_probs(wins)
+    monkeypatch.setattr(injection_model, "_WINDOW_BLOCK", 3)
+    np.testing.assert_array_equal(load_model().window_probs(wins), whole)
+    assert whole.max() > 0.5 > whole.min()  # the attack's windows and the benign ones differ

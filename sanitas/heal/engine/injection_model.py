@@ -30,6 +30,7 @@ STRIDE = 8
 MAX_TOKENS = 3000
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
+_WINDOW_BLOCK = 16_384  # windows featurized at once (their sparse features stay near 100 MB)
 _SPACE = re.compile(r"\s+")
 
 
@@ -117,8 +118,15 @@ class InjectionModel:
         """Probability that each window is attack text (n-gram model)."""
         if not wins:
             return np.zeros(0)
-        x = featurize(wins, self.idf)
-        return _sigmoid(np.asarray(x @ self.ngram_coef).ravel() + self.ngram_bias)
+        # a block of windows at a time: a window's features and score do not depend on the others, and
+        # the character n-grams of every window of a million rows took 4.6 GB at once (measured; 0.5 now)
+        out = np.empty(len(wins))
+        for start in range(0, len(wins), _WINDOW_BLOCK):
+            x = featurize(wins[start : start + _WINDOW_BLOCK], self.idf)
+            out[start : start + x.shape[0]] = _sigmoid(
+                np.asarray(x @ self.ngram_coef).ravel() + self.ngram_bias
+            )
+        return out
 
     def score_texts(self, texts: list[str]) -> WindowScores:
         """Max over each text's windows; identical windows are scored once."""
@@ -138,7 +146,8 @@ class InjectionModel:
 
     def embed_probs(self, emb: np.ndarray) -> np.ndarray:
         """Probability that each whole text is attack text (embedding model)."""
-        return _sigmoid(emb.astype(np.float32) @ self.embed_coef + self.embed_bias)
+        # no copy of float32 embeddings (``astype`` copies: 1.5 GB at a million rows)
+        return _sigmoid(np.asarray(emb, dtype=np.float32) @ self.embed_coef + self.embed_bias)
 
     def embedder_matches(self, probe_vectors: np.ndarray) -> bool:
         """True when the job's embedder maps the probe sentences where the trained-on one did."""
