@@ -1,7 +1,7 @@
 """Heal at scale: 10k, 100k (and 1M) rows built from the intent bases, time per phase and peak memory.
 
 Rows are the labelled texts of banking77, clinc150, snips and bitext-customer-service (labels kept
-apart per source: ~360 classes), sampled without repetition up to the bases' size (~59k) and past it
+apart per source: 262 classes), sampled without repetition up to the bases' size (~59k) and past it
 topped up with lightly perturbed duplicates (a typo, a word repeated, a courtesy word, a case or
 punctuation change), so every row is a distinct text. Each size heals in a child process of its own
 (peak RSS is that process's ``ru_maxrss``) with every check on and no result cache; the embedding cache

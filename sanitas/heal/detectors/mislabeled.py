@@ -137,7 +137,7 @@ class MislabeledDetector(Detector):
         oof = next(models)
         issues = _cl_issues(oof.probs, yl)
         if has_wording:
-            del oof  # one rows x classes table at a time: the meaning-only one goes first
+            del oof  # one model's table at a time (beside the shared votes): the meaning-only one goes first
             oof = next(models)
             issues |= _cl_issues(oof.probs, yl)
         models.close()  # lets go of the ridge models and the wording features

@@ -4,11 +4,11 @@
 module gives the same mask without its rows x classes copies. cleanlab 2.9 holds, besides the table it is
 given, a boolean table of the confident classes, a copy of every row grouped by class (kept in a module
 global after it returns) and a second copy to break ties with the given label: measured at 2.4x the
-probability table at its peak, about 3.5 GB at a million rows of ~360 classes, in the step that sets a
-million-row heal's peak memory. It also walks the labels one Python object at a time to check they are not
-strings. Here every rows x classes step reads a block of ``_BLOCK`` rows; everything else is cleanlab's own
-functions on the classes x classes counts (its calibration and its keep-one-per-class adjustment), so the
-result is cleanlab's, row for row (tests compare the two on tables with ties, tiny classes and many classes).
+probability table at its peak, about 2.5 GB at a million rows of 262 classes, in the step that set a
+million-row heal's peak memory. Here every rows x classes step reads a block of ``_BLOCK`` rows; everything
+else is cleanlab's own functions on the classes x classes counts (its calibration and its keep-one-per-class
+adjustment), so the result is cleanlab's, row for row (tests compare the two on tables with ties, tiny
+classes and many classes).
 """
 
 from __future__ import annotations

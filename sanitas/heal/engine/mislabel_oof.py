@@ -250,5 +250,10 @@ def oof_probabilities(
     ``votes`` are the rows' out-of-sample neighbour-vote probabilities (same shape as the result);
     ``wording`` (from ``wording_features``, one row per labelled row) adds the wording view.
     """
-    *_, last = oof_models(embeddings, y, votes, wording=wording)
-    return last
+    models = oof_models(embeddings, y, votes, wording=wording)
+    model = next(models)
+    if wording is not None:
+        del model  # one table at a time, as the mislabeled check holds them
+        model = next(models)
+    models.close()
+    return model

@@ -13,10 +13,13 @@ from sanitas.heal.engine import confident
 def _cleanlab(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
     from cleanlab import filter as cl_filter
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # a class of one row "may keep issues hidden"
-        found = cl_filter.find_label_issues(labels, probs, filter_by="prune_by_class", n_jobs=1)
-    cl_filter.pred_probs_by_class = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a class of one row "may keep issues hidden"
+            found = cl_filter.find_label_issues(labels, probs, filter_by="prune_by_class", n_jobs=1)
+    finally:  # cleanlab leaves every row's probabilities in two module globals: not for other tests
+        cl_filter.pred_probs_by_class = {}
+        cl_filter.prune_count_matrix_cols = {}
     return np.asarray(found, dtype=bool)
 
 
@@ -66,3 +69,27 @@ def test_the_joint_counts_every_row_once_and_matches_the_given_labels() -> None:
 
     np.testing.assert_array_equal(joint, compute_confident_joint(labels, probs))
     np.testing.assert_array_equal(joint.sum(axis=1), np.bincount(labels))
+
+
+def _edges() -> tuple[np.ndarray, np.ndarray]:
+    """A table on cleanlab's edges: a class none of whose rows is confidently its own (the joint's
+    diagonal is clipped up to one), and rows within the 1e-6 margin below a class's threshold."""
+    labels = np.repeat(np.arange(4), 6)
+    probs = np.full((24, 4), 0.1)
+    probs[np.arange(24), labels] = 0.7  # every class's threshold is 0.7, but class 2's and class 3's
+    # class 2's rows all read as class 0: confident for both classes, so the likelier (0) is counted
+    probs[labels == 2] = [0.7, 0.1, 0.1, 0.1]
+    # three rows of class 3 hold class 1 at its threshold less 5e-7: confident only within the margin
+    probs[np.flatnonzero(labels == 3)[:3]] = [0.1, 0.7 - 5e-7, 0.0, 0.2 + 5e-7]
+    return labels, probs
+
+
+def test_the_margin_and_an_empty_diagonal_follow_cleanlab() -> None:
+    from cleanlab.count import compute_confident_joint
+
+    labels, probs = _edges()
+    joint = confident.confident_joint(labels, probs)
+    np.testing.assert_array_equal(joint, compute_confident_joint(labels, probs))
+    expected = _cleanlab(labels, probs)
+    assert expected.any()
+    np.testing.assert_array_equal(confident.label_issues(labels, probs), expected)
