@@ -68,24 +68,12 @@ REST_SHARE = 0.25  # the target keeps at least this many rows (vs the trigger's)
 KEYWORD_RANK = 3  # a candidate whose target is among its 3 closest classes is a keyword
 ALPHA_RANK = 0.05  # ... when so close a rank is unlikely by chance
 ALPHA = 0.01  # family-wise error of the tests (Bonferroni over the n-grams / candidates tested)
-_SUM_BLOCK = 65_536  # rows per block of the class centroids
 SAMPLE = 40  # rows of a candidate judged counterfactually (re-embedding every row buys nothing)
 CHEAP_K = 10  # neighbours looked at to order the candidates
 MAX_JUDGED = 20  # candidates judged counterfactually at most (in ``_priority``'s order)
 MAX_PULL = 0.75  # the stripped rows out-pull other labels' rows to the target at most 3 times in 4
 FIRST_LOOK = 12  # rows judged first; a candidate most of whose first rows agree is dropped there
 BINOMIAL_SHARE = 0.9  # of the level, held by the disagreement test; the Bayes factor holds the rest
-
-
-def _class_centroids(emb: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
-    """Per class, the sum of its rows' embeddings (a block of rows at a time, in row order: the same
-    additions as one pass, without a copy of every labelled row's vector)."""
-    cent = np.zeros((k, emb.shape[1]))
-    for start in range(0, len(y), _SUM_BLOCK):
-        part = np.arange(start, min(len(y), start + _SUM_BLOCK))
-        part = part[y[part] >= 0]
-        np.add.at(cent, y[part], emb[part])
-    return cent
 
 
 def _names_its_label(
@@ -234,7 +222,7 @@ def _judge(
         return []
     k_cls = len(classes)
     emb = ctx.embeddings
-    centroids = _class_centroids(emb, y, k_cls)
+    centroids, _ = class_sums(emb, y, y >= 0, k_cls, unit=False)
     totals = class_sums(emb, y, y >= 0, k_cls)
     vecs = ctx.embed([" ".join(c[0]) for c in cands]) if ctx.embed is not None else None
     judged: list[dict[str, Any]] = []

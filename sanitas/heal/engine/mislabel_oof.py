@@ -203,7 +203,7 @@ def oof_models(
     The views are computed for the fusion's sample first (both models' weights are fitted before any
     table is made), then a block of rows at a time for each model's probabilities. Each table is made
     when the next model is asked for: a caller that lets go of the first before asking for the second
-    holds one rows x classes table, not two (a million rows of 261 classes: 1 GB each). Computing the
+    holds one rows x classes table, not two (a million rows of 262 classes: 1 GB each). Computing the
     shared views twice costs less than that table.
     """
     # Imported here: a warm re-run answered from the result cache never loads scipy or scikit-learn.
@@ -230,7 +230,7 @@ def oof_models(
     if words is not None:
         fits.append((True, cal.search_fusion(views(sample, with_words=True), y[sample])))
     for with_words, (weights, temperature) in fits:
-        # float32 results: a million rows of 261 classes take 1 GB, not 2
+        # float32 results: a million rows of 262 classes take 1 GB, not 2
         probs = np.empty((n, n_classes), dtype=np.float32)
         for start in range(0, n, _ROW_BLOCK):
             rows = np.arange(start, min(n, start + _ROW_BLOCK))

@@ -216,9 +216,10 @@ def reference_content(
 
 
 def class_sums(
-    emb: np.ndarray, y: np.ndarray, rows: np.ndarray, n_classes: int
+    emb: np.ndarray, y: np.ndarray, rows: np.ndarray, n_classes: int, *, unit: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per class, the sum of the unit vectors of the labelled ``rows`` (a mask) and their count."""
+    """Per class, the sum of the unit vectors (``unit=False``: the vectors as they are) of the labelled
+    ``rows`` (a mask) and their count."""
     pool = np.flatnonzero(rows & (y >= 0))
     sums = np.zeros((n_classes, emb.shape[1]))
     # a block of rows at a time, in row order (the same additions as one pass): the unit vectors of
@@ -226,7 +227,9 @@ def class_sums(
     for start in range(0, pool.size, _SUM_BLOCK):
         part = pool[start : start + _SUM_BLOCK]
         vecs = emb[part]
-        np.add.at(sums, y[part], vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))
+        if unit:
+            vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        np.add.at(sums, y[part], vecs)
     return sums, np.bincount(y[pool], minlength=n_classes)
 
 
