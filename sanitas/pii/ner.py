@@ -42,6 +42,9 @@ _LOWER = re.compile(r"[^\W\d_A-Z]")
 # Three digits in a row are a number, a code or an address: the patterns' domain, not a name's.
 _DIGITS = re.compile(r"\d{3}")
 _HANDLE = re.compile(r"[@#]\w{2,}")
+# An e-mail address or a web address inside a span: the model read a contact line as a name, a firm or a
+# place ("olivia.chen@brightwatercap.com" as an organization); the patterns own those values.
+_WEB_ADDRESS = re.compile(r"[\w.+-]@[\w-]+\.\w|://|\bwww\.")
 # A line break (real or escaped), a tab or a run of three spaces or more: the gap between two fields of
 # a form or two columns of a table ("Homeroom: Mrs. Alvarez   Phone: ..."), which no name spans (two
 # spaces are also a typing slip inside one name: "Lara  Fiorentino").
@@ -185,7 +188,7 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | 
     # A name, place or firm has two letters at least: one alone is an initial, a side or a grade ("L ARM").
     if end <= start or len(_LETTER.findall(text, start, end)) < 2 or _DIGITS.search(text, start, end):
         return None
-    if _in_code(text, start, end):
+    if _in_code(text, start, end) or _WEB_ADDRESS.search(text, start, end):
         return None
     if all(w.lower() in _FUNCTION_WORDS for w in text[start:end].split()):
         return None

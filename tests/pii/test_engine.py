@@ -8,6 +8,7 @@ from sanitas.pii.chunking import iter_chunks
 from sanitas.pii.engine import PiiEngine, resolve_overlaps
 from sanitas.pii.entities import Entity
 from sanitas.pii.llm import LlmNotConfiguredError
+from sanitas.pii.ner import trim_span
 from sanitas.pii.recognizers.name_lexicon import NameLexiconRecognizer
 from sanitas.pii.types import UnknownMethodError, UnknownPiiTypeError
 
@@ -179,3 +180,57 @@ def test_long_text_offsets_survive_chunking():
     found = _found(engine, text)
     assert ("far.away@example.com", "email") in found
     assert ("4111 1111 1111 1111", "credit_card") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        # a signature block: the address is an e-mail, whatever the model reads in it (written for this test;
+        # the token core read this one as an organization)
+        (
+            "Thanks,\nOlivia Chen\nSenior Analyst | Brightwater Capital\n"
+            "olivia.chen@brightwatercap.com | +44 20 7946 0958",
+            {("olivia.chen@brightwatercap.com", "email"), ("Olivia Chen", "person")},
+            "organization",
+        ),
+        ("write to me at info@maplewoodbakery.co.uk or see www.maplewoodbakery.co.uk", set(), "organization"),
+    ],
+)
+def test_an_email_or_web_address_is_never_a_name_firm_or_place(model, text, expected, absent):
+    found = _found(model, text)
+    assert expected <= found
+    assert not any(label == absent and ("@" in value or "www." in value) for value, label in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "phone"),
+    [
+        (
+            "hey can u send me ur new addy? mine is 42 elm st apt 3, springfield. text me at 415 555 2671",
+            "42 elm st apt 3, springfield",
+            "415 555 2671",
+        ),
+        (
+            "The flat is 17 Harbour Road, Apt 5, Portsmouth. Call Dana on 07700 900123 after six.",
+            "17 Harbour Road, Apt 5, Portsmouth",
+            "07700 900123",
+        ),
+    ],
+)
+def test_an_address_ends_with_its_sentence(model, text, address, phone):
+    """A stop after a word (not an abbreviation's) ends the address: the next sentence's words and
+    numbers are not its town or postcode."""
+    found = _found(model, text)
+    assert (address, "street_address") in found, found
+    assert (phone, "phone_number") in found, found
+
+
+@pytest.mark.parametrize("label", ["organization", "location", "person"])
+@pytest.mark.parametrize(
+    "value", ["sales@northwind-traders.com", "https://northwind.example", "www.northwind.io"]
+)
+def test_a_model_span_holding_a_web_address_is_dropped(label, value):
+    text = f"contact {value} today"
+    start = text.index(value)
+    assert trim_span(text, start, start + len(value), label) is None
+    assert trim_span("contact Northwind Traders today", 8, 25, label) == (8, 25)

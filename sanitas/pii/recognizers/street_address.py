@@ -188,6 +188,11 @@ _NON_SPACE = re.compile(r"\S+")
 _FORM_SCORE = {3: 0.5, 4: 0.4, 6: 0.6}
 
 
+# A stop after a word of four letters or more, then a space: a sentence end ("springfield. text me at"),
+# not an abbreviation's stop ("St. Louis", "Mt. Vernon", "D.C."). An address part ends there.
+_SENTENCE_END = re.compile(r"[^\W\d_]{4,}\.(?=\s)")
+
+
 def _title_goes_on(text: str, end: int) -> bool:
     """Whether a capitalized function word follows ``text[:end]`` (see ``_TITLE_WORD``)."""
     m = _TITLE_WORD.match(text, end)
@@ -313,11 +318,18 @@ class StreetAddressRecognizer(Recognizer):
             if _UNIT_END.search(text, max(0, end - 16), end):
                 run = (_PLACE_RUN if tail is _TAIL_CAPS else _PLACE_RUN_ANY).match(text, end)
                 if run and run.group(1).split()[0].lower() not in _STOP:
+                    stop = _SENTENCE_END.search(text, run.start(1), run.end())
+                    if stop is not None:
+                        return stop.end()
                     end, n_parts = run.end(), n_parts + 1
                     continue
             m = tail.match(text, end)
             if not m or m.group(1).split()[0].lower().strip(",") in _STOP:
                 break
+            stop = _SENTENCE_END.search(text, m.start(1), m.end())
+            if stop is not None:
+                # the part runs over a sentence end: the address ends with that sentence
+                return stop.end()
             sep = text[end : m.start(1)]
             if (
                 ("\n" in sep or "\\n" in sep)
