@@ -234,3 +234,22 @@ def test_a_model_span_holding_a_web_address_is_dropped(label, value):
     start = text.index(value)
     assert trim_span(text, start, start + len(value), label) is None
     assert trim_span("contact Northwind Traders today", 8, 25, label) == (8, 25)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        (
+            "Parcel for 88 Kingfisher Lane, Leeds LS6 2QT. Questions? Reply here.",
+            "88 Kingfisher Lane, Leeds LS6 2QT",
+        ),
+        (
+            "Our office: 1 Market Square, Manchester M1 1RG. Closed Sundays.",
+            "1 Market Square, Manchester M1 1RG",
+        ),
+        ("Send it to 9 Orchard Row, York, YO1 7HH please.", "9 Orchard Row, York, YO1 7HH"),
+    ],
+)
+def test_a_british_postcode_ends_the_address_whole(model, text, address):
+    """The outward code ("LS6") reads as a word of the town; the inward code ("2QT") belongs too."""
+    assert (address, "street_address") in _found(model, text)

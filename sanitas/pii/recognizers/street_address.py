@@ -131,20 +131,23 @@ _CONTEXT = ("live at", "address", "located at", "lives at", "send", "deliver", "
 
 # What exports write for an empty field ("Toronto, nan 12345": the region was missing).
 _EMPTY = r"(?:nan|NaN|null|N/A|n/a)(?![\w/])"
+# A British postcode, outward and inward code ("LS6 2QT", "SW1A 1AA", "M1 1AE"): the outward code reads
+# as a word of the town, so without this the tail stopped there and left the inward code out.
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"
 
 
 def _tail_pattern(word: str) -> re.Pattern[str]:
     part = (
         rf"(?:{_UNIT}|{_EMPTY}(?:\s+\d{{3,6}}(?:[ -]\d{{2,4}})?)?|"
-        rf"\d{{2,6}}(?:[ -]\d{{2,4}})?(?![ -]?\d)(?:\s[A-Z]{{2}}\b)?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|"
-        rf"{word}(?:[ -](?:{word}|{_LOWER_WORD}\b)){{0,3}}(?:\s*\([\w ]+\))?"
+        rf"\d{{2,6}}(?:[ -]\d{{2,4}})?(?![ -]?\d)(?:\s[A-Z]{{2}}\b)?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|{_UK_POSTCODE}|"
+        rf"{word}(?:[ -](?!{_UK_POSTCODE})(?:{word}|{_LOWER_WORD}\b)){{0,3}}(?:\s*\([\w ]+\))?"
         rf"(?:,?\s+(?:[A-Z]{{2}}\b|{_EMPTY}))?"
-        rf"(?:\s+\d{{3,6}}(?:-\d{{3,4}})?)?)"
+        rf"(?:\s+(?:\d{{3,6}}(?:-\d{{3,4}})?|{_UK_POSTCODE}))?)"
     )
     return re.compile(
         # A line break may also arrive escaped (a backslash and "n") from CSV or JSON exports.
         rf"(?:\s*,\s*|(?:[ \t]*(?:\n|\\n)){{1,2}}[ \t]*(?:[>?|}}*•·][ \t]*){{0,3}}(?:,[ \t]*)?|"
-        rf"\s+(?=\d|[A-Z]{{2}}\b|{_UNIT}))({part})"
+        rf"\s+(?=\d|[A-Z]{{2}}\b|{_UK_POSTCODE}|{_UNIT}))({part})"
     )
 
 
