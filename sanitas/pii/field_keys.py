@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from sanitas.pii.entities import Entity
+from sanitas.pii.recognizers.date import birth_cue_span
 from sanitas.pii.recognizers.keyed import key_span
 
 # Between a key and its value (as for identifiers, ``recognizers.keyed``): a form's ":", "=" or "-",
@@ -64,8 +65,9 @@ def drop_value_keys(text: str, entities: list[Entity]) -> list[Entity]:
     for k, (e, f) in enumerate(zip(entities, entities[1:], strict=False)):
         if e.label not in _NAME_KINDS or f.label in _NAME_KINDS:
             continue
-        key = key_span(text, f.start)
+        key = birth_cue_span(text, f.start) if f.label == "date_of_birth" else key_span(text, f.start)
         if key is not None and key[0] <= e.start and e.end <= key[1]:
+            # "(DOB 11/02/2015)": the birth word that made the date a birth date is no firm or person
             # inside an identifier's key: "NHS number:", "National Insurance no.", "Tax ID (EIN):"
             drop.add(k)
             continue

@@ -253,3 +253,42 @@ def test_a_model_span_holding_a_web_address_is_dropped(label, value):
 def test_a_british_postcode_ends_the_address_whole(model, text, address):
     """The outward code ("LS6") reads as a word of the town; the inward code ("2QT") belongs too."""
     assert (address, "street_address") in _found(model, text)
+
+
+def test_the_birth_word_before_a_birth_date_is_no_name(model):
+    """The token core read "DOB" in "(DOB 11/02/2015)" as a firm; the word that makes the date a birth
+    date is the date's key (written for this test)."""
+    text = "I am writing about my son Ethan (DOB 11/02/2015), MRN 00981273.\nSincerely,\nKaren Whitfield"
+    found = _found(model, text)
+    assert ("11/02/2015", "date_of_birth") in found
+    assert not any(value == "DOB" for value, _ in found), found
+    assert ("Karen Whitfield", "person") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        (
+            "THIS LEASE is between HARTWELL ESTATES LTD and MS ANNA BERG of 12 ELM GROVE, CAMBRIDGE CB1 2AB.",
+            "12 ELM GROVE, CAMBRIDGE CB1 2AB",
+        ),
+        ("PT LIVES AT 77 OAK AVE, DAYTON OH 45402 WITH WIFE.", "77 OAK AVE, DAYTON OH 45402"),
+        ("SHIP TO 400 MAIN STREET, SPRINGFIELD IL 62701", "400 MAIN STREET, SPRINGFIELD IL 62701"),
+    ],
+)
+def test_an_address_in_capitals_closed_by_a_postcode(model, text, address):
+    assert (address, "street_address") in _found(model, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GIVEN 4 MG IV ACCESS, PATIENT STABLE. F/U 2 WEEKS.",
+        "RETURN TO 1 PARK PLACE IN 2 WEEKS",
+        "ADMIT TO 5 NORTH WING, BED 12. NPO AFTER MIDNIGHT.",
+    ],
+)
+def test_capitals_shorthand_with_street_words_is_no_address(model, text):
+    """In capitals case marks no name: numbers and street words without a closing postcode are not an
+    address."""
+    assert not any(label == "street_address" for _, label in _found(model, text))

@@ -72,12 +72,16 @@ def _birth_cue_before(text: str, start: int, dates: list[tuple[int, int]]) -> bo
     "DOB: 3/14/62 MRN 99321 ADM 7/22" only 3/14/62 is the birth date, while in "born at 23:15 on
     03/14/2024" the time between does not take the cue away.
     """
+    cue = birth_cue_span(text, start)
+    return cue is not None and not any(cue[1] <= a and b <= start for a, b in dates)
+
+
+def birth_cue_span(text: str, start: int) -> tuple[int, int] | None:
+    """Where the nearest birth word ("DOB", "born", "birth") before ``start`` lies, within the context
+    window, if one does."""
     lo = max(0, start - CONTEXT_WINDOW)
     cues = list(context_pattern(_DOB).finditer(text[lo:start].lower()))
-    if not cues:
-        return False
-    cue_end = lo + cues[-1].end()
-    return not any(cue_end <= a and b <= start for a, b in dates)
+    return None if not cues else (lo + cues[-1].start(), lo + cues[-1].end())
 
 
 def _fraction(top: int, bottom: int) -> bool:

@@ -134,6 +134,8 @@ _EMPTY = r"(?:nan|NaN|null|N/A|n/a)(?![\w/])"
 # A British postcode, outward and inward code ("LS6 2QT", "SW1A 1AA", "M1 1AE"): the outward code reads
 # as a word of the town, so without this the tail stopped there and left the inward code out.
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"
+# A postal code closing an address: US ZIP (and ZIP+4), British, Canadian.
+_POSTCODE_END = re.compile(rf"(?:\b\d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE}|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d)\Z")
 
 
 def _tail_pattern(word: str) -> re.Pattern[str]:
@@ -289,15 +291,19 @@ class StreetAddressRecognizer(Recognizer):
             return False
         return not cued or not lex.is_first_name(tokens[0]) or len(tokens) > 1
 
-    def _us_end(self, text: str, m: re.Match[str]) -> int | None:
-        """End of "<number> <name words> <suffix>[.] [unit]" inside match ``m``, or None without a suffix."""
+    def _us_end(self, text: str, m: re.Match[str]) -> tuple[int, bool] | None:
+        """End of "<number> <name words> <suffix>[.] [unit]" inside match ``m``, or None without a suffix,
+        and whether the address is written in capitals ("12 ELM GROVE": its suffix is then looked up in
+        title case)."""
         words_start = m.start("words")
         tokens = list(_NON_SPACE.finditer(m.group("words")))
+        in_caps = all(t.group(0).isupper() for t in tokens)
         for tok in reversed(tokens[1:]):
-            if tok.group(0).rstrip(".,") in self._suffixes:
+            word = tok.group(0).rstrip(".,")
+            if (word.capitalize() if in_caps else word) in self._suffixes:
                 end = words_start + tok.start() + len(tok.group(0).rstrip(","))
                 unit = _AFTER_SUFFIX.match(text, end)
-                return unit.end() if unit else end
+                return (unit.end() if unit else end), in_caps
         return None
 
     @staticmethod
@@ -364,7 +370,10 @@ class StreetAddressRecognizer(Recognizer):
         caps = not any(map(str.islower, text))
         suffixes = self._suffixes
         runs = (
-            any(w.rstrip(".") in suffixes for w in _SPACED_WORD.findall(text)),
+            any(
+                w.rstrip(".") in suffixes or (w.isupper() and w.rstrip(".").capitalize() in suffixes)
+                for w in _SPACED_WORD.findall(text)
+            ),
             _PREFIX_HINT.search(lower) is not None,
             _glued_possible(lower),
             True,
@@ -382,10 +391,17 @@ class StreetAddressRecognizer(Recognizer):
                 # A rejected match gives its text back: "at 12 Ringvej 5" fails as "at 12" first.
                 pos = m.start() + 1
                 if k == 0:
-                    us_end = self._us_end(text, m)
-                    if us_end is None or _title_goes_on(text, us_end):
+                    found = self._us_end(text, m)
+                    if found is None or _title_goes_on(text, found[0]):
                         continue
-                    end = us_end
+                    end, in_caps = found
+                    if in_caps and not _POSTCODE_END.search(
+                        text, end, self._trim(text, end, self._tail(text, end))
+                    ):
+                        # In capitals a name is no longer marked by case: clinical shorthand ("GIVEN 4 MG
+                        # IV ACCESS") has numbers, words and street words too. The town and postal code
+                        # that close the address are the evidence there.
+                        continue
                 elif k == 2 and not self._glued_ok(m.group("gw")):
                     continue
                 elif k in (3, 4):
