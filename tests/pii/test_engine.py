@@ -292,3 +292,18 @@ def test_capitals_shorthand_with_street_words_is_no_address(model, text):
     """In capitals case marks no name: numbers and street words without a closing postcode are not an
     address."""
     assert not any(label == "street_address" for _, label in _found(model, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        (
+            "hi its me again, my address is 3021 w 43rd st los angeles ca 90008 and my phone is the same",
+            "3021 w 43rd st los angeles ca 90008",
+        ),
+        ("ship it to 88 n 2nd ave portland or 97209 pls", "88 n 2nd ave portland or 97209"),
+    ],
+)
+def test_a_lowercase_address_with_a_numbered_street_and_its_zip(model, text, address):
+    """Typed without capitals: an ordinal street name, and the town, state and ZIP with no comma."""
+    assert (address, "street_address") in _found(model, text)

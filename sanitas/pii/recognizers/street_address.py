@@ -168,6 +168,11 @@ def _place_run(word: str) -> re.Pattern[str]:
 
 
 _PLACE_RUN = _place_run(_WORD)
+# "... 43rd st los angeles ca 90008": a town, a two-letter state and a ZIP closing a street with no comma
+# before them, in a text without capitals (with capitals the cased tail reads them).
+_CITY_STATE_ZIP_ANY = re.compile(
+    rf"[ \t]+((?:{_ANY_WORD}[ \t]+){{1,3}}[a-z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?)\b"
+)
 # In a text without capitals every word may be a place: the run then goes to the clause's end.
 _PLACE_RUN_ANY = re.compile(
     rf"[ \t]+({_ANY_WORD}(?:[ -]{_ANY_WORD}){{0,5}}(?:[ \t]+\d{{3,6}})?)(?=[ \t]*(?:[.,;:?!)]|\n|$))"
@@ -324,6 +329,9 @@ class StreetAddressRecognizer(Recognizer):
         tail = _TAIL_ANY if not any(map(str.isupper, text)) else _TAIL_CAPS
         n_parts = 0
         while n_parts < 6:
+            if tail is _TAIL_ANY and (closing := _CITY_STATE_ZIP_ANY.match(text, end)):
+                if closing.group(1).split()[0] not in _STOP:
+                    return closing.end()
             if _UNIT_END.search(text, max(0, end - 16), end):
                 run = (_PLACE_RUN if tail is _TAIL_CAPS else _PLACE_RUN_ANY).match(text, end)
                 if run and run.group(1).split()[0].lower() not in _STOP:

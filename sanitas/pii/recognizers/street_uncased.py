@@ -23,8 +23,10 @@ from sanitas.pii.registry import register
 from sanitas.pii.spacy_data import stop_words
 
 _WORD = r"[^\W\d_][\w'’.-]*"
+# A numbered street's name is an ordinal ("3021 w 43rd st"), as in the cased form.
+_ORDINAL = r"\d{1,3}(?:st|nd|rd|th)\b"
 _FORM = re.compile(
-    rf"(?<![\w.,-])\d{{1,6}}(?:[ -]\d{{1,5}})?(?P<words>(?:[ \t]+{_WORD}){{1,4}})"
+    rf"(?<![\w.,-])\d{{1,6}}(?:[ -]\d{{1,5}})?(?P<words>(?:[ \t]+(?:{_WORD}|{_ORDINAL})){{1,4}})"
     r"(?P<num>[ \t]+\d{1,5}[a-z]?\b\.?)?(?P<st>[ \t]+(?:st\b\.?|street\b))?"
 )
 _FOREIGN = frozenset(
