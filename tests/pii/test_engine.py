@@ -307,3 +307,22 @@ def test_capitals_shorthand_with_street_words_is_no_address(model, text):
 def test_a_lowercase_address_with_a_numbered_street_and_its_zip(model, text, address):
     """Typed without capitals: an ordinal street name, and the town, state and ZIP with no comma."""
     assert (address, "street_address") in _found(model, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Your visit with Dr. Elena Petrova, Mount Sinai Hospital, is on Friday.",
+            {("Elena Petrova", "person"), ("Mount Sinai Hospital", "organization")},
+        ),
+        (
+            "Send the brief to Smith, Jones & Associates by noon.",
+            {("Smith, Jones & Associates", "organization")},
+        ),
+    ],
+)
+def test_a_name_before_a_comma_is_no_partner_of_the_firm_after_it(model, text, expected):
+    """A person in apposition to her hospital is a person and a hospital; partners listed with a
+    conjunction before the form ("& Associates") are one firm."""
+    assert expected <= _found(model, text)

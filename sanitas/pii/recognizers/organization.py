@@ -74,10 +74,27 @@ class OrganizationRecognizer(PatternRecognizer):
         are people ("our founders: Lopez and Santos Partners")."""
         out = []
         for e in super().find(text):
-            start = _name_start(text, e.start, e.end)
+            start = _name_start(text, _after_apposition(text, e.start, e.end), e.end)
             if start is not None and not after_people_cue(text, start):
                 out.append(Entity(start, e.end, e.label, e.score))
         return out
+
+
+_PARTNERS_JOIN = re.compile(r"\s(?:and|&)\s|&")
+
+
+def _after_apposition(text: str, start: int, end: int) -> int:
+    """Where the firm's name starts when words before a comma are not its partners: "Dr. Elena Petrova,
+    Mount Sinai Hospital" is a person and her hospital, "Smith, Jones & Associates" one firm. Names listed
+    with commas are partners only when a conjunction joins the last of them to the list."""
+    forms = list(_FORM_WORD.finditer(text, start, end))
+    if not forms:
+        return start
+    name_end = forms[-1].start()
+    comma = text.rfind(", ", start, name_end - 1)
+    if comma < 0 or _PARTNERS_JOIN.search(text, comma, name_end):
+        return start
+    return comma + 2
 
 
 def _name_start(text: str, start: int, end: int) -> int | None:
