@@ -34,6 +34,9 @@ DEFAULT_SCORE = 0.5
 _TITLE = re.compile(
     r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Profs|Messrs|Sir|Dame|Rev|Fr)\.?(?:\s+|$))+", re.IGNORECASE
 )
+# A degree or credential after a name ("SMITH, ROBERT MD", "Ana Ruiz, PhD"): what the person holds, not
+# a part of the name (the signature-block recognizer drops the same ones).
+_DEGREE_TAIL = re.compile(r",?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|DVM|DDS|DMD|PhD|Ph\.D\.|MBA|MPH|Esq\.?)\Z")
 _UNIT_TAIL = re.compile(r"\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm)\.?$", re.IGNORECASE)
 # A name has no digits or markup; a span with them is the model reading a handle, a code or a field.
 _BAD_PERSON = re.compile(r"[\d@/#:_=<>|\\]")
@@ -181,6 +184,9 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int] | 
         if unit is not None:
             # "Vera Lind Apt. 4": a name run into the address unit that follows it.
             end = unit.start()
+        degree = _DEGREE_TAIL.search(text, start, end)
+        if degree is not None:
+            end = degree.start()
         if _BAD_PERSON.search(text, start, end):
             return None
         # "Name: Grace Okafor DOB: 3/4/1990": the model ran the name into the next field's key.

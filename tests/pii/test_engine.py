@@ -326,3 +326,14 @@ def test_a_name_before_a_comma_is_no_partner_of_the_firm_after_it(model, text, e
     """A person in apposition to her hospital is a person and a hospital; partners listed with a
     conjunction before the form ("& Associates") are one firm."""
     assert expected <= _found(model, text)
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [("SMITH, ROBERT MD", "SMITH, ROBERT"), ("Ana Ruiz, PhD", "Ana Ruiz"), ("Lena Ortiz RN", "Lena Ortiz")],
+)
+def test_a_degree_after_a_name_is_not_part_of_it(value, name):
+    text = f"seen by {value} today"
+    start = text.index(value)
+    got = trim_span(text, start, start + len(value), "person")
+    assert got is not None and text[got[0] : got[1]] == name
