@@ -337,3 +337,25 @@ def test_a_degree_after_a_name_is_not_part_of_it(value, name):
     start = text.index(value)
     got = trim_span(text, start, start + len(value), "person")
     assert got is not None and text[got[0] : got[1]] == name
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Hodgkin's disease was staged by the Ann Arbor classification in 40 cases.", None),
+        ("Scores on the Glasgow Coma Scale fell from 14 to 9 in two hours.", None),
+        ("Mrs. Ali's disease has progressed since May.", "Ali"),
+        ("Maria's test results came back normal.", "Maria"),
+        ("Dempsey scores first against Ghana", "Dempsey"),
+    ],
+)
+def test_an_eponym_names_a_disease_or_a_scale_not_a_person_or_place(model, text, kept):
+    """A name heading a disease, a syndrome or a scale is no person or place; a title, a possessive of
+    something that is hers, or a verb ("scores") leave the person where she is."""
+    values = {
+        value.removesuffix("'s") for value, label in _found(model, text) if label in ("person", "location")
+    }
+    for eponym in ("Hodgkin", "Ann Arbor", "Glasgow"):
+        assert eponym not in values
+    if kept is not None:
+        assert kept in values
