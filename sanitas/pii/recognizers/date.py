@@ -80,7 +80,12 @@ def birth_cue_span(text: str, start: int) -> tuple[int, int] | None:
     """Where the nearest birth word ("DOB", "born", "birth") before ``start`` lies, within the context
     window, if one does."""
     lo = max(0, start - CONTEXT_WINDOW)
-    cues = list(context_pattern(_DOB).finditer(text[lo:start].lower()))
+    # lowercased a character at a time where one lowercases to two ("İ"): offsets must stay the text's
+    window = text[lo:start]
+    low = window.lower()
+    if len(low) != len(window):
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in window)
+    cues = list(context_pattern(_DOB).finditer(low))
     return None if not cues else (lo + cues[-1].start(), lo + cues[-1].end())
 
 

@@ -168,10 +168,15 @@ def _place_run(word: str) -> re.Pattern[str]:
 
 
 _PLACE_RUN = _place_run(_WORD)
-# "... 43rd st los angeles ca 90008": a town, a two-letter state and a ZIP closing a street with no comma
-# before them, in a text without capitals (with capitals the cased tail reads them).
+# "... 43rd st los angeles ca 90008": a town, a US state's postal code and a ZIP closing a street with no
+# comma before them, in a text without capitals (with capitals the cased tail reads them). Only the
+# USPS codes of states and territories: "order no 48213" and "id is 40219" are no state and ZIP.
+_US_STATES = (
+    "al|ak|az|ar|ca|co|ct|de|dc|fl|ga|hi|id|il|in|ia|ks|ky|la|me|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|nc|"
+    "nd|oh|ok|or|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|pr|gu|vi|as|mp"
+)
 _CITY_STATE_ZIP_ANY = re.compile(
-    rf"[ \t]+((?:{_ANY_WORD}[ \t]+){{1,3}}[a-z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?)\b"
+    rf"[ \t]+((?:[^\W\d_][\w'’-]*[ \t]+){{1,3}}(?:{_US_STATES})[ \t]+\d{{5}}(?:-\d{{4}})?)\b"
 )
 # In a text without capitals every word may be a place: the run then goes to the clause's end.
 _PLACE_RUN_ANY = re.compile(
@@ -198,9 +203,13 @@ _NON_SPACE = re.compile(r"\S+")
 _FORM_SCORE = {3: 0.5, 4: 0.4, 6: 0.6}
 
 
-# A stop after a word of four letters or more, then a space: a sentence end ("springfield. text me at"),
-# not an abbreviation's stop ("St. Louis", "Mt. Vernon", "D.C."). An address part ends there.
-_SENTENCE_END = re.compile(r"[^\W\d_]{4,}\.(?=\s)")
+# A stop after a word of four letters or more, then a space and a word: a sentence end ("springfield.
+# text me at"), not an abbreviation's stop ("St. Louis", "Mt. Vernon", "D.C.", "Mass. 01101"). An address
+# part ends there. The lookbehind starts a match only at a word's start (linear in a long run of letters).
+_SENTENCE_END = re.compile(r"(?<![^\W\d_])([^\W\d_]{4,})\.(?=\s+[^\W\d_])")
+# Abbreviations of four letters or more that end a part of an address without ending its sentence: the
+# Associated Press's state abbreviations ("Springfield, Mass.") beside the street suffixes (below).
+_LONG_ABBREVIATIONS = frozenset("ariz calif colo conn mass mich minn miss mont okla penn tenn wash".split())
 
 
 def _title_goes_on(text: str, end: int) -> bool:
@@ -324,29 +333,34 @@ class StreetAddressRecognizer(Recognizer):
         """Compile the suffix alternation (built from the gazetteer) before the first text."""
         _ = self._patterns
 
+    def _sentence_end(self, text: str, start: int, end: int) -> int | None:
+        """Where the first sentence end in ``text[start:end]`` is (after its stop), if there is one."""
+        for m in _SENTENCE_END.finditer(text, start, end):
+            word = m.group(1)
+            if word.lower() not in _LONG_ABBREVIATIONS and word.capitalize() not in self._suffixes:
+                return m.end()
+        return None
+
     def _tail(self, text: str, end: int) -> int:
         """Extend over ", Unit", ", City", ", ST 12345", "\\n Country 12345" parts that follow."""
         tail = _TAIL_ANY if not any(map(str.isupper, text)) else _TAIL_CAPS
         n_parts = 0
         while n_parts < 6:
             if tail is _TAIL_ANY and (closing := _CITY_STATE_ZIP_ANY.match(text, end)):
-                if closing.group(1).split()[0] not in _STOP:
+                words = closing.group(1).split()
+                if not any(w in _STOP or w in stop_words() for w in words[:-2]):
                     return closing.end()
             if _UNIT_END.search(text, max(0, end - 16), end):
                 run = (_PLACE_RUN if tail is _TAIL_CAPS else _PLACE_RUN_ANY).match(text, end)
                 if run and run.group(1).split()[0].lower() not in _STOP:
-                    stop = _SENTENCE_END.search(text, run.start(1), run.end())
+                    stop = self._sentence_end(text, run.start(1), run.end())
                     if stop is not None:
-                        return stop.end()
+                        return stop
                     end, n_parts = run.end(), n_parts + 1
                     continue
             m = tail.match(text, end)
             if not m or m.group(1).split()[0].lower().strip(",") in _STOP:
                 break
-            stop = _SENTENCE_END.search(text, m.start(1), m.end())
-            if stop is not None:
-                # the part runs over a sentence end: the address ends with that sentence
-                return stop.end()
             sep = text[end : m.start(1)]
             if (
                 ("\n" in sep or "\\n" in sep)
@@ -356,6 +370,10 @@ class StreetAddressRecognizer(Recognizer):
                 # A part on a new line must fill that line: "Artilleros" does, "What are my options?"
                 # (the next text after a line break) does not.
                 break
+            stop = self._sentence_end(text, m.start(1), m.end())
+            if stop is not None:
+                # the part runs over a sentence end: the address ends with that sentence
+                return stop
             end, n_parts = m.end(), n_parts + 1
         return end
 
