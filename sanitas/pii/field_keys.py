@@ -57,8 +57,9 @@ _KEY_SEPARATOR = re.compile(r"[ \t]*[:=][ \t]*")
 def drop_value_keys(text: str, entities: list[Entity]) -> list[Entity]:
     """``entities`` without the name-like spans that are the key of a value of another kind: the key of a
     line ("dob: 03/22/1991", "DOB: 08/30/1984": the core read it as a person or a firm, but it labels the
-    date after it) or a word of an identifier's key ("NHS" of "NHS number: 943 476 5919"). A speaker's
-    name before a chat line keeps its span: what follows it is a message, not a detected value.
+    date after it), a word of an identifier's key ("NHS" of "NHS number: 943 476 5919") or the birth word
+    before a birth date ("(DOB 11/02/2015)"). A speaker's name before a chat line keeps its span: what
+    follows it is a message, not a detected value.
     ``entities`` are resolved: sorted, not overlapping.
     """
     drop: set[int] = set()
@@ -67,8 +68,8 @@ def drop_value_keys(text: str, entities: list[Entity]) -> list[Entity]:
             continue
         key = birth_cue_span(text, f.start) if f.label == "date_of_birth" else key_span(text, f.start)
         if key is not None and key[0] <= e.start and e.end <= key[1]:
-            # "(DOB 11/02/2015)": the birth word that made the date a birth date is no firm or person
-            # inside an identifier's key: "NHS number:", "National Insurance no.", "Tax ID (EIN):"
+            # inside an identifier's key ("NHS number:", "National Insurance no.", "Tax ID (EIN):") or the
+            # birth word that made a date a birth date ("(DOB 11/02/2015)")
             drop.add(k)
             continue
         sep = _KEY_SEPARATOR.match(text, e.end)
