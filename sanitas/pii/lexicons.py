@@ -24,6 +24,9 @@ _cache: Lexicons | None = None
 # Abbreviations Faker's suffix lists leave out.
 _EXTRA_SUFFIXES = frozenset("St Rd Ave Av Blvd Dr Ln Ct Pl Sq Hwy Pkwy Ter Cres Cir Trl Way Str".split())
 # English words that are also first names somewhere; alone they are far more often the word.
+# Degrees and credentials written after a name ("Ana Ruiz, MD, PhD"), a regex alternation: what a person
+# holds, never a part of the name (the token core's spans and the signature-block lines both cut them).
+DEGREES = r"MD|M\.D\.?|RN|NP|PA-C|DVM|DDS|DMD|PhD|Ph\.D\.?|MBA|MPH|Esq\.?"
 _NAME_STOPWORDS = frozenset(
     (
         "Will May Max Mark Grace Hope Faith Joy Bill Art Sunny Rich Page Young Long King Love Bank Card Visa "

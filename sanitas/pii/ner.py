@@ -19,7 +19,7 @@ from typing import Any
 
 from sanitas.pii.entities import Entity
 from sanitas.pii.field_keys import field_kind
-from sanitas.pii.lexicons import lexicons
+from sanitas.pii.lexicons import DEGREES, lexicons
 from sanitas.pii.recognizers.base import drop_trailing_words, without_next_key
 from sanitas.pii.spacy_data import import_spacy
 
@@ -31,18 +31,13 @@ NER_LABELS: dict[str, str] = {"PERSON": "person", "LOC": "location", "ORG": "org
 # The score of a kind of span the development split had too few of: the label's own precision, else this.
 DEFAULT_SCORE = 0.5
 # A title ahead of a name, or a title alone (the core's "Dr" beside a "Chen" it read apart: no name).
-_TITLE = re.compile(
-    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Profs|Messrs|Sir|Dame|Rev|Fr)\.?(?:\s+|$))+", re.IGNORECASE
-)
-_TITLE_BEFORE = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Profs|Professor|Messrs|Sir|Dame|Rev|Fr|Nurse)\.?\s+\Z", re.IGNORECASE
-)
-# Degrees and credentials after a name ("SMITH, ROBERT MD", "Ana Ruiz, MD, PhD"): what the person holds,
-# not a part of the name. Written with stops too ("M.D", its last stop already trimmed). Not "DO": in
-# capitals it is also a surname ("NGUYEN THI LAN DO").
-_DEGREE_TAIL = re.compile(
-    r"(?:(?:,[ \t]?|[ \t])(?:MD|M\.D\.?|RN|NP|PA-C|DVM|DDS|DMD|PhD|Ph\.D\.?|MBA|MPH|Esq\.?))+\Z"
-)
+_TITLES = r"Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Profs|Messrs|Sir|Dame|Rev|Fr"
+_TITLE = re.compile(rf"(?:(?:{_TITLES})\.?(?:\s+|$))+", re.IGNORECASE)
+# A title (or a calling) right before a name: the name is a person's ("Dr. Parkinson", "Nurse Kelly").
+_TITLE_BEFORE = re.compile(rf"\b(?:{_TITLES}|Professor|Nurse)\.?\s+\Z", re.IGNORECASE)
+# Degrees after a name ("SMITH, ROBERT MD", "Ana Ruiz, MD, PhD"), one or several; "M.D" has lost its last
+# stop to the trim already. Not "DO" here: in a span in capitals it is also a surname ("NGUYEN THI LAN DO").
+_DEGREE_TAIL = re.compile(rf"(?:(?:,[ \t]?|[ \t])(?:{DEGREES}))+\Z")
 # A name right before the name of a disease or a syndrome, or heading that of a scale, criteria or a law
 # of nature ("Hodgkin lymphoma", "Glasgow Coma Scale", "Framingham criteria", "Doppler effect"), names
 # that thing, not a person or a place; with a title before it ("Dr. Parkinson") it is the person.

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from sanitas.pii.entities import Entity
-from sanitas.pii.lexicons import Lexicons, lexicons
+from sanitas.pii.lexicons import DEGREES, Lexicons, lexicons
 from sanitas.pii.recognizers.base import Recognizer
 from sanitas.pii.recognizers.org_shape import looks_like_person, name_shaped
 from sanitas.pii.registry import register
@@ -38,8 +38,8 @@ _MAX_ABOVE = 4
 # A personal title opening a line ("Dr. Amara Nwosu-Bello, PhD"): a title names a person, never a firm.
 _PERSON_TITLE = re.compile(r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?[ \t]+(?=[^\W\d_])")
 _AND = re.compile(r"[ \t]+(?:and|&)[ \t]+")
-# A degree or suffix after a name: not part of it.
-_DEGREE = re.compile(r",?[ \t]+(?:MD|DO|RN|NP|PA-C|DVM|DDS|PhD|MBA|MPH|Esq\.?|Jr\.?|Sr\.?)\Z")
+# A degree or suffix after a name: not part of it (on a signature line "DO" is the osteopath's degree).
+_DEGREE = re.compile(rf",?[ \t]+(?:{DEGREES}|DO|Jr\.?|Sr\.?)\Z")
 
 
 @lru_cache(maxsize=1)
